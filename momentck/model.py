@@ -1,0 +1,104 @@
+"""The conjugate-kernel model ``Y = f(WX)``, ``M = Y Y^T / m`` (MATH.md §1).
+
+A :class:`Model` bundles a weight law, an input law, an activation and the two
+aspect ratios ``phi = d/m`` and ``psi = d/n`` (Pennington–Worah convention); the
+same object feeds the simulator and the exact engine.
+"""
+
+
+from .activations import Activation, activation
+from .errors import MomentckError
+from .laws import InputLaw, Stable, WeightLaw, input_law, weight_law
+from .specs import positive_number
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A two-layer conjugate-kernel model.
+
+    Parameters
+    ----------
+    weights : WeightLaw or str
+        ``gaussian``, ``sparse(c=..., entries=...)`` or ``stable(alpha=...)``.
+    inputs : InputLaw or str
+        ``normal``, ``rademacher`` or ``uniform``.
+    activation : Activation or str
+        ``tanh``, ``erf``, ``sin``, ``atan`` or ``poly(a1, a3, ...)``.
+    phi, psi : number or sympy expression
+        ``phi = d/m`` and ``psi = d/n``; decimals and strings like ``"1/3"`` are
+        kept exact.  The ratio of the free compression is ``gamma = n/m = phi/psi``.
+
+    Examples
+    --------
+    >>> Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh", phi=1, psi="1/2")
+    Model(weights='sparse(c=2, entries=rademacher)', inputs='rademacher', activation='tanh', phi=1, psi=1/2)
+    """
+
+    def __init__(self, weights, inputs, activation_, phi=1, psi=1):
+        self.weights = _typed(weight_law, weights, WeightLaw, "weights")
+        self.inputs = _typed(input_law, inputs, InputLaw, "inputs")
+        self.activation = _typed(activation, activation_, Activation, "activation")
+        self.phi = positive_number(phi, "phi (= d/m)")
+        self.psi = positive_number(psi, "psi (= d/n)")
+        for p in (1, 3, 5):
+            if self.inputs.moment(p) != 0:  # pragma: no cover - built-in laws are symmetric
+                raise MomentckError(f"input law {self.inputs.spec} is not symmetric (mu_{p} != 0)")
+        if isinstance(self.weights, Stable) and not self.activation.bounded:
+            raise MomentckError(
+                f"activation {self.activation.spec} is unbounded, but stable weights have infinite "
+                "moments: use a bounded activation (tanh, erf, sin, atan)")
+
+    @property
+    def gamma(self):
+        """Ratio ``n/m = phi/psi`` of the free Poisson compression."""
+        return self.phi / self.psi
+
+    @property
+    def free_symbols(self):
+        out = set(self.phi.free_symbols) | set(self.psi.free_symbols)
+        out |= self.weights.free_symbols | self.activation.free_symbols
+        return out
+
+    def sizes(self, n):
+        """Matrix sizes ``(n, d, m)`` with ``d = round(psi n)`` and ``m = round(psi n / phi)``."""
+        if self.free_symbols & (set(self.phi.free_symbols) | set(self.psi.free_symbols)):
+            raise MomentckError("cannot size matrices with symbolic phi or psi")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise MomentckError(f"n must be an integer >= 1, got {n!r}")
+        d = int(round(float(self.psi) * n))
+        m = int(round(float(self.psi) * n / float(self.phi)))
+        if d < 2 or m < 2:
+            raise MomentckError(
+                f"n = {n} is too small for phi = {self.phi}, psi = {self.psi}: it gives d = {d}, m = {m}; "
+                "need d >= 2 and m >= 2")
+        return n, d, m
+
+    def to_dict(self):
+        return {"weights": self.weights.spec, "inputs": self.inputs.spec,
+                "activation": self.activation.spec, "phi": str(self.phi), "psi": str(self.psi)}
+
+    @property
+    def key(self):
+        """A stable string identifying the model (used for caching)."""
+        return "|".join(f"{k}={v}" for k, v in self.to_dict().items())
+
+    def __repr__(self):
+        return ("Model(weights={weights!r}, inputs={inputs!r}, activation={activation!r}, "
+                "phi={phi}, psi={psi})").format(**self.to_dict())
+
+    def __eq__(self, other):
+        return isinstance(other, Model) and other.key == self.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
+def _typed(parser, value, cls, what):
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        return parser(value)
+    raise MomentckError(f"{what} must be a spec string or a {cls.__name__}, got {value!r}")
+
+
