@@ -1,0 +1,307 @@
+"""Closed walks on block trees and their shapes (MATH.md §3).
+
+The local limit of the row–column graph of W is a two-type Poisson tree.  Rows
+that share a column form a clique, a **block**; rows and blocks form a tree, a
+**block tree**.  The limiting kernel moment is a sum over closed walks of length
+k from the root row in which every step
+
+* stays at the current row (a diagonal factor ``K(a, a)``),
+* moves to a clique-mate in an already visited block,
+* brings a new row into a visited block containing the current row, or
+* opens a new block at the current row and moves to a new row in it.
+
+Rows and blocks are labelled in order of first appearance (the root is row 0),
+so each labelled walk is generated exactly once.  The rows and blocks a walk
+visits, with its *factor multigraph* (how often each diagonal ``a–a`` and each
+pair ``a–b`` occurs) and the root marked, form its **shape**.  Walks with
+isomorphic marked structures share a shape; :func:`canonical_key` gives the
+canonical nested-tuple key momentck owns (stable across networkx versions):
+
+    row key   = (diagonal count, sorted keys of the blocks hanging below the row)
+    block key = (sorted (multiplicity to parent, row key) of its other rows,
+                 least tuple of the multiplicities among those rows)
+
+References
+----------
+MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integrals.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import permutations, product
+
+import networkx as nx
+
+from .errors import MomentckError
+
+__all__ = ["Shape", "closed_walks", "enumerate_shapes", "canonical_key", "shape_counts"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A walk shape: a block tree with a factor multigraph, rooted at row 0.
+
+    Attributes
+    ----------
+    key : tuple
+        Canonical nested-tuple key (see module docstring).
+    blocks : tuple of tuple of int
+        Rows of each block of a labelled representative (rows labelled 0..r-1).
+    diag : tuple of int
+        ``diag[a]`` = number of diagonal factors ``K(a, a)``.
+    pairs : tuple of ((int, int), int)
+        Off-diagonal factors ``K(a, b)``, ``a < b``, with multiplicities.
+    walks : int
+        ``N_k(S)``, the number of labelled closed walks with this shape.
+    example : tuple of int
+        One such walk, as the sequence of visited rows ``v_0, ..., v_k``.
+    """
+
+    key: tuple
+    blocks: tuple
+    diag: tuple
+    pairs: tuple
+    walks: int
+    example: tuple = field(compare=False)
+
+    @property
+    def k(self):
+        """Walk length (number of factors)."""
+        return sum(self.diag) + sum(m for _, m in self.pairs)
+
+    @property
+    def rows(self):
+        """``r(S)``, the number of rows."""
+        return len(self.diag)
+
+    @property
+    def incidences(self):
+        """Number of row–block incidences, each integrated against the Lévy measure."""
+        return sum(len(b) for b in self.blocks)
+
+    def to_networkx(self):
+        """The shape as a networkx multigraph.
+
+        Nodes ``("row", a)`` and ``("block", j)``; membership edges
+        ``kind="member"`` join rows to their blocks, and factor edges
+        ``kind="factor"`` join rows (self-loops for diagonal factors), one edge per
+        factor.  The root is ``("row", 0)`` with ``root=True``.
+        """
+        g = nx.MultiGraph()
+        for a in range(self.rows):
+            g.add_node(("row", a), kind="row", root=(a == 0))
+        for j, block in enumerate(self.blocks):
+            g.add_node(("block", j), kind="block")
+            for a in block:
+                g.add_edge(("row", a), ("block", j), kind="member")
+        for a, m in enumerate(self.diag):
+            for _ in range(m):
+                g.add_edge(("row", a), ("row", a), kind="factor")
+        for (a, b), m in self.pairs:
+            for _ in range(m):
+                g.add_edge(("row", a), ("row", b), kind="factor")
+        return g
+
+    def text(self):
+        """A one-line human-readable form, e.g. ``B0{0,1,2} | K00^1 K01^1 K12^1 K02^1``."""
+        blocks = " ".join(f"B{j}{{{','.join(map(str, b))}}}" for j, b in enumerate(self.blocks))
+        facs = [f"K{a}{a}^{m}" for a, m in enumerate(self.diag) if m]
+        facs += [f"K{a}{b}^{m}" for (a, b), m in self.pairs]
+        return (blocks + " | " if blocks else "") + " ".join(facs)
+
+
+def _check_k(k):
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise MomentckError(f"k must be an integer >= 1, got {k!r}")
+    return k
+
+
+def closed_walks(k):
+    """Generate the labelled closed walks of length ``k`` from the root row.
+
+    Yields
+    ------
+    walk : tuple of int
+        Visited rows ``v_0 = 0, v_1, ..., v_k = 0``.
+    blocks : tuple of tuple of int
+        The blocks the walk opened, each as its rows in order of arrival.
+
+    Examples
+    --------
+    >>> sorted(w for w, _ in closed_walks(2))
+    [(0, 0, 0), (0, 1, 0)]
+    >>> sum(1 for _ in closed_walks(3))
+    5
+    """
+    _check_k(k)
+    walk = [0]
+    blocks = []          # list of lists of rows
+    row_blocks = [[]]    # blocks containing each row
+    dist = [0]           # block-tree distance (in block hops) to the root
+
+    def mates(v):
+        for j in row_blocks[v]:
+            for u in blocks[j]:
+                if u != v:
+                    yield u
+
+    def step(left):
+        v = walk[-1]
+        if left == 0:
+            if v == 0:
+                yield tuple(walk), tuple(tuple(b) for b in blocks)
+            return
+        # stay
+        walk.append(v)
+        yield from step(left - 1)
+        walk.pop()
+        # move to a visited clique-mate
+        for u in list(mates(v)):
+            if dist[u] <= left - 1:
+                walk.append(u)
+                yield from step(left - 1)
+                walk.pop()
+        # the new row's distance must allow a return; a new row needs >= 1 step back
+        new_label = len(dist)
+        # bring a new row into a visited block containing v
+        for j in list(row_blocks[v]):
+            d_new = dist[blocks[j][0]] + 1
+            if d_new <= left - 1:
+                blocks[j].append(new_label)
+                row_blocks.append([j])
+                dist.append(d_new)
+                walk.append(new_label)
+                yield from step(left - 1)
+                walk.pop()
+                dist.pop()
+                row_blocks.pop()
+                blocks[j].pop()
+        # open a new block at v with a new row
+        if dist[v] + 1 <= left - 1:
+            j = len(blocks)
+            blocks.append([v, new_label])
+            row_blocks[v].append(j)
+            row_blocks.append([j])
+            dist.append(dist[v] + 1)
+            walk.append(new_label)
+            yield from step(left - 1)
+            walk.pop()
+            dist.pop()
+            row_blocks.pop()
+            row_blocks[v].pop()
+            blocks.pop()
+
+    yield from step(k)
+
+
+def _factors(walk, rows):
+    diag = [0] * rows
+    pairs = Counter()
+    for a, b in zip(walk, walk[1:]):
+        if a == b:
+            diag[a] += 1
+        else:
+            pairs[(min(a, b), max(a, b))] += 1
+    return tuple(diag), tuple(sorted(pairs.items()))
+
+
+def canonical_key(blocks, diag, pairs):
+    """Canonical nested-tuple key of a rooted block tree with a factor multigraph.
+
+    Parameters
+    ----------
+    blocks : sequence of sequence of int
+        Rows of each block; the least row of a block is its parent (the row it was
+        opened from, for labels in order of first appearance).
+    diag : sequence of int
+        Diagonal factor counts per row (row 0 is the root).
+    pairs : iterable of ((a, b), multiplicity)
+
+    Returns
+    -------
+    tuple
+        Equal for two inputs exactly when they are isomorphic as rooted block trees
+        with factor multiplicities.
+
+    Examples
+    --------
+    >>> canonical_key([(0, 1)], [1, 0], [((0, 1), 2)]) == canonical_key([(0, 1)], [0, 1], [((0, 1), 2)])
+    False
+    """
+    mult = {}
+    for (a, b), m in pairs:
+        mult[(a, b)] = mult[(b, a)] = m
+    children = {}
+    for block in blocks:
+        children.setdefault(min(block), []).append(tuple(sorted(block)))
+
+    def row_key(a):
+        return (diag[a], tuple(sorted(block_key(a, b) for b in children.get(a, ()))))
+
+    def block_key(parent, block):
+        kids = [c for c in block if c != parent]
+        items = sorted(((mult.get((parent, c), 0), row_key(c)), c) for c in kids)
+        labels = [it[0] for it in items]
+        groups, start = [], 0
+        for i in range(1, len(items) + 1):
+            if i == len(items) or labels[i] != labels[start]:
+                groups.append([it[1] for it in items[start:i]])
+                start = i
+        best = None
+        for choice in product(*(permutations(g) for g in groups)):
+            order = [c for g in choice for c in g]
+            among = tuple(mult.get((order[i], order[j]), 0)
+                          for i in range(len(order)) for j in range(i + 1, len(order)))
+            if best is None or among < best:
+                best = among
+        return (tuple(labels), best)
+
+    return row_key(0)
+
+
+def enumerate_shapes(k, progress=None):
+    """Enumerate the shapes of closed walks of length ``k`` with their walk counts.
+
+    Parameters
+    ----------
+    k : int
+        Walk length (moment order), ``k >= 1``.
+    progress : bool, optional
+        Show a tqdm progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    list of Shape
+        Sorted by (number of rows, key); ``sum(s.walks)`` is the number of
+        labelled closed walks.
+
+    Examples
+    --------
+    >>> [(s.rows, s.walks) for s in enumerate_shapes(3)]
+    [(1, 1), (2, 1), (2, 2), (3, 1)]
+    """
+    _check_k(k)
+    found = {}
+    seen = {}
+    for walk, blocks in closed_walks(k):
+        rows = 1 + max(walk)
+        diag, pairs = _factors(walk, rows)
+        sig = (blocks, diag, pairs)
+        key = seen.get(sig)
+        if key is None:
+            key = seen[sig] = canonical_key(blocks, diag, pairs)
+        entry = found.get(key)
+        if entry is None:
+            found[key] = [blocks, diag, pairs, 1, walk]
+        else:
+            entry[3] += 1
+    shapes = [Shape(key, tuple(tuple(b) for b in v[0]), v[1], v[2], v[3], v[4])
+              for key, v in found.items()]
+    shapes.sort(key=lambda s: (s.rows, repr(s.key)))
+    return shapes
+
+
+def shape_counts(k):
+    """``(number of shapes, number of labelled walks)`` for walks of length ``k``."""
+    shapes = enumerate_shapes(k)
+    return len(shapes), sum(s.walks for s in shapes)
