@@ -352,18 +352,64 @@ def chambers_mallows_stuck(alpha, size, rng=None):
     E ~ Exp(1) independent,
     ``w = sin(alpha V) / cos(V)^(1/alpha) * (cos((1 - alpha) V) / E)^((1 - alpha)/alpha)``.
 
+    The formula is evaluated with ``tan``, ``log`` and ``exp`` only (numpy's
+    vectorised float64 ``sin``/``cos`` are several times slower), in place and in
+    cache-sized blocks: ``cos x = (1 + tan^2 x)^(-1/2)`` for ``|x| < pi/2`` and
+    ``sin(alpha V) = 2 tau / (1 + tau^2)`` with ``tau = tan(alpha V / 2)``.  The
+    draws (all V, then all E) and hence the samples do not depend on the blocking.
+
     References
     ----------
     J. M. Chambers, C. L. Mallows, B. W. Stuck, "A method for simulating stable
     random variables", JASA 71 (1976) 340–344.
+
+    Examples
+    --------
+    >>> w = chambers_mallows_stuck(1.5, 4, np.random.default_rng(0))
+    >>> rng = np.random.default_rng(0)
+    >>> v = rng.uniform(-np.pi / 2, np.pi / 2, 4)
+    >>> e = rng.standard_exponential(4)
+    >>> bool(np.allclose(w, np.sin(1.5 * v) / np.cos(v) ** (1 / 1.5)
+    ...                  * (np.cos(-0.5 * v) / e) ** (-0.5 / 1.5)))
+    True
     """
     rng = _check_rng(rng)
     a = float(alpha)
     v = rng.uniform(-math.pi / 2, math.pi / 2, size=size)
     if a == 1.0:
-        return np.tan(v)
+        return np.tan(v, out=v)
     e = rng.standard_exponential(size=size)
-    return (np.sin(a * v) / np.cos(v) ** (1.0 / a)) * (np.cos((1.0 - a) * v) / e) ** ((1.0 - a) / a)
+    vf, ef = v.reshape(-1), e.reshape(-1)
+    block = 1 << 14
+    for i in range(0, vf.size, block):
+        _cms_block(a, vf[i:i + block], ef[i:i + block])
+    return v
+
+
+def _cms_block(a, v, e):
+    """In place: ``v <- CMS(v, e)``; ``e`` is used as scratch."""
+    t = np.multiply(v, 1.0 - a)
+    np.tan(t, out=t)
+    np.square(t, out=t)
+    t += 1.0                               # 1 / cos^2((1-a)V)
+    np.square(e, out=e)
+    t *= e
+    np.log(t, out=t)
+    t *= a - 1.0                           # 2(1-a) log(cos((1-a)V) / E)
+    np.tan(v, out=e)
+    np.square(e, out=e)
+    e += 1.0
+    np.log(e, out=e)                       # -2 log cos V
+    t += e
+    t *= 0.5 / a
+    np.exp(t, out=t)                       # (cos((1-a)V)/E)^((1-a)/a) / cos(V)^(1/a)
+    v *= 0.5 * a
+    np.tan(v, out=v)                       # tau = tan(a V / 2)
+    np.square(v, out=e)
+    e += 1.0
+    v *= 2.0
+    v /= e                                 # sin(a V)
+    v *= t
 
 
 class Stable(WeightLaw):
@@ -414,7 +460,9 @@ class Stable(WeightLaw):
 
     def _sample(self, n, d, rng):
         a = float(self.alpha)
-        return chambers_mallows_stuck(a, (n, d), rng) / d ** (1.0 / a)
+        w = chambers_mallows_stuck(a, (n, d), rng)
+        w *= d ** (-1.0 / a)
+        return w
 
 
 def weight_law(spec):
