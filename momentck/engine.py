@@ -1,0 +1,378 @@
+"""Limiting moments: from walk shapes and their weights to m_1..m_k.
+
+The call path reads like MATH.md:
+
+1. :func:`momentck.shapes.enumerate_shapes` lists the shapes S of closed walks
+   of length j from the root row, with their walk counts ``N_j(S)`` (§3);
+2. :func:`momentck.weights.shape_weight` evaluates each weight ``w(S)`` exactly
+   from the Taylor coefficients ``a_p``, the Lévy moments ``gamma_p`` and the input
+   moments ``mu_p`` (§4);
+3. ``h_j = sum_S N_j(S) psi^{-(r(S) - 1)} w(S)`` (§3);
+4. :func:`momentck.compression.free_poisson_moments` turns h into m (§2).
+
+``kernel_moments`` stops after step 3, ``limiting_moments`` does all four and
+``explain`` lays out step 3 term by term.
+"""
+
+import ast
+import sys
+from dataclasses import dataclass, field
+
+import sympy
+
+from . import cache as _cache
+from .compression import free_poisson_moments
+from .errors import MomentckError, TooMuchWork
+from .model import Model
+from .shapes import Shape, enumerate_shapes
+from .weights import Coefficients, shape_weight
+
+__all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
+           "estimate_work", "shapes"]
+
+#: number of shapes of closed walks of length k (k = 1..10), measured by enumeration
+SHAPE_COUNTS = (1, 2, 4, 12, 33, 110, 362, 1284, 4616, 17148)
+#: above this estimated number of shapes (summed over j <= k), ``force=True`` is required
+SHAPE_LIMIT = 2000
+#: above this value of (Taylor degree) x k, ``force=True`` is required
+DEGREE_LIMIT = 48
+
+
+@dataclass
+class MomentResult:
+    """Exact limiting moments of a model.
+
+    Behaves like the list of its exact values (``result[0]`` is the first moment).
+
+    Attributes
+    ----------
+    model : Model
+    k : int
+    kernel : list of sympy.Expr
+        ``h_1..h_k`` (limiting moments of the kernel K).
+    spectral : list of sympy.Expr
+        ``m_1..m_k`` (limiting moments of M), or None for :func:`kernel_moments`.
+    method : str
+        ``"symbolic"``.
+    truncation : int or None
+        Taylor order used for a non-polynomial activation (the result is then the
+        moment of the truncated polynomial, not of f).
+    notes : list of str
+    """
+
+    model: Model
+    k: int
+    kernel: list
+    spectral: list = None
+    method: str = "symbolic"
+    truncation: int = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def exact(self):
+        """The exact values: m_1..m_k, or h_1..h_k for a kernel-moment result."""
+        return self.kernel if self.spectral is None else self.spectral
+
+    @property
+    def is_numeric(self):
+        return all(sympy.sympify(v).is_number for v in self.exact)
+
+    def floats(self, which=None):
+        """Float values (``which`` = ``"kernel"`` or ``"spectral"``); None if symbolic."""
+        vals = {"kernel": self.kernel, "spectral": self.spectral}.get(which, self.exact)
+        if vals is None or not all(sympy.sympify(v).is_number for v in vals):
+            return None
+        return [float(sympy.N(v, 20)) for v in vals]
+
+    def __len__(self):
+        return len(self.exact)
+
+    def __getitem__(self, i):
+        return self.exact[i]
+
+    def __iter__(self):
+        return iter(self.exact)
+
+    def latex(self):
+        """The results as a LaTeX ``align*`` environment."""
+        name = "h" if self.spectral is None else "m"
+        lines = [f"{name}_{{{j}}} &= {sympy.latex(v)}" for j, v in enumerate(self.exact, 1)]
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def to_dict(self):
+        """A JSON-able dict (floats where numeric, exact values as sympy strings)."""
+        out = {"model": self.model.to_dict(), "k": self.k, "method": self.method,
+               "truncation": self.truncation, "notes": list(self.notes),
+               "kernel_moments": self.floats("kernel"),
+               "exact_kernel": [str(v) for v in self.kernel]}
+        if self.spectral is not None:
+            out["moments"] = self.floats("spectral")
+            out["exact"] = [str(v) for v in self.spectral]
+        return out
+
+    def __repr__(self):
+        name = "kernel" if self.spectral is None else "spectral"
+        return f"MomentResult({name}={list(self.exact)!r}, method={self.method!r})"
+
+
+def _check_k(k):
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise MomentckError(f"k must be an integer >= 1, got {k!r}")
+    return k
+
+
+def _shape_count(k):
+    if k <= len(SHAPE_COUNTS):
+        return SHAPE_COUNTS[k - 1]
+    return int(SHAPE_COUNTS[-1] * 3.7 ** (k - len(SHAPE_COUNTS)))
+
+
+def estimate_work(k, degree):
+    """``(shapes, seconds)``: rough cost of exact moments up to order ``k``.
+
+    ``shapes`` sums the shape counts over orders 1..k; ``seconds`` extrapolates
+    timings measured for a degree-3 activation on a 2-core machine (about 13 s
+    at k = 8) with a factor for the degree.
+    """
+    shapes_total = sum(_shape_count(j) for j in range(1, k + 1))
+    seconds = 13.0 * 6.0 ** (k - 8) * (max(degree, 3) / 3) ** 4
+    return shapes_total, seconds
+
+
+def _model(model):
+    if not isinstance(model, Model):
+        raise MomentckError(f"expected a momentck Model, got {model!r}")
+    return model
+
+
+def shapes(k, cache=True):
+    """Shapes of closed walks of length ``k`` (cached on disk)."""
+    _check_k(k)
+    if cache:
+        got = _cache.load("shapes", [k])
+        if got is not None:
+            return [Shape(ast.literal_eval(s["key"]), tuple(tuple(b) for b in s["blocks"]),
+                          tuple(s["diag"]), tuple((tuple(p), m) for p, m in s["pairs"]),
+                          s["walks"], tuple(s["example"])) for s in got]
+    out = enumerate_shapes(k)
+    if cache:
+        _cache.store("shapes", [k], [
+            {"key": repr(s.key), "blocks": [list(b) for b in s.blocks], "diag": list(s.diag),
+             "pairs": [[list(p), m] for p, m in s.pairs], "walks": s.walks,
+             "example": list(s.example)} for s in out])
+    return out
+
+
+def _plan(model, k, method, truncation, force):
+    """Check the request and return the Taylor degree to use and notes."""
+    if method not in ("auto", "symbolic"):
+        if method == "numeric":
+            raise MomentckError("method='numeric' is not available yet; use method='symbolic'")
+        raise MomentckError(f"method must be 'auto' or 'symbolic', got {method!r}")
+    f, notes = model.activation, []
+    if not model.weights.finite_moments:
+        raise MomentckError(
+            f"weights {model.weights.spec} have infinite Lévy moments: exact symbolic weights do not "
+            "exist (numeric weights are needed)")
+    if f.is_polynomial:
+        if truncation is not None:
+            raise MomentckError(f"truncation applies to non-polynomial activations; {f.spec} is a polynomial")
+        degree = f.degree
+    else:
+        if truncation is None:
+            raise MomentckError(
+                f"activation {f.spec} is not a polynomial: exact weights need an explicit Taylor "
+                "truncation order, e.g. truncation=7 (the result is then the moment of the truncated "
+                "series, not of f)")
+        if isinstance(truncation, bool) or not isinstance(truncation, int) or truncation < 3:
+            raise MomentckError(f"truncation must be an odd integer >= 3, got {truncation!r}")
+        degree = truncation if truncation % 2 else truncation - 1
+        notes.append(f"activation {f.spec} replaced by its Taylor polynomial of degree {degree}: "
+                     "the values are moments of that polynomial, not of f")
+        if f.radius != sympy.oo:
+            notes.append(f"the Taylor series of {f.spec} has finite radius of convergence "
+                         f"{f.radius}; truncations do not converge to its moments as the order grows")
+    shapes_total, seconds = estimate_work(k, degree)
+    if not force and (shapes_total > SHAPE_LIMIT or degree * k > DEGREE_LIMIT):
+        raise TooMuchWork(
+            f"k = {k} with a degree-{degree} activation needs about {shapes_total} walk shapes and "
+            f"roughly {seconds:.0f} s of exact algebra (more with symbolic parameters); "
+            "pass force=True (CLI: --force) to run it anyway")
+    return degree, notes
+
+
+def _weights(model, j, degree, cache, progress):
+    """``[(shape, exact weight)]`` for walks of length j; cached by the laws and activation."""
+    key = [model.weights.spec, model.inputs.spec, model.activation.spec, degree, j,
+           sorted(sympy.srepr(s) for s in model.free_symbols)]
+    shp = shapes(j, cache=cache)
+    if cache:
+        got = _cache.load("weights", key)
+        if got is not None and len(got) == len(shp):
+            table = dict(got)
+            if all(repr(s.key) in table for s in shp):
+                return [(s, sympy.sympify(table[repr(s.key)])) for s in shp]
+    f = model.activation
+    co = Coefficients(f.taylor(degree), model.weights.levy_moment, model.inputs.moment,
+                      max_order=2 * degree * j)
+    it = shp
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if progress and len(shp) > 20:
+        from tqdm import tqdm
+        it = tqdm(shp, desc=f"weights, k={j}", unit="shape", leave=False)
+    out = [(s, co.to_sympy(shape_weight(s, co))) for s in it]
+    if cache:
+        _cache.store("weights", key, [[repr(s.key), sympy.srepr(w)] for s, w in out])
+    return out
+
+
+def _kernel(model, k, method, truncation, force, progress, cache):
+    model = _model(model)
+    _check_k(k)
+    degree, notes = _plan(model, k, method, truncation, force)
+    h = []
+    for j in range(1, k + 1):
+        total = sympy.Integer(0)
+        for s, w in _weights(model, j, degree, cache, progress):
+            total += s.walks * model.psi ** (1 - s.rows) * w
+        h.append(sympy.expand(total))
+    trunc = None if model.activation.is_polynomial else degree
+    return h, trunc, notes
+
+
+def kernel_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True):
+    """Exact limiting kernel moments ``h_j = lim E[(1/n) tr K^j]``, j = 1..k.
+
+    Parameters
+    ----------
+    model : Model
+        Weights with finite Lévy moments (``gaussian`` or ``sparse``); any
+        parameter may be a sympy symbol, and the results are then formulas.
+    k : int
+    method : {"auto", "symbolic"}
+    truncation : int, optional
+        Taylor order for a non-polynomial activation (required for one).
+    force : bool
+        Run even when the estimated work is large (otherwise :class:`TooMuchWork`).
+    progress : bool, optional
+        Progress bar over shapes (default: when stderr is a terminal).
+    cache : bool
+        Use the on-disk cache of shapes and weights.
+
+    Returns
+    -------
+    MomentResult
+
+    Examples
+    --------
+    >>> m = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")
+    >>> list(kernel_moments(m, 2, cache=False))
+    [43/18, 43505/648]
+    """
+    h, trunc, notes = _kernel(model, k, method, truncation, force, progress, cache)
+    return MomentResult(model, k, h, None, "symbolic", trunc, notes)
+
+
+def limiting_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True):
+    """Exact limiting spectral moments ``m_j = lim E[(1/n) tr M^j]``, j = 1..k.
+
+    Parameters are those of :func:`kernel_moments`; ``m`` follows from ``h`` by
+    free Poisson compression with ratio ``gamma = phi/psi`` (MATH.md §2).
+
+    Examples
+    --------
+    >>> m = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)", phi=1, psi=1)
+    >>> [str(x) for x in limiting_moments(m, 2, cache=False)]
+    ['43/18', '47203/648']
+
+    Parameters may be symbols; results are then formulas:
+
+    >>> import sympy
+    >>> from momentck import Sparse
+    >>> c = sympy.Symbol("c", positive=True)
+    >>> m = Model(Sparse(c, "rademacher"), "rademacher", "poly(1, -1/6)")
+    >>> limiting_moments(m, 1, cache=False)[0]
+    5*c**3/12 - 7*c**2/12 + 25*c/36
+    """
+    h, trunc, notes = _kernel(model, k, method, truncation, force, progress, cache)
+    m = free_poisson_moments(h, model.gamma)
+    return MomentResult(model, k, h, m, "symbolic", trunc, notes)
+
+
+@dataclass
+class ExplainTable:
+    """Term-by-term account of ``h_k = sum_S N_k(S) psi^{-(r(S)-1)} w(S)``.
+
+    ``rows`` holds one dict per shape with keys ``key``, ``shape`` (text form),
+    ``walks`` (N_k(S)), ``rows`` (r(S)), ``incidences``, ``weight`` and
+    ``contribution``; ``total`` is h_k.
+    """
+
+    model: Model
+    k: int
+    rows: list
+    total: object
+    notes: list
+
+    def __str__(self):
+        head = ("#", "shape", "N_k(S)", "r(S)", "weight w(S)", "contribution")
+        body = [(str(i), r["shape"], str(r["walks"]), str(r["rows"]), _short(r["weight"]),
+                 _short(r["contribution"])) for i, r in enumerate(self.rows, 1)]
+        widths = [max(len(x) for x in col) for col in zip(head, *body)]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+        lines = [f"h_{self.k} for {self.model!r}", fmt.format(*head),
+                 fmt.format(*("-" * w for w in widths))]
+        lines += [fmt.format(*r) for r in body]
+        lines.append(f"total h_{self.k} = {_short(self.total)}")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def latex(self):
+        """The table as a LaTeX ``tabular``."""
+        out = ["\\begin{tabular}{llrrll}", "\\# & shape & $N_k(S)$ & $r(S)$ & $w(S)$ & contribution \\\\",
+               "\\hline"]
+        for i, r in enumerate(self.rows, 1):
+            out.append(f"{i} & \\texttt{{{r['shape']}}} & {r['walks']} & {r['rows']} & "
+                       f"${sympy.latex(r['weight'])}$ & ${sympy.latex(r['contribution'])}$ \\\\")
+        out.append("\\hline")
+        out.append(f"\\multicolumn{{5}}{{l}}{{$h_{{{self.k}}}$}} & ${sympy.latex(self.total)}$ \\\\")
+        out.append("\\end{tabular}")
+        return "\n".join(out)
+
+    def to_dicts(self):
+        """Rows as JSON-able dicts (exact values as strings)."""
+        return [{**r, "key": repr(r["key"]), "weight": str(r["weight"]),
+                 "contribution": str(r["contribution"])} for r in self.rows]
+
+
+def _short(v, width=60):
+    text = str(v)
+    if len(text) > width and sympy.sympify(v).is_number:
+        text = f"{text[:20]}… ≈ {float(sympy.N(v, 17)):.10g}"
+    return text
+
+
+def explain(model, k, truncation=None, force=False, progress=None, cache=True):
+    """Shape-by-shape table of the k-th kernel moment, for auditing.
+
+    Examples
+    --------
+    >>> m = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")
+    >>> t = explain(m, 3, cache=False)
+    >>> [(r["walks"], r["rows"]) for r in t.rows]
+    [(1, 1), (1, 2), (2, 2), (1, 3)]
+    >>> t.total == kernel_moments(m, 3, cache=False)[2]
+    True
+    """
+    model = _model(model)
+    _check_k(k)
+    degree, notes = _plan(model, k, "auto", truncation, force)
+    rows, total = [], sympy.Integer(0)
+    for s, w in _weights(model, k, degree, cache, progress):
+        contrib = s.walks * model.psi ** (1 - s.rows) * w
+        total += contrib
+        rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
+                     "incidences": s.incidences, "weight": w, "contribution": contrib,
+                     "example": s.example})
+    return ExplainTable(model, k, rows, sympy.expand(total), notes)
