@@ -9,6 +9,7 @@ from .errors import MomentckError, SpecError, TooMuchWork
 from .laws import (Gaussian, InputLaw, MomentInputs, Normal, Rademacher, Sparse, Stable,
                    Uniform, WeightLaw, input_law, weight_law)
 from .model import Model
+from .simulation import SimulationResult, simulate
 
 __version__ = "0.1.0"
 
@@ -16,4 +17,5 @@ __all__ = [
     "Activation", "Poly", "activation", "MomentckError", "SpecError", "TooMuchWork",
     "Gaussian", "InputLaw", "MomentInputs", "Normal", "Rademacher", "Sparse", "Stable",
     "Uniform", "WeightLaw", "input_law", "weight_law", "Model",
+    "SimulationResult", "simulate",
 ]
