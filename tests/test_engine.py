@@ -250,3 +250,46 @@ def test_gaussian_weights_module_closed_form_agrees():
     h, m = gaussian_moments(model, 5)
     res = engine.limiting_moments(model, 5)
     assert res.kernel == h and res.spectral == m
+
+
+def _compound_poisson_moments(cumulants, order):
+    """Moments m_0..m_order from cumulants kappa_1.. (moment-cumulant recursion)."""
+    m = [sympy.Integer(1)]
+    for n in range(1, order + 1):
+        m.append(sympy.expand(sum(sympy.binomial(n - 1, j - 1) * cumulants(j) * m[n - j]
+                                  for j in range(1, n + 1))))
+    return m
+
+
+def _expect(poly_expr, moments_by_symbol):
+    """E of a polynomial in independent variables, given each variable's moment list."""
+    gens = list(moments_by_symbol)
+    p = sympy.Poly(sympy.expand(poly_expr), *gens)
+    total = 0
+    for exps, coeff in p.terms():
+        term = coeff
+        for g, e in zip(gens, exps):
+            term *= moments_by_symbol[g][e]
+        total += term
+    return sympy.expand(total)
+
+
+def test_sparse_normal_entries_normal_inputs_h1_h2_by_gaussian_conditioning():
+    # Given W, (h_a, h_b) is centred Gaussian with variances s_a, s_b (row norms) and
+    # covariance rho = w w' (the shared column).  For f = a1 x + a3 x^3:
+    #   E f(X)^2 = a1^2 s + 6 a1 a3 s^2 + 15 a3^2 s^3,
+    #   E f(X) f(Y) = a1^2 rho + 3 a1 a3 rho (s_a + s_b) + a3^2 (9 s_a s_b rho + 6 rho^3).
+    # The rest's squared norm S is compound Poisson with chi^2_1 jumps: kappa_r = c (2r-1)!!.
+    model = Model(Sparse(c, "normal"), "normal", Poly([a1, a3]), phi=1, psi=psi)
+    h = engine.kernel_moments(model, 2).kernel
+    Sa, Sb, w, w2 = sympy.symbols("S_a S_b w w2")
+    Smom = _compound_poisson_moments(lambda r: c * sympy.factorial2(2 * r - 1), 12)
+    Wmom = [sympy.factorial2(p - 1) if p % 2 == 0 else 0 for p in range(30)]
+    theta = lambda s: a1 ** 2 * s + 6 * a1 * a3 * s ** 2 + 15 * a3 ** 2 * s ** 3  # noqa: E731
+    sa, sb, rho = w ** 2 + Sa, w2 ** 2 + Sb, w * w2
+    kab = a1 ** 2 * rho + 3 * a1 * a3 * rho * (sa + sb) + a3 ** 2 * (9 * sa * sb * rho + 6 * rho ** 3)
+    h1 = _expect(theta(Sa), {Sa: Smom})
+    h2 = _expect(theta(Sa) ** 2, {Sa: Smom}) + c ** 2 / psi * _expect(
+        kab ** 2, {Sa: Smom, Sb: Smom, w: Wmom, w2: Wmom})
+    assert sympy.expand(h[0] - h1) == 0
+    assert sympy.expand(h[1] - h2) == 0
