@@ -9,6 +9,7 @@ line ``momentck: error: ...`` on stderr and a non-zero exit status.
 
 import argparse
 import json
+import re
 import sys
 import warnings
 
@@ -260,9 +261,30 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
 
 
+_NEGATIVE_NUMBER = re.compile(r"^-(\d|\.\d)")
+
+
+def _join_negative_values(argv):
+    """``--psi -1/3`` -> ``--psi=-1/3``: argparse would take ``-1/3`` for an option."""
+    out, it = [], iter(argv)
+    for tok in it:
+        if tok.startswith("--") and "=" not in tok:
+            nxt = next(it, None)
+            if nxt is not None and _NEGATIVE_NUMBER.match(nxt):
+                out.append(f"{tok}={nxt}")
+                continue
+            out.append(tok)
+            if nxt is not None:
+                out.append(nxt)
+            continue
+        out.append(tok)
+    return out
+
+
 def main(argv=None):
     """Run the command line; returns the exit status (0 on success)."""
     parser = build_parser()
+    argv = _join_negative_values(sys.argv[1:] if argv is None else list(argv))
     try:
         args = parser.parse_args(argv)
         if args.command is None:
