@@ -190,7 +190,9 @@ def _build_yt(model, n, d, m, rng, chunk):
             block[...] = (w @ xt.T).T   # (n×d sparse) @ (d×c) -> n×c; W X touches nnz(W) entries
         else:
             # block.T (n×c, Fortran order) <- W X_block, written in place by BLAS
-            dgemm(1.0, wt, xt.T, beta=0.0, c=block.T, trans_a=1, overwrite_c=1)
+            out = dgemm(1.0, wt, xt.T, beta=0.0, c=block.T, trans_a=1, overwrite_c=1)
+            if not np.shares_memory(out, block):     # pragma: no cover - block.T is Fortran order
+                block[...] = out.T
         _apply_activation(act, block)
     return z
 
@@ -230,6 +232,7 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None):
     >>> bool(np.all(t == simulate(model, 200, 3, reps=2, seed=1).per_replicate[1]))
     True
     """
+    model = _check_model(model)
     n, d, m = sizes_for(model, n)
     k = _check_int(k, "k", 1)
     if chunk is not None:
