@@ -19,6 +19,7 @@ from . import __version__
 from .errors import MomentckError
 from .model import Model
 from .simulation import simulate
+from . import engine
 
 __all__ = ["main", "demo_rows", "DEFAULT_MODEL", "SANITY_M1"]
 
@@ -29,6 +30,9 @@ DEFAULT_MODEL = {"weights": "sparse(c=2, entries=rademacher)", "inputs": "radema
                  "activation": "tanh", "phi": "1", "psi": "1"}
 #: MATH.md §6: h_1 = m_1 of the default model (exact finite sum over Poisson(2) row degrees)
 SANITY_M1 = 0.4969146756
+#: the demo's model with exact moments from the engine (polynomial activation, psi != 1)
+EXACT_DEMO_MODEL = {"weights": "sparse(c=2, entries=rademacher)", "inputs": "rademacher",
+                    "activation": "poly(1, -1/10)", "phi": "1", "psi": "1/2"}
 
 EXAMPLES = """\
 examples:
@@ -41,6 +45,14 @@ examples:
 
   momentck simulate --weights 'stable(alpha=1.5)' --inputs normal \\
       --activation 'erf(scale=2)' --phi 1/2 --psi 1/3 --n 1500 --k 4
+
+  momentck moments --weights 'sparse(c=2, entries=rademacher)' --inputs rademacher \\
+      --activation 'poly(1, -1/6)' --phi 1 --psi 1/2 --k 4 --json
+      exact limiting moments m_1..m_4 (and kernel moments h_1..h_4)
+
+  momentck explain --weights 'sparse(c=2, entries=normal)' --inputs normal \\
+      --activation 'poly(1, 1/5)' --psi 1/2 --k 3
+      the walk shapes behind h_3, term by term
 
 specs (whitespace-insensitive):
   weights     gaussian | sparse(c=<number>, entries=rademacher|normal) | stable(alpha=<number in (0,2)>)
@@ -156,6 +168,90 @@ def _save_eigenvalues(path, eigs):
 
 
 # ---------------------------------------------------------------------------
+# moments and explain (the exact engine)
+# ---------------------------------------------------------------------------
+
+def _add_engine_options(p, k_default):
+    g = p.add_argument_group("exact engine")
+    g.add_argument("--k", type=int, default=k_default, help="order (default: %(default)s)")
+    g.add_argument("--method", default="auto", choices=("auto", "symbolic"),
+                   help="auto: symbolic whenever it gives the true moment (default: %(default)s)")
+    g.add_argument("--truncation", type=int, default=None, metavar="ORDER",
+                   help="Taylor order for a non-polynomial activation (the result is then the "
+                        "moment of the Taylor polynomial, not of f)")
+    g.add_argument("--force", action="store_true", help="run even when the estimated work is large")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _engine_kwargs(args):
+    return {"truncation": args.truncation, "force": args.force, "progress": _progress_flag(args),
+            "cache": not args.no_cache}
+
+
+def _add_moments(subparsers):
+    p = subparsers.add_parser(
+        "moments", formatter_class=_formatter,
+        help="exact limiting moments m_1..m_k (and kernel moments h_1..h_k)",
+        description="Exact limiting spectral moments m_j = lim E[(1/n) tr M^j] and kernel moments "
+                    "h_j, j = 1..k, from the block-tree walk expansion (MATH.md §2-§4).",
+        epilog="example:\n  momentck moments --weights 'sparse(c=2, entries=rademacher)' "
+               "--inputs rademacher \\\n      --activation 'poly(1, -1/6)' --k 4 --json")
+    _add_model_options(p)
+    _add_engine_options(p, 4)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--latex", action="store_true", help="print the moments as LaTeX")
+    p.set_defaults(run=_run_moments)
+
+
+def _run_moments(args):
+    model = _model_from_args(args)
+    res = engine.limiting_moments(model, args.k, method=args.method, **_engine_kwargs(args))
+    if args.json:
+        print(json.dumps(res.to_dict()))
+        return 0
+    if args.latex:
+        print(res.latex())
+        return 0
+    print(f"model: {model!r}")
+    print(f"method: {res.method}" + (f", Taylor truncation {res.truncation}" if res.truncation else ""))
+    hf, mf = res.floats("kernel"), res.floats("spectral")
+    print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  exact m_j")
+    for j in range(args.k):
+        print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral[j]}")
+    for note in res.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _add_explain(subparsers):
+    p = subparsers.add_parser(
+        "explain", formatter_class=_formatter,
+        help="the walk shapes behind h_k, term by term",
+        description="Table of the shapes S of closed walks of length k with N_k(S), r(S), the exact "
+                    "weight w(S) and the contribution N_k(S) psi^-(r(S)-1) w(S) to h_k (MATH.md §3).")
+    _add_model_options(p)
+    _add_engine_options(p, 3)
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--latex", action="store_true", help="print a LaTeX tabular")
+    p.set_defaults(run=_run_explain)
+
+
+def _run_explain(args):
+    model = _model_from_args(args)
+    kw = _engine_kwargs(args)
+    table = engine.explain(model, args.k, **kw)
+    if args.json:
+        print(json.dumps({"model": model.to_dict(), "k": args.k, "rows": table.to_dicts(),
+                          "total": str(table.total), "notes": table.notes}))
+    elif args.latex:
+        print(table.latex())
+    else:
+        print(table)
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 
@@ -173,8 +269,10 @@ def demo_rows(model=None, n=1000, k=3, reps=4, seed=1, progress=None):
     -------
     list of dict
         One per ``j = 1..k`` with keys ``j``, ``exact`` (float or None where no
-        value is known yet), ``monte_carlo``, ``stderr`` and ``z`` (the difference
-        in standard errors, or None).
+        value is known), ``monte_carlo``, ``stderr`` and ``z`` (the difference
+        in standard errors, or None).  Exact values come from the engine when it
+        applies (finite Lévy moments, polynomial activation), else from the
+        sanity value of MATH.md §6 for the default model.
 
     Examples
     --------
@@ -189,6 +287,9 @@ def demo_rows(model=None, n=1000, k=3, reps=4, seed=1, progress=None):
     default = model == Model(DEFAULT_MODEL["weights"], DEFAULT_MODEL["inputs"],
                              DEFAULT_MODEL["activation"], DEFAULT_MODEL["phi"], DEFAULT_MODEL["psi"])
     known = {1: SANITY_M1} if default else {}
+    if model.weights.finite_moments and model.activation.is_polynomial:
+        exact = engine.limiting_moments(model, k, progress=False).floats()
+        known = dict(enumerate(exact, start=1)) if exact else known
     rows = []
     for j in range(1, k + 1):
         mc, se = float(res.moments[j - 1]), float(res.stderr[j - 1])
@@ -201,14 +302,14 @@ def demo_rows(model=None, n=1000, k=3, reps=4, seed=1, progress=None):
 def _add_demo(subparsers):
     p = subparsers.add_parser(
         "demo", formatter_class=_formatter,
-        help="simulate the embedded default model and compare with known values",
-        description=f"Simulate the default model ({DEFAULT_MODEL['weights']}, "
-                    f"{DEFAULT_MODEL['inputs']} inputs, {DEFAULT_MODEL['activation']}, "
-                    f"phi = psi = 1) and print m_1 next to its exact value {SANITY_M1} "
-                    "(MATH.md §6).")
+        help="exact moments of an embedded model next to a Monte Carlo check",
+        description=f"Exact m_1..m_k of {EXACT_DEMO_MODEL['weights']}, {EXACT_DEMO_MODEL['inputs']} "
+                    f"inputs, {EXACT_DEMO_MODEL['activation']}, phi = {EXACT_DEMO_MODEL['phi']}, "
+                    f"psi = {EXACT_DEMO_MODEL['psi']}, next to Monte Carlo; then the default tanh "
+                    f"model's m_1 next to its exact value {SANITY_M1} (MATH.md §6).")
     p.add_argument("--n", type=int, default=1000, help="width n (default: %(default)s)")
-    p.add_argument("--k", type=int, default=3, help="number of moments (default: %(default)s)")
-    p.add_argument("--reps", type=int, default=4, help="replicates (default: %(default)s)")
+    p.add_argument("--k", type=int, default=4, help="number of moments (default: %(default)s)")
+    p.add_argument("--reps", type=int, default=20, help="replicates (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="seed (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -216,22 +317,31 @@ def _add_demo(subparsers):
 
 
 def _run_demo(args):
-    rows = demo_rows(n=args.n, k=args.k, reps=args.reps, seed=args.seed,
-                     progress=_progress_flag(args))
+    models = [("exact engine vs Monte Carlo", EXACT_DEMO_MODEL, max(args.k, 1)),
+              ("sanity value of MATH.md §6 (tanh: m_1 only is known exactly)", DEFAULT_MODEL, 1)]
+    out = []
+    for title, spec, k in models:
+        model = Model(spec["weights"], spec["inputs"], spec["activation"], phi=spec["phi"], psi=spec["psi"])
+        rows = demo_rows(model, n=args.n, k=k, reps=args.reps, seed=args.seed,
+                         progress=_progress_flag(args))
+        out.append({"title": title, "model": spec, "rows": rows})
     if args.json:
-        print(json.dumps({"model": DEFAULT_MODEL, "n": args.n, "reps": args.reps, "seed": args.seed,
-                          "rows": rows}))
+        print(json.dumps({"n": args.n, "reps": args.reps, "seed": args.seed, "sections": out}))
         return 0
-    print(f"model: weights={DEFAULT_MODEL['weights']} inputs={DEFAULT_MODEL['inputs']} "
-          f"activation={DEFAULT_MODEL['activation']} phi={DEFAULT_MODEL['phi']} "
-          f"psi={DEFAULT_MODEL['psi']}")
-    print(f"Monte Carlo: n = d = m = {args.n}, {args.reps} replicates, seed {args.seed}")
-    print(f"{'j':>3}  {'exact m_j':>14}  {'Monte Carlo':>14}  {'stderr':>10}  {'z':>6}")
-    for r in rows:
-        exact = "-" if r["exact"] is None else f"{r['exact']:.10f}"
-        z = "-" if r["z"] is None else f"{r['z']:+.2f}"
-        print(f"{r['j']:>3}  {exact:>14}  {r['monte_carlo']:>14.10f}  {_fmt(r['stderr']):>10}  {z:>6}")
-    print("z = (Monte Carlo - exact) / stderr; finite-size bias is O(1/n).")
+    for sec in out:
+        spec = sec["model"]
+        print(f"== {sec['title']}")
+        print(f"model: weights={spec['weights']} inputs={spec['inputs']} "
+              f"activation={spec['activation']} phi={spec['phi']} psi={spec['psi']}")
+        print(f"Monte Carlo: n = {args.n}, {args.reps} replicates, seed {args.seed}")
+        print(f"{'j':>3}  {'exact m_j':>16}  {'Monte Carlo':>16}  {'stderr':>10}  {'z':>6}")
+        for r in sec["rows"]:
+            exact = "-" if r["exact"] is None else f"{r['exact']:.10g}"
+            z = "-" if r["z"] is None else f"{r['z']:+.2f}"
+            print(f"{r['j']:>3}  {exact:>16}  {r['monte_carlo']:>16.10g}  {_fmt(r['stderr']):>10}  {z:>6}")
+        print()
+    print("z = (Monte Carlo - exact) / stderr; finite-size bias is O(1/n), and polynomial activations "
+          "give heavy-tailed replicates (rare rows dominate m_3, m_4).")
     return 0
 
 
@@ -249,6 +359,8 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_simulate(subparsers)
+    _add_moments(subparsers)
+    _add_explain(subparsers)
     _add_demo(subparsers)
     return parser
 

@@ -31,7 +31,7 @@ __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments",
            "estimate_work", "shapes"]
 
 #: number of shapes of closed walks of length k (k = 1..10), measured by enumeration
-SHAPE_COUNTS = (1, 2, 4, 12, 33, 110, 362, 1284, 4616, 17148)
+SHAPE_COUNTS = (1, 2, 4, 12, 33, 110, 362, 1284, 4616, 17194)
 #: above this estimated number of shapes (summed over j <= k), ``force=True`` is required
 SHAPE_LIMIT = 2000
 #: above this value of (Taylor degree) x k, ``force=True`` is required

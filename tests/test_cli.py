@@ -1,6 +1,7 @@
 """The ``momentck`` command line: the simulate contract, demo, help, one-line errors."""
 
 import json
+from fractions import Fraction
 import os
 import shutil
 import subprocess
@@ -94,8 +95,19 @@ def test_demo(capsys):
     assert [r["j"] for r in rows] == [1, 2, 3]
     assert rows[0]["exact"] == SANITY_M1 and rows[1]["exact"] is None
     assert abs(rows[0]["z"]) < 4
-    code, out, _ = run(capsys, ["demo", "--n", "100", "--reps", "2", "--k", "1", "--json"])
-    assert json.loads(out)["rows"][0]["exact"] == SANITY_M1
+    code, out, _ = run(capsys, ["demo", "--n", "100", "--reps", "2", "--k", "2", "--json"])
+    sections = json.loads(out)["sections"]
+    assert sections[1]["rows"][0]["exact"] == SANITY_M1
+    # the exact-engine section: m_1 of sparse(c=2) rademacher x rademacher, f = x - x^3/10:
+    # E R^2 - E R^4 / 5 + E R^6 / 100 with E R^2 = 2, E R^4 = 2 + 12, E R^6 = 2 + 60 + 120
+    assert sections[0]["rows"][0]["exact"] == float(Fraction(2) - Fraction(14, 5) + Fraction(182, 100))
+
+
+def test_demo_rows_uses_the_engine_for_polynomial_models():
+    rows = demo_rows(Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/10)", 1, "1/2"),
+                     n=300, k=2, reps=10, progress=False)
+    assert rows[0]["exact"] == float(Fraction(2) - Fraction(14, 5) + Fraction(182, 100))
+    assert all(abs(r["z"]) < 4 for r in rows)
 
 
 def test_demo_rows_other_model_has_no_exact_values():
@@ -186,3 +198,46 @@ def test_python_m_momentck_cli():
                           "--k", "1", "--json"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["n"] == 40
+
+
+def test_moments_json_exact_strings_parse_back(capsys):
+    import sympy
+    from momentck.engine import limiting_moments
+    argv = ["moments", "--weights", "sparse(c=2, entries=rademacher)", "--inputs", "rademacher",
+            "--activation", "poly(1, -1/6)", "--phi", "1", "--psi", "1/2", "--k", "3", "--json"]
+    code, out, _ = run(capsys, argv)
+    assert code == 0
+    obj = json.loads(out)
+    assert {"moments", "kernel_moments", "exact", "method"} <= set(obj)
+    want = limiting_moments(Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)",
+                                  1, "1/2"), 3)
+    assert [sympy.sympify(x) for x in obj["exact"]] == list(want.spectral)
+    assert obj["moments"] == [float(x) for x in want.spectral]
+    assert obj["exact"][0] == "43/18" and obj["method"] == "symbolic"
+
+
+def test_moments_table_latex_and_errors(capsys):
+    code, out, _ = run(capsys, ["moments", "--activation", "poly(1, -1/6)", "--k", "2"])
+    assert code == 0 and "43/18" in out
+    code, out, _ = run(capsys, ["moments", "--activation", "poly(1, -1/6)", "--k", "2", "--latex"])
+    assert code == 0 and "\\begin{align*}" in out
+    code, _, err = run(capsys, ["moments", "--activation", "tanh", "--k", "2"])
+    assert code == 1 and err.startswith("momentck: error: activation tanh is not a polynomial")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    code, out, _ = run(capsys, ["moments", "--activation", "tanh", "--k", "2", "--truncation", "5"])
+    assert code == 0 and "Taylor truncation 5" in out and "not of f" in out
+    code, _, err = run(capsys, ["moments", "--activation", "poly(1, -1/6)", "--k", "10"])
+    assert code == 1 and "--force" in err
+    code, _, err = run(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "sin"])
+    assert code == 1 and "infinite" in err
+
+
+def test_explain_table_and_json(capsys):
+    argv = ["explain", "--activation", "poly(1, -1/6)", "--k", "3"]
+    code, out, _ = run(capsys, argv)
+    # 41493407/7776 is h_3 at c = 2, psi = 1, derived independently in test_engine.py
+    assert code == 0 and "total h_3 = 41493407/7776" in out
+    code, out, _ = run(capsys, argv + ["--json"])
+    obj = json.loads(out)
+    assert [r["walks"] for r in obj["rows"]] == [1, 1, 2, 1]
+    assert obj["total"] == "41493407/7776"
