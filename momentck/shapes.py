@@ -161,35 +161,29 @@ def closed_walks(k):
                 walk.append(u)
                 yield from step(left - 1)
                 walk.pop()
-        # the new row's distance must allow a return; a new row needs >= 1 step back
-        new_label = len(dist)
-        # bring a new row into a visited block containing v
-        for j in list(row_blocks[v]):
-            d_new = dist[blocks[j][0]] + 1
+        # a new row needs a way back: its distance must be at most the steps left after arriving
+        for j in list(row_blocks[v]):             # bring a new row into a visited block
+            d_new = dist[blocks[j][0]] + 1        # blocks[j][0] is the block's parent row
             if d_new <= left - 1:
-                blocks[j].append(new_label)
-                row_blocks.append([j])
-                dist.append(d_new)
-                walk.append(new_label)
-                yield from step(left - 1)
-                walk.pop()
-                dist.pop()
-                row_blocks.pop()
-                blocks[j].pop()
-        # open a new block at v with a new row
-        if dist[v] + 1 <= left - 1:
-            j = len(blocks)
-            blocks.append([v, new_label])
-            row_blocks[v].append(j)
-            row_blocks.append([j])
-            dist.append(dist[v] + 1)
-            walk.append(new_label)
-            yield from step(left - 1)
-            walk.pop()
-            dist.pop()
-            row_blocks.pop()
+                yield from new_row(j, d_new, left)
+        if dist[v] + 1 <= left - 1:               # open a new block at v with a new row
+            blocks.append([v])
+            row_blocks[v].append(len(blocks) - 1)
+            yield from new_row(len(blocks) - 1, dist[v] + 1, left)
             row_blocks[v].pop()
             blocks.pop()
+
+    def new_row(j, d_new, left):
+        label = len(dist)
+        blocks[j].append(label)
+        row_blocks.append([j])
+        dist.append(d_new)
+        walk.append(label)
+        yield from step(left - 1)
+        walk.pop()
+        dist.pop()
+        row_blocks.pop()
+        blocks[j].pop()
 
     yield from step(k)
 
@@ -259,15 +253,13 @@ def canonical_key(blocks, diag, pairs):
     return row_key(0)
 
 
-def enumerate_shapes(k, progress=None):
+def enumerate_shapes(k):
     """Enumerate the shapes of closed walks of length ``k`` with their walk counts.
 
     Parameters
     ----------
     k : int
         Walk length (moment order), ``k >= 1``.
-    progress : bool, optional
-        Show a tqdm progress bar (default: when stderr is a terminal).
 
     Returns
     -------
