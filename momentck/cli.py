@@ -178,8 +178,11 @@ def _save_eigenvalues(path, eigs):
 def _add_engine_options(p, k_default):
     g = p.add_argument_group("exact engine")
     g.add_argument("--k", type=int, default=k_default, help="order (default: %(default)s)")
-    g.add_argument("--method", default="auto", choices=("auto", "symbolic"),
-                   help="auto: symbolic whenever it gives the true moment (default: %(default)s)")
+    g.add_argument("--method", default="auto", choices=("auto", "symbolic", "numeric"),
+                   help="auto: symbolic whenever it gives the true moment, else numeric where "
+                        "implemented (default: %(default)s)")
+    g.add_argument("--digits", type=int, default=15,
+                   help="significant digits of numeric weights (default: %(default)s)")
     g.add_argument("--truncation", type=int, default=None, metavar="ORDER",
                    help="Taylor order for a non-polynomial activation (the result is then the "
                         "moment of the Taylor polynomial, not of f)")
@@ -189,8 +192,8 @@ def _add_engine_options(p, k_default):
 
 
 def _engine_kwargs(args):
-    return {"truncation": args.truncation, "force": args.force, "progress": _progress_flag(args),
-            "cache": not args.no_cache}
+    return {"method": args.method, "truncation": args.truncation, "force": args.force,
+            "progress": _progress_flag(args), "cache": not args.no_cache, "digits": args.digits}
 
 
 def _add_moments(subparsers):
@@ -210,7 +213,7 @@ def _add_moments(subparsers):
 
 def _run_moments(args):
     model = _model_from_args(args)
-    res = engine.limiting_moments(model, args.k, method=args.method, **_engine_kwargs(args))
+    res = engine.limiting_moments(model, args.k, **_engine_kwargs(args))
     if args.json:
         print(json.dumps(res.to_dict()))
         return 0
@@ -220,9 +223,15 @@ def _run_moments(args):
     print(f"model: {model!r}")
     print(f"method: {res.method}" + (f", Taylor truncation {res.truncation}" if res.truncation else ""))
     hf, mf = res.floats("kernel"), res.floats("spectral")
-    print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  exact m_j")
-    for j in range(args.k):
-        print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral[j]}")
+    if res.method == "numeric":
+        print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  {'error(m_j)':>10}  m_j to {res.digits} digits")
+        for j in range(args.k):
+            print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral_error[j]:>10.2g}  "
+                  f"{res.spectral[j]}")
+    else:
+        print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  exact m_j")
+        for j in range(args.k):
+            print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral[j]}")
     for note in res.notes:
         print(f"note: {note}")
     return 0

@@ -18,6 +18,7 @@ import ast
 import sys
 from dataclasses import dataclass, field
 
+import mpmath
 import sympy
 
 from . import cache as _cache
@@ -25,6 +26,7 @@ from .compression import free_poisson_moments
 from .errors import MomentckError, TooMuchWork
 from .model import Model
 from .shapes import Shape, enumerate_shapes
+from .numeric import NumericWeights, numeric_available
 from .weights import Coefficients, shape_weight
 
 __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
@@ -53,11 +55,15 @@ class MomentResult:
     spectral : list of sympy.Expr
         ``m_1..m_k`` (limiting moments of M), or None for :func:`kernel_moments`.
     method : str
-        ``"symbolic"``.
+        ``"symbolic"`` (exact) or ``"numeric"`` (sympy Floats of ``digits`` digits).
     truncation : int or None
         Taylor order used for a non-polynomial activation (the result is then the
         moment of the truncated polynomial, not of f).
     notes : list of str
+    digits : int or None
+        Working precision of a numeric result.
+    kernel_error, spectral_error : list of float or None
+        Error estimates (upper bounds of the absolute error) of a numeric result.
     """
 
     model: Model
@@ -67,6 +73,9 @@ class MomentResult:
     method: str = "symbolic"
     truncation: int = None
     notes: list = field(default_factory=list)
+    digits: int = None
+    kernel_error: list = None
+    spectral_error: list = None
 
     @property
     def exact(self):
@@ -102,12 +111,14 @@ class MomentResult:
     def to_dict(self):
         """A JSON-able dict (floats where numeric, exact values as sympy strings)."""
         out = {"model": self.model.to_dict(), "k": self.k, "method": self.method,
-               "truncation": self.truncation, "notes": list(self.notes),
+               "truncation": self.truncation, "notes": list(self.notes), "digits": self.digits,
+               "kernel_error": self.kernel_error,
                "kernel_moments": self.floats("kernel"),
                "exact_kernel": [str(v) for v in self.kernel]}
         if self.spectral is not None:
             out["moments"] = self.floats("spectral")
             out["exact"] = [str(v) for v in self.spectral]
+            out["error"] = self.spectral_error
         return out
 
     def __repr__(self):
@@ -164,12 +175,33 @@ def shapes(k, cache=True):
 
 
 def _plan(model, k, method, truncation, force):
-    """Check the request and return the Taylor degree to use and notes."""
-    if method not in ("auto", "symbolic"):
-        if method == "numeric":
-            raise MomentckError("method='numeric' is not available yet; use method='symbolic'")
-        raise MomentckError(f"method must be 'auto' or 'symbolic', got {method!r}")
+    """Check the request; return ``(method, Taylor degree or None, notes)``."""
+    if method not in ("auto", "symbolic", "numeric"):
+        raise MomentckError(f"method must be 'auto', 'symbolic' or 'numeric', got {method!r}")
     f, notes = model.activation, []
+    numeric_ok, numeric_why = numeric_available(model)
+    exact_ok = model.weights.finite_moments and f.is_polynomial
+    if method == "auto":
+        if exact_ok or truncation is not None:
+            method = "symbolic"
+        elif numeric_ok:
+            method = "numeric"
+        else:
+            reason = (f"weights {model.weights.spec} have infinite Lévy moments"
+                      if not model.weights.finite_moments else f"activation {f.spec} is not a polynomial")
+            raise MomentckError(f"no method applies: {reason}, so exact symbolic weights do not exist "
+                                f"(a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
+                                f"of a polynomial instead); and {numeric_why}")
+    if method == "numeric":
+        if not numeric_ok:
+            raise MomentckError(numeric_why)
+        if truncation is not None:
+            raise MomentckError("truncation applies to method='symbolic' only")
+        shapes_total, _ = estimate_work(k, 3)
+        if not force and shapes_total > 4 * SHAPE_LIMIT:
+            raise TooMuchWork(f"k = {k} needs about {shapes_total} walk shapes; "
+                              "pass force=True (CLI: --force) to run it anyway")
+        return method, None, notes
     if not model.weights.finite_moments:
         raise MomentckError(
             f"weights {model.weights.spec} have infinite Lévy moments: exact symbolic weights do not "
@@ -198,7 +230,16 @@ def _plan(model, k, method, truncation, force):
             f"k = {k} with a degree-{degree} activation needs about {shapes_total} walk shapes and "
             f"roughly {seconds:.0f} s of exact algebra (more with symbolic parameters); "
             "pass force=True (CLI: --force) to run it anyway")
-    return degree, notes
+    return method, degree, notes
+
+
+def _progress(items, progress, desc):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if progress and len(items) > 20:
+        from tqdm import tqdm
+        return tqdm(items, desc=desc, unit="shape", leave=False)
+    return items
 
 
 def _weights(model, j, degree, cache, progress):
@@ -215,22 +256,36 @@ def _weights(model, j, degree, cache, progress):
     f = model.activation
     co = Coefficients(f.taylor(degree), model.weights.levy_moment, model.inputs.moment,
                       max_order=2 * degree * j)
-    it = shp
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress and len(shp) > 20:
-        from tqdm import tqdm
-        it = tqdm(shp, desc=f"weights, k={j}", unit="shape", leave=False)
-    out = [(s, co.to_sympy(shape_weight(s, co))) for s in it]
+    out = [(s, co.to_sympy(shape_weight(s, co))) for s in _progress(shp, progress, f"weights, k={j}")]
     if cache:
         _cache.store("weights", key, [[repr(s.key), sympy.srepr(w)] for s, w in out])
     return out
 
 
-def _kernel(model, k, method, truncation, force, progress, cache):
+def _numeric_weights(model, j, digits, cache, progress):
+    """``[(shape, weight, error)]`` for walks of length j, as mpmath numbers."""
+    nw = NumericWeights(model, digits)
+    shp = shapes(j, cache=cache)
+    return [(s, *nw(s)) for s in _progress(shp, progress, f"numeric weights, k={j}")]
+
+
+def _kernel(model, k, method, truncation, force, progress, cache, digits):
+    """``(h, errors or None, truncation, notes, method)``."""
     model = _model(model)
     _check_k(k)
-    degree, notes = _plan(model, k, method, truncation, force)
+    method, degree, notes = _plan(model, k, method, truncation, force)
+    if method == "numeric":
+        h, err = [], []
+        with mpmath.workdps(digits + 10):
+            psi = mpmath.mpf(sympy.N(model.psi, digits + 10))
+            for j in range(1, k + 1):
+                total, bound = mpmath.mpf(0), mpmath.mpf(0)
+                for s, w, e in _numeric_weights(model, j, digits, cache, progress):
+                    total += s.walks * psi ** (1 - s.rows) * w
+                    bound += s.walks * psi ** (1 - s.rows) * e
+                h.append(total)
+                err.append(bound + abs(total) * mpmath.mpf(10) ** (-digits - 5))
+        return h, err, None, notes, method
     h = []
     for j in range(1, k + 1):
         total = sympy.Integer(0)
@@ -238,10 +293,29 @@ def _kernel(model, k, method, truncation, force, progress, cache):
             total += s.walks * model.psi ** (1 - s.rows) * w
         h.append(sympy.expand(total))
     trunc = None if model.activation.is_polynomial else degree
-    return h, trunc, notes
+    return h, None, trunc, notes, method
 
 
-def kernel_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True):
+def _result(model, k, spectral, method, truncation, force, progress, cache, digits):
+    h, err, trunc, notes, method = _kernel(model, k, method, truncation, force, progress, cache, digits)
+    if method != "numeric":
+        m = free_poisson_moments(h, model.gamma) if spectral else None
+        return MomentResult(model, k, h, m, method, trunc, notes)
+    with mpmath.workdps(digits + 10):
+        gamma = mpmath.mpf(sympy.N(model.gamma, digits + 10))
+        m = m_err = None
+        if spectral:
+            # h_j >= 0 and gamma > 0: m is increasing in every h_j, so m(h + err) - m(h) bounds the error
+            m = free_poisson_moments(h, gamma)
+            m_err = [b - a for a, b in zip(m, free_poisson_moments([x + e for x, e in zip(h, err)], gamma))]
+        fl = lambda xs: None if xs is None else [sympy.Float(x, digits) for x in xs]  # noqa: E731
+        return MomentResult(model, k, fl(h), fl(m), method, None, notes, digits=digits,
+                            kernel_error=[float(e) for e in err],
+                            spectral_error=None if m_err is None else [float(e) for e in m_err])
+
+
+def kernel_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True,
+                   digits=15):
     """Exact limiting kernel moments ``h_j = lim E[(1/n) tr K^j]``, j = 1..k.
 
     Parameters
@@ -250,9 +324,16 @@ def kernel_moments(model, k, method="auto", truncation=None, force=False, progre
         Weights with finite Lévy moments (``gaussian`` or ``sparse``); any
         parameter may be a sympy symbol, and the results are then formulas.
     k : int
-    method : {"auto", "symbolic"}
+    method : {"auto", "symbolic", "numeric"}
+        ``auto``: symbolic whenever it gives the true moment (finite Lévy moments,
+        polynomial activation), else numeric where implemented
+        (:func:`momentck.numeric.numeric_available`).
     truncation : int, optional
-        Taylor order for a non-polynomial activation (required for one).
+        Taylor order for a non-polynomial activation with ``method="symbolic"``
+        (the result is then the moment of the Taylor polynomial, not of f).
+    digits : int
+        Significant digits of numeric weights (``method="numeric"``); results carry
+        error estimates (``kernel_error``, ``spectral_error``).
     force : bool
         Run even when the estimated work is large (otherwise :class:`TooMuchWork`).
     progress : bool, optional
@@ -270,11 +351,11 @@ def kernel_moments(model, k, method="auto", truncation=None, force=False, progre
     >>> list(kernel_moments(m, 2, cache=False))
     [43/18, 43505/648]
     """
-    h, trunc, notes = _kernel(model, k, method, truncation, force, progress, cache)
-    return MomentResult(model, k, h, None, "symbolic", trunc, notes)
+    return _result(model, k, False, method, truncation, force, progress, cache, digits)
 
 
-def limiting_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True):
+def limiting_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True,
+                     digits=15):
     """Exact limiting spectral moments ``m_j = lim E[(1/n) tr M^j]``, j = 1..k.
 
     Parameters are those of :func:`kernel_moments`; ``m`` follows from ``h`` by
@@ -295,9 +376,7 @@ def limiting_moments(model, k, method="auto", truncation=None, force=False, prog
     >>> limiting_moments(m, 1, cache=False)[0]
     5*c**3/12 - 7*c**2/12 + 25*c/36
     """
-    h, trunc, notes = _kernel(model, k, method, truncation, force, progress, cache)
-    m = free_poisson_moments(h, model.gamma)
-    return MomentResult(model, k, h, m, "symbolic", trunc, notes)
+    return _result(model, k, True, method, truncation, force, progress, cache, digits)
 
 
 @dataclass
@@ -353,8 +432,11 @@ def _short(v, width=60):
     return text
 
 
-def explain(model, k, truncation=None, force=False, progress=None, cache=True):
+def explain(model, k, method="auto", truncation=None, force=False, progress=None, cache=True, digits=15):
     """Shape-by-shape table of the k-th kernel moment, for auditing.
+
+    Parameters are those of :func:`kernel_moments`.  Numeric weights appear as
+    sympy Floats of ``digits`` digits.
 
     Examples
     --------
@@ -367,9 +449,14 @@ def explain(model, k, truncation=None, force=False, progress=None, cache=True):
     """
     model = _model(model)
     _check_k(k)
-    degree, notes = _plan(model, k, "auto", truncation, force)
+    method, degree, notes = _plan(model, k, method, truncation, force)
+    if method == "numeric":
+        with mpmath.workdps(digits + 10):
+            terms = [(s, sympy.Float(w, digits)) for s, w, _ in _numeric_weights(model, k, digits, cache, progress)]
+    else:
+        terms = _weights(model, k, degree, cache, progress)
     rows, total = [], sympy.Integer(0)
-    for s, w in _weights(model, k, degree, cache, progress):
+    for s, w in terms:
         contrib = s.walks * model.psi ** (1 - s.rows) * w
         total += contrib
         rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,

@@ -1,0 +1,188 @@
+"""Numeric weights w(S) to a chosen precision (MATH.md §4, numeric).
+
+Two weight laws give weights that reduce to exactly summable or closed forms for
+*any* odd activation; both are evaluated with mpmath at ``digits`` significant
+digits, each with an error estimate.
+
+**Sparse rademacher entries with rademacher inputs** (exact sums over Poisson row
+degrees).  Every product ``W_aj x_j`` is a uniform sign, so given the rest degree
+``D_a ~ Poisson(c)`` of row a:
+
+* a diagonal factor is ``g(deg_a + D_a)``, ``g(m) = E f(S_m)^2`` with ``S_m`` a sum
+  of m independent signs;
+* an off-diagonal factor through block B is
+  ``K_ab = w_a w_b u(deg_a - 1 + D_a) u(deg_b - 1 + D_b)``, ``u(m) = E f(1 + S_m)``,
+  because f is odd and the shared input is a sign;
+
+so the weight factorises: ``w(S) = prod_e c [p_e even] * prod_a E_D[g^{d_a} u^{o_a}]``,
+with ``p_e`` the number of off-diagonal factors through incidence e, and
+``d_a``, ``o_a`` the diagonal and off-diagonal factor counts at row a.  The Poisson
+sums are truncated where the remaining terms are provably negligible.
+
+**Gaussian weights** (the light-tailed limit, gamma_2 = 1, gamma_p = 0 for p >= 4).
+Expanding each off-diagonal factor in Hermite (Mehler) form, only incidences
+crossed by exactly two off-diagonal factors survive, each with the first Hermite
+coefficient ``E f'(z)``; row norms concentrate at 1.  Hence
+``w(S) = theta_1^{#diagonal} theta_2^{#off-diagonal}`` when every incidence has
+exactly two off-diagonal factors through it, and 0 otherwise, with
+``theta_1 = E f(z)^2`` and ``theta_2 = (E f'(z))^2`` by quadrature.  This is MATH.md
+§5 term by term.
+
+Other laws (alpha-stable, sparse with normal entries, other input laws with
+non-polynomial activations) need multi-dimensional integrals over the Lévy
+measure and are not implemented; :func:`numeric_available` says which models are
+covered.
+"""
+
+from collections import Counter
+from functools import lru_cache
+
+import mpmath
+import sympy
+
+from .errors import MomentckError
+from .laws import Gaussian, Rademacher, Sparse
+
+__all__ = ["numeric_available", "NumericWeights"]
+
+
+def numeric_available(model):
+    """``(True, "")`` when numeric weights exist for the model, else ``(False, reason)``."""
+    w, x = model.weights, model.inputs
+    if model.free_symbols:
+        return False, "numeric weights need numeric parameters (no symbols)"
+    if isinstance(w, Gaussian):
+        return True, ""
+    if isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Rademacher):
+        return True, ""
+    return False, (f"numeric weights are implemented for gaussian weights, and for sparse rademacher "
+                   f"entries with rademacher inputs; not for weights {w.spec} with inputs {x.spec}")
+
+
+def _incidence_counts(shape):
+    """Per row: (number of blocks, diagonal count, off-diagonal count); per incidence: factor count."""
+    block_of = {}
+    for j, block in enumerate(shape.blocks):
+        for a in block:
+            for b in block:
+                if a < b:
+                    block_of[(a, b)] = j
+    through = Counter()
+    off = Counter()
+    for (a, b), m in shape.pairs:
+        j = block_of[(a, b)]
+        through[(a, j)] += m
+        through[(b, j)] += m
+        off[a] += m
+        off[b] += m
+    deg = Counter(a for block in shape.blocks for a in block)
+    rows = [(deg[a], shape.diag[a], off[a]) for a in range(shape.rows)]
+    return rows, through
+
+
+class NumericWeights:
+    """Numeric weights of one model at ``digits`` significant digits.
+
+    Call with a :class:`~momentck.shapes.Shape`; returns ``(value, error)`` as
+    mpmath numbers, ``error`` an upper estimate of the absolute error.
+    """
+
+    def __init__(self, model, digits=15):
+        ok, why = numeric_available(model)
+        if not ok:
+            raise MomentckError(why)
+        if isinstance(digits, bool) or not isinstance(digits, int) or not 5 <= digits <= 1000:
+            raise MomentckError(f"digits must be an integer in [5, 1000], got {digits!r}")
+        self.model, self.digits = model, digits
+        self.dps = digits + 10
+        with mpmath.workdps(self.dps):
+            self.eps = mpmath.mpf(10) ** (-(digits + 5))
+            if isinstance(model.weights, Gaussian):
+                self._thetas()
+            else:
+                self.c = mpmath.mpf(sympy.N(model.weights.c, self.dps))
+                self._f = self._mp_activation()
+
+    # -- Gaussian weights ------------------------------------------------------
+    def _thetas(self):
+        from .gaussian import gaussian_thetas
+        t1, t2 = gaussian_thetas(self.model.activation, digits=self.dps)
+        self.theta1 = mpmath.mpf(sympy.N(t1, self.dps))
+        self.theta2 = mpmath.mpf(sympy.N(t2, self.dps))
+        # quadrature in gaussian_thetas runs with digits + 10 guard digits
+        self.theta_err = (abs(self.theta1) + abs(self.theta2)) * mpmath.mpf(10) ** (-self.digits - 5)
+
+    def _gaussian(self, shape):
+        rows, through = _incidence_counts(shape)
+        if any(n != 2 for n in through.values()):
+            return mpmath.mpf(0), mpmath.mpf(0)
+        nd = sum(shape.diag)
+        no = sum(m for _, m in shape.pairs)
+        val = self.theta1 ** nd * self.theta2 ** no
+        rel = (nd + no) * self.theta_err / min(abs(self.theta1), abs(self.theta2))
+        return val, abs(val) * rel
+
+    # -- sparse rademacher x rademacher -----------------------------------------
+    def _mp_activation(self):
+        f = self.model.activation
+        expr, x = f.expr(), sympy.Symbol("x")
+        return sympy.lambdify(x, expr, modules="mpmath")
+
+    @lru_cache(maxsize=None)
+    def _g(self, m):
+        """E f(S_m)^2."""
+        f, two = self._f, mpmath.mpf(2)
+        return mpmath.fsum(mpmath.binomial(m, j) * f(mpmath.mpf(2 * j - m)) ** 2 for j in range(m + 1)) / two ** m
+
+    @lru_cache(maxsize=None)
+    def _u(self, m):
+        """E f(1 + S_m)."""
+        f, two = self._f, mpmath.mpf(2)
+        return mpmath.fsum(mpmath.binomial(m, j) * f(mpmath.mpf(1 + 2 * j - m)) for j in range(m + 1)) / two ** m
+
+    def _bound(self, m):
+        """An upper bound of |f| on [-m, m] (bounded activations: their supremum)."""
+        f = self.model.activation
+        if f.bounded:
+            return mpmath.pi / 2 if f.name == "atan" else mpmath.mpf(1)
+        b = mpmath.mpf(sympy.N(f.scale, self.dps)) * m
+        return mpmath.fsum(abs(mpmath.mpf(sympy.N(a, self.dps))) * b ** p for p, a in f.taylor(f.degree).items())
+
+    @lru_cache(maxsize=None)
+    def _row(self, deg, d, o):
+        """E_D[g(deg + D)^d u(deg - 1 + D)^o], D ~ Poisson(c), with a tail bound."""
+        c = self.c
+        total, D = mpmath.mpf(0), 0
+        p = mpmath.exp(-c)
+        while True:
+            term = p * self._g(deg + D) ** d * (self._u(deg - 1 + D) ** o if o else 1)
+            total += term
+            # bound of the whole tail beyond D: terms bounded by p_D * B(D)^(2d+o), ratio < 1/2
+            nxt = D + 1
+            bnd = lambda n: self._bound(deg + n + 1) ** (2 * d + o)  # noqa: E731
+            ratio = c / (nxt + 1) * bnd(nxt + 1) / bnd(nxt) if bnd(nxt) else 0
+            tail_term = p * c / nxt * bnd(nxt)
+            if ratio < 0.5 and tail_term * 2 < self.eps * max(abs(total), self.eps):
+                return total, tail_term * 2
+            p = p * c / nxt
+            D = nxt
+            if D > 100000:  # pragma: no cover
+                raise MomentckError("Poisson sum did not converge")
+
+    def _sparse(self, shape):
+        rows, through = _incidence_counts(shape)
+        if any(n % 2 for n in through.values()):
+            return mpmath.mpf(0), mpmath.mpf(0)
+        val = self.c ** len(through)
+        rel = mpmath.mpf(0)
+        for deg, d, o in rows:
+            r, e = self._row(deg, d, o)
+            val *= r
+            rel += e / abs(r) if r else 0
+        return val, abs(val) * (rel + self.eps)
+
+    def __call__(self, shape):
+        with mpmath.workdps(self.dps):
+            if isinstance(self.model.weights, Gaussian):
+                return self._gaussian(shape)
+            return self._sparse(shape)

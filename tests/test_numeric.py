@@ -1,0 +1,85 @@
+"""Numeric weights: against the symbolic engine, MATH.md §5/§6, simulation and the local limit."""
+
+from math import comb
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+
+from momentck import Model
+from momentck.engine import kernel_moments, limiting_moments
+from momentck.errors import MomentckError
+from momentck.locallimit import local_limit_moments
+from momentck.numeric import NumericWeights, numeric_available
+from momentck.simulation import simulate
+
+Z = 4.0
+TANH = Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh", phi=1, psi="1/2")
+
+
+@pytest.mark.parametrize("act", ["poly(1, -1/6)", "poly(1/2, 1/3, -1/20)"])
+def test_numeric_equals_symbolic_for_sparse_polynomial(act):
+    model = Model("sparse(c=3/2, entries=rademacher)", "rademacher", act, phi="1/3", psi="1/2")
+    sym = limiting_moments(model, 5, method="symbolic")
+    num = limiting_moments(model, 5, method="numeric", digits=30)
+    for s, n, e in zip(sym.spectral, num.spectral, num.spectral_error):
+        rel = abs(sympy.N(s, 40) - n) / abs(sympy.N(s, 40))
+        assert rel < 1e-25
+        assert e < 1e-25 * abs(float(s))
+
+
+def test_thirty_digits_agree_with_forty_to_25_digits():
+    a = limiting_moments(TANH, 4, digits=30)
+    b = limiting_moments(TANH, 4, digits=40)
+    for x, y in zip(a.spectral, b.spectral):
+        assert abs(sympy.N(x - y, 50)) < sympy.Float("1e-25") * abs(y)
+
+
+def test_sparse_tanh_sanity_value_of_math_md():
+    # MATH.md §6: h_1 = m_1 = 0.4969146756 (exact sum over Poisson(2) row degrees)
+    model = Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh")
+    assert abs(float(limiting_moments(model, 1)[0]) - 0.4969146756) < 1e-10
+
+
+def _theta_tanh():
+    with mpmath.workdps(30):
+        w = lambda z: mpmath.exp(-z * z / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+        t1 = mpmath.quad(lambda z: mpmath.tanh(z) ** 2 * w(z), [-mpmath.inf, 0, mpmath.inf])
+        e1 = mpmath.quad(lambda z: (1 - mpmath.tanh(z) ** 2) * w(z), [-mpmath.inf, 0, mpmath.inf])
+        return float(t1), float(e1 ** 2)
+
+
+def _mp(i, lam):  # Marchenko-Pastur moments via Narayana numbers
+    return 1.0 if i == 0 else sum(comb(i, b) * comb(i, b - 1) / i * lam ** (i - b) for b in range(1, i + 1))
+
+
+def test_gaussian_weights_tanh_equal_closed_form_to_1e10():
+    t1, t2 = _theta_tanh()
+    psi = 0.5
+    model = Model("gaussian", "normal", "tanh", phi=1, psi="1/2")
+    h = kernel_moments(model, 6).floats()
+    for j in range(1, 7):
+        want = sum(comb(j, i) * (t1 - t2) ** (j - i) * t2 ** i * _mp(i, 1 / psi) for i in range(j + 1))
+        assert abs(h[j - 1] - want) < 1e-10 * want
+
+
+def test_sparse_tanh_agrees_with_simulation_and_local_limit():
+    exact = np.array(limiting_moments(TANH, 5).floats())
+    mc = simulate(TANH, 400, 5, reps=20, seed=5, progress=False)
+    assert np.all(np.abs((mc.moments - exact) / mc.stderr) < Z)
+    hx = np.array(kernel_moments(TANH, 5).floats())
+    loc = local_limit_moments(TANH, 5, samples=1500, seed=5, copies=64)
+    assert np.all(np.abs((loc.kernel - hx) / loc.stderr) < Z)
+    assert np.all(loc.stderr / loc.kernel < 0.05)       # sharp enough to mean something
+
+
+def test_numeric_refuses_models_it_does_not_cover():
+    for spec in [("stable(alpha=1)", "normal", "sin"), ("sparse(c=2, entries=normal)", "normal", "tanh"),
+                 ("sparse(c=2)", "normal", "tanh")]:
+        ok, why = numeric_available(Model(*spec))
+        assert not ok and "not for weights" in why
+        with pytest.raises(MomentckError, match="numeric weights are implemented"):
+            limiting_moments(Model(*spec), 2, method="numeric")
+    with pytest.raises(MomentckError, match="digits"):
+        NumericWeights(TANH, digits=2)
