@@ -1,5 +1,7 @@
 import os
 
+# Applies to tests, doctests and notebooks alike.
+
 import pytest
 
 

@@ -6,6 +6,8 @@ Reports, in one run on this machine:
 2. m_1..m_4 with c, a3, psi and phi all symbolic;
 3. growth of shape counts and time with k (numeric model of 1.), up to --kmax or until
    a single order exceeds --budget seconds;
+4. numeric weights (the default model, sparse(c=2) rademacher x rademacher, tanh) at 8 digits:
+   growth with k up to --kmax-numeric or the budget;
 
 each with the ratio to the time of enumerating the shapes alone (the combinatorial
 floor measured in the same run).  The cache is disabled so every figure is a cold run.
@@ -36,6 +38,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kmax", type=int, default=9)
     ap.add_argument("--budget", type=float, default=600.0)
+    ap.add_argument("--kmax-numeric", type=int, default=12)
+    ap.add_argument("--skip-exact-growth", action="store_true")
     args = ap.parse_args()
 
     numeric = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")
@@ -53,11 +57,24 @@ def main():
 
     print("[3] growth with k (numeric model of [1]; total = m_1..m_k from cold):")
     print(f"    {'k':>3} {'shapes':>7} {'walks':>8} {'enumerate s':>12} {'total s':>9}")
-    for k in range(1, args.kmax + 1):
+    for k in range(1, 0 if args.skip_exact_growth else args.kmax + 1):
         shapes, te = timed(lambda: enumerate_shapes(k))
         _, tt = timed(lambda: limiting_moments(numeric, k, progress=False, force=True))
         print(f"    {k:>3} {len(shapes):>7} {sum(s.walks for s in shapes):>8} {te:>12.3f} {tt:>9.2f}",
               flush=True)
+        if tt > args.budget:
+            print(f"    stopped: k = {k} took more than {args.budget:.0f} s")
+            break
+
+
+    print("[4] numeric weights, default model (tanh), 8 digits; total = m_1..m_k from cold:")
+    tanh = Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh")
+    print(f"    {'k':>3} {'shapes':>7} {'total s':>9}  m_k")
+    for k in range(1, args.kmax_numeric + 1):
+        res, tt = timed(lambda: limiting_moments(tanh, k, method="numeric", digits=8, progress=False,
+                                                 force=True))
+        print(f"    {k:>3} {sum(len(enumerate_shapes(j)) for j in [k]):>7} {tt:>9.2f}  "
+              f"{float(res.spectral[-1]):.8g} ± {res.spectral_error[-1]:.1g}", flush=True)
         if tt > args.budget:
             print(f"    stopped: k = {k} took more than {args.budget:.0f} s")
             break
