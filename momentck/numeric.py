@@ -19,6 +19,18 @@ with ``p_e`` the number of off-diagonal factors through incidence e, and
 ``d_a``, ``o_a`` the diagonal and off-diagonal factor counts at row a.  The Poisson
 sums are truncated where the remaining terms are provably negligible.
 
+**Sparse rademacher entries with normal inputs, f = sin or erf.**  Given W, the
+pre-activations of one factor are jointly Gaussian with variances
+``s_a = deg_a + D_a`` (row norms) and covariance ``w_a w_b = ±1``; the factor is
+``w_a w_b F(s_a, s_b)`` with the closed forms of MATH.md §4
+(``sin(beta x)``: ``F = exp(-beta^2 (s_a + s_b)/2) sinh(beta^2)``, diagonal
+``(1 - exp(-2 beta^2 s))/2``; ``erf(beta x)``:
+``F = (2/pi) arcsin(2 beta^2 / sqrt((1 + 2 beta^2 s_a)(1 + 2 beta^2 s_b)))``, diagonal
+``(2/pi) arcsin(2 beta^2 s / (1 + 2 beta^2 s))``).  Rows are coupled through F, so
+the weight is a sum over all rows' degrees, contracted along the shape with
+``numpy.einsum`` (mpmath numbers in object arrays) and truncated where the
+Poisson tail is below the requested precision.
+
 **Gaussian weights** (the light-tailed limit, gamma_2 = 1, gamma_p = 0 for p >= 4).
 Expanding each off-diagonal factor in Hermite (Mehler) form, only incidences
 crossed by exactly two off-diagonal factors survive, each with the first Hermite
@@ -41,7 +53,7 @@ import mpmath
 import sympy
 
 from .errors import MomentckError
-from .laws import Gaussian, Rademacher, Sparse
+from .laws import Gaussian, Normal, Rademacher, Sparse
 
 __all__ = ["numeric_available", "NumericWeights"]
 
@@ -55,8 +67,13 @@ def numeric_available(model):
         return True, ""
     if isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Rademacher):
         return True, ""
-    return False, (f"numeric weights are implemented for gaussian weights, and for sparse rademacher "
-                   f"entries with rademacher inputs; not for weights {w.spec} with inputs {x.spec}")
+    f = model.activation
+    if (isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Normal)
+            and getattr(f, "name", None) in ("sin", "erf")):
+        return True, ""
+    return False, (f"numeric weights are implemented for gaussian weights, for sparse rademacher "
+                   f"entries with rademacher inputs, and with normal inputs for sin and erf; not for "
+                   f"weights {w.spec} with inputs {x.spec} and activation {f.spec}")
 
 
 def _incidence_counts(shape):
@@ -169,6 +186,59 @@ class NumericWeights:
             if D > 100000:  # pragma: no cover
                 raise MomentckError("Poisson sum did not converge")
 
+    # -- sparse rademacher entries, normal inputs, sin / erf ---------------------
+    def _closed_forms(self):
+        f = self.model.activation
+        b2 = mpmath.mpf(sympy.N(f.scale, self.dps)) ** 2
+        if f.name == "sin":
+            diag = lambda s: (1 - mpmath.exp(-2 * b2 * s)) / 2  # noqa: E731
+            off = lambda s, t: mpmath.exp(-b2 * (s + t) / 2) * mpmath.sinh(b2)  # noqa: E731
+        else:
+            diag = lambda s: 2 / mpmath.pi * mpmath.asin(2 * b2 * s / (1 + 2 * b2 * s))  # noqa: E731
+            off = lambda s, t: 2 / mpmath.pi * mpmath.asin(  # noqa: E731
+                2 * b2 / mpmath.sqrt((1 + 2 * b2 * s) * (1 + 2 * b2 * t)))
+        return diag, off
+
+    def _poisson_table(self):
+        """Poisson(c) probabilities up to a degree whose tail is below the precision."""
+        if not hasattr(self, "_pois"):
+            c, p, probs, tail = self.c, mpmath.exp(-self.c), [], mpmath.mpf(1)
+            while True:
+                probs.append(p)
+                tail -= p
+                if tail < self.eps * mpmath.mpf(10) ** -3 and len(probs) > c:
+                    break
+                p = p * c / len(probs)
+            self._pois, self._pois_tail = probs, max(tail, mpmath.mpf(0))
+        return self._pois, self._pois_tail
+
+    def _sparse_normal(self, shape):
+        import numpy as np
+        rows, through = _incidence_counts(shape)
+        if any(n % 2 for n in through.values()):
+            return mpmath.mpf(0), mpmath.mpf(0)
+        diag, off = self._closed_forms()
+        probs, tail = self._poisson_table()
+        N = len(probs)
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        if shape.rows > len(letters):  # pragma: no cover
+            raise MomentckError("too many rows for the numeric contraction")
+        operands, subs = [], []
+        for a, (deg, d, _) in enumerate(rows):
+            operands.append(np.array([probs[D] * diag(deg + D) ** d for D in range(N)], dtype=object))
+            subs.append(letters[a])
+        for (a, b), m in shape.pairs:
+            da, db = rows[a][0], rows[b][0]
+            operands.append(np.array([[off(da + i, db + j) ** m for j in range(N)] for i in range(N)],
+                                     dtype=object))
+            subs.append(letters[a] + letters[b])
+        val = np.einsum(",".join(subs) + "->", *operands, optimize=True) if len(operands) > 1 else operands[0].sum()
+        val = mpmath.mpf(np.asarray(val, dtype=object).item()) * self.c ** len(through)
+        # every factor is at most 1 in absolute value: the neglected degrees carry at most
+        # r * tail of the (probability) mass
+        err = self.c ** len(through) * shape.rows * tail + abs(val) * self.eps
+        return val, err
+
     def _sparse(self, shape):
         rows, through = _incidence_counts(shape)
         if any(n % 2 for n in through.values()):
@@ -185,4 +255,6 @@ class NumericWeights:
         with mpmath.workdps(self.dps):
             if isinstance(self.model.weights, Gaussian):
                 return self._gaussian(shape)
+            if isinstance(self.model.inputs, Normal):
+                return self._sparse_normal(shape)
             return self._sparse(shape)

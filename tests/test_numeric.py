@@ -83,3 +83,25 @@ def test_numeric_refuses_models_it_does_not_cover():
             limiting_moments(Model(*spec), 2, method="numeric")
     with pytest.raises(MomentckError, match="digits"):
         NumericWeights(TANH, digits=2)
+
+
+@pytest.mark.parametrize("act", ["sin", "erf(scale=2)"])
+def test_sparse_normal_inputs_closed_forms_agree_with_simulation_and_local_limit(act):
+    model = Model("sparse(c=2, entries=rademacher)", "normal", act, phi=1, psi="1/2")
+    res = limiting_moments(model, 4)
+    assert res.method == "numeric" and max(res.spectral_error) < 1e-12
+    exact = np.array(res.floats())
+    mc = simulate(model, 400, 4, reps=16, seed=7, progress=False)
+    assert np.all(np.abs((mc.moments - exact) / mc.stderr) < Z)
+    hx = np.array(kernel_moments(model, 4).floats())
+    loc = local_limit_moments(model, 4, samples=1000, seed=7, copies=64)
+    assert np.all(np.abs((loc.kernel - hx) / loc.stderr) < Z)
+
+
+def test_sparse_normal_inputs_sin_first_moment_by_hand():
+    # h_1 = E (1 - exp(-2 D)) / 2 with D ~ Poisson(c): (1 - exp(-c (1 - e^-2))) / 2
+    model = Model("sparse(c=3/2, entries=rademacher)", "normal", "sin")
+    got = limiting_moments(model, 1, digits=30)[0]
+    with mpmath.workdps(40):
+        want = (1 - mpmath.exp(-mpmath.mpf(3) / 2 * (1 - mpmath.exp(-2)))) / 2
+        assert abs(mpmath.mpf(str(got)) - want) < mpmath.mpf(10) ** -28
