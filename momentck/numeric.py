@@ -53,7 +53,7 @@ import mpmath
 import sympy
 
 from .errors import MomentckError
-from .laws import Gaussian, Normal, Rademacher, Sparse
+from .laws import Gaussian, Normal, Rademacher, Sparse, Stable
 
 __all__ = ["numeric_available", "NumericWeights"]
 
@@ -71,8 +71,11 @@ def numeric_available(model):
     if (isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Normal)
             and getattr(f, "name", None) in ("sin", "erf")):
         return True, ""
+    if isinstance(w, Stable) and isinstance(x, Normal) and getattr(f, "name", None) == "sin":
+        return True, ""
     return False, (f"numeric weights are implemented for gaussian weights, for sparse rademacher "
-                   f"entries with rademacher inputs, and with normal inputs for sin and erf; not for "
+                   f"entries with rademacher inputs, with normal inputs for sin and erf, and for stable "
+                   f"weights with normal inputs and sin (walks up to k = 4); not for "
                    f"weights {w.spec} with inputs {x.spec} and activation {f.spec}")
 
 
@@ -116,6 +119,9 @@ class NumericWeights:
             self.eps = mpmath.mpf(10) ** (-(digits + 5))
             if isinstance(model.weights, Gaussian):
                 self._thetas()
+            elif isinstance(model.weights, Stable):
+                from .stable_sin import StableSinWeights
+                self._stable = StableSinWeights(model, self.dps)
             else:
                 self.c = mpmath.mpf(sympy.N(model.weights.c, self.dps))
                 self._f = self._mp_activation()
@@ -255,6 +261,8 @@ class NumericWeights:
         with mpmath.workdps(self.dps):
             if isinstance(self.model.weights, Gaussian):
                 return self._gaussian(shape)
+            if isinstance(self.model.weights, Stable):
+                return self._stable(shape, *_incidence_counts(shape))
             if isinstance(self.model.inputs, Normal):
                 return self._sparse_normal(shape)
             return self._sparse(shape)

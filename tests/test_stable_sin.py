@@ -1,0 +1,90 @@
+"""alpha-stable weights with f = sin and normal inputs: closed forms, quadrature, Monte Carlo."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+
+from momentck import Model
+from momentck.engine import kernel_moments, limiting_moments
+from momentck.numeric import NumericWeights
+from momentck.shapes import enumerate_shapes
+from momentck.simulation import simulate
+from momentck.stable_sin import StableSinWeights, _BlockQuadrature
+
+Z = 4.0
+
+
+def _weights(alpha):
+    return StableSinWeights(Model(f"stable(alpha={alpha})", "normal", "sin"), 30)
+
+
+@pytest.mark.parametrize("alpha", ["1/2", "1", "3/2"])
+def test_first_moment_by_hand(alpha):
+    # h_1 = E sin(h)^2 = E (1 - exp(-2S))/2, E exp(-tS) = exp(-C_alpha t^(alpha/2))
+    a = float(sympy.Rational(alpha))
+    c = math.gamma(1 + a) * math.sin(math.pi * a / 2) / math.pi
+    C = c * 2 / a * math.gamma(1 - a / 2)
+    want = (1 - math.exp(-C * 2 ** (a / 2))) / 2
+    got = float(limiting_moments(Model(f"stable(alpha={alpha})", "normal", "sin"), 1)[0])
+    assert abs(got - want) < 1e-13
+
+
+@pytest.mark.parametrize("alpha,m", [("1/2", 2), ("3/2", 2), ("1", 4)])
+def test_two_row_closed_form_equals_quadrature(alpha, m):
+    w = _weights(alpha)
+    lams = {0: w.b * m / 2 + 2 * w.b, 1: w.b * m / 2}
+    with mpmath.workdps(30):
+        closed = w.two_rows(lams[0], lams[1], m)
+    quad, err = _BlockQuadrature(w, [0, 1], {(0, 1): m}, {k: float(v) for k, v in lams.items()}, [0]).integrate()
+    assert abs(float(closed) - quad) < 1e-9 * abs(quad) + 10 * err
+
+
+def test_triangle_quadrature_against_shared_input_monte_carlo():
+    # Conditioning on the shared inputs xi of the three factors (Gaussian), the incidence
+    # integrals become \int nu(dw) sin(w x) sin(w y) = (|x + y|^a - |x - y|^a)/2 (the
+    # stable characteristic exponent): an independent representation of the same block.
+    w = _weights("3/2")
+    value, _ = _BlockQuadrature(w, [0, 1, 2], {(0, 1): 1, (0, 2): 1, (1, 2): 1},
+                                {0: 1.0, 1: 1.0, 2: 1.0}, [0, 1]).integrate()
+    rng = np.random.default_rng(0)
+    G = lambda p, q: 0.5 * (np.abs(p + q) ** 1.5 - np.abs(p - q) ** 1.5)  # noqa: E731
+    means = []
+    for _ in range(8):
+        x, y, z = rng.standard_normal((3, 1_000_000))
+        means.append(np.mean(G(x, z) * G(x, y) * G(y, z)))
+    mc, se = np.mean(means), np.std(means, ddof=1) / math.sqrt(len(means))
+    assert abs(mc - value) < Z * se
+    assert se < 0.002 * value
+
+
+def test_equivalent_shapes_have_equal_weights():
+    nw = NumericWeights(Model("stable(alpha=3/2)", "normal", "sin"), 12)
+    shapes = {s.text(): s for s in enumerate_shapes(4)}
+    a = nw(shapes["B0{0,1,2} | K00^1 K01^1 K02^1 K12^1"])
+    b = nw(shapes["B0{0,1,2} | K11^1 K01^1 K02^1 K12^1"])
+    assert abs(a[0] - b[0]) < 1e-9 * abs(a[0]) + a[1] + b[1]
+
+
+@pytest.mark.parametrize("alpha,seed", [("1/2", 1), ("1", 2), ("3/2", 3)])
+def test_stable_sin_moments_match_simulation(alpha, seed):
+    model = Model(f"stable(alpha={alpha})", "normal", "sin")
+    res = limiting_moments(model, 3)
+    assert res.method == "numeric" and max(res.spectral_error) < 1e-8
+    exact = np.array(res.floats())
+    mc = simulate(model, 1000, 3, reps=8, seed=seed, progress=False)
+    z = (mc.moments - exact) / mc.stderr
+    assert np.all(np.abs(z) < Z), (z, exact, mc.moments)
+
+
+def test_kernel_moments_positive_and_longer_walks_refused():
+    model = Model("stable(alpha=1)", "normal", "sin")
+    h = kernel_moments(model, 2).floats()
+    assert all(x > 0 for x in h)
+    from momentck.errors import MomentckError
+    five_cycle = [s for s in enumerate_shapes(5) if s.text() == "B0{0,1,2,3,4} | K01^1 K04^1 K12^1 K23^1 K34^1"]
+    assert len(five_cycle) == 1
+    with pytest.raises(MomentckError, match="not implemented"):
+        NumericWeights(model, 12)(five_cycle[0])
