@@ -131,12 +131,11 @@ def verify(model, k, n=(250, 500, 1000), reps=20, seed=0, local_samples=2000, pr
         raise MomentckError("n must list at least one size")
     warnings = []
     exact = h_exact = None
-    if model.weights.finite_moments and model.activation.is_polynomial:
+    try:
         res = limiting_moments(model, k, progress=False)
         exact, h_exact = res.floats("spectral"), res.floats("kernel")
-    else:
-        warnings.append("no limiting value: exact weights need finite Lévy moments and a polynomial "
-                        "activation (numeric weights are not implemented yet); showing the trend only")
+    except MomentckError as exc:
+        warnings.append(f"no limiting value ({exc}); showing the trend only")
     if isinstance(model.weights, Stable):
         warnings.append("stable weights: finite-size bias decays slowly, very slowly as alpha -> 2; "
                         "compare several n")
