@@ -81,12 +81,7 @@ def numeric_available(model):
 
 def _incidence_counts(shape):
     """Per row: (number of blocks, diagonal count, off-diagonal count); per incidence: factor count."""
-    block_of = {}
-    for j, block in enumerate(shape.blocks):
-        for a in block:
-            for b in block:
-                if a < b:
-                    block_of[(a, b)] = j
+    block_of = shape.pair_blocks
     through = Counter()
     off = Counter()
     for (a, b), m in shape.pairs:

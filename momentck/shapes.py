@@ -75,6 +75,12 @@ class Shape:
         return len(self.diag)
 
     @property
+    def pair_blocks(self):
+        """``{(a, b): j}``: the block shared by rows ``a < b`` (two rows share at most one)."""
+        return {(a, b): j for j, block in enumerate(self.blocks)
+                for a in block for b in block if a < b}
+
+    @property
     def incidences(self):
         """Number of row–block incidences, each integrated against the Lévy measure."""
         return sum(len(b) for b in self.blocks)

@@ -97,10 +97,9 @@ class StableSinWeights:
         """Weight and error; ``rows`` and ``through`` from ``numeric._incidence_counts``."""
         if any(n % 2 for n in through.values()):
             return mpmath.mpf(0), mpmath.mpf(0)
-        block_pairs = []
-        for block in shape.blocks:
-            members = set(block)
-            block_pairs.append({p: m for p, m in shape.pairs if set(p) <= members})
+        block_pairs = [{} for _ in shape.blocks]
+        for p, m in shape.pairs:
+            block_pairs[shape.pair_blocks[p]][p] = m
         total, err = mpmath.mpf(0), mpmath.mpf(0)
         for choice in product(*(range(d + 1) for _, d, _ in rows)):
             coef = mpmath.mpf(1)

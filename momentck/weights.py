@@ -309,12 +309,7 @@ def shape_weight(shape, co):
     for j, block in enumerate(shape.blocks):
         for a in block:
             incid[a].append(j)
-    shared_block = {}
-    for j, block in enumerate(shape.blocks):
-        for a in block:
-            for b in block:
-                if a < b:
-                    shared_block[(a, b)] = j
+    shared_block = shape.pair_blocks
     # Off-diagonal factor instances, with their ends' half lists.
     halves = [[] for _ in range(rows)]          # per row: list of (factor id, shared index)
     fid = 0
