@@ -8,13 +8,41 @@ reports standard errors.
 Cost and memory
 ---------------
 * Y is built block by block of samples (columns of Y); only one block of X and
-  of ``W X`` exists at a time, so memory stays near the size of Y (plus W when
-  it is dense).  Sparse W multiplies through scipy.sparse.
+  of ``W X`` exists at a time.  Sparse W multiplies through scipy.sparse.
 * The trace powers use the cheapest exact route, on the smaller Gram matrix
   ``G`` (``Y Y^T``, n×n, when ``n <= m``, else ``Y^T Y``, m×m; both have the same
-  nonzero eigenvalues): one BLAS ``syrk`` forms G; ``tr M = tr G / m`` and
+  nonzero eigenvalues): BLAS ``syrk`` forms G; ``tr M = tr G / m`` and
   ``tr M^2 = ||G||_F^2 / m^2``; for ``j >= 3`` (or when eigenvalues are asked
   for) one symmetric eigendecomposition (eigenvalues only) of G.
+* When ``n <= m``, G is accumulated over column chunks of Y (streaming):
+  ``G = sum_c Y_c Y_c^T``, one ``syrk`` per chunk of ``_gram_width(n, m)``
+  samples, so Y never exists whole and memory stays near G (n×n) plus W when it
+  is dense, instead of n×m.  The chunk width depends on (n, m) only, never on
+  ``chunk``, the machine or the number of workers; when it covers all m samples
+  (``m <= max(2048, 2^22 / n)``) there is a single ``syrk``, as before streaming.
+  When ``n > m`` Y (n×m, smaller than n×n) is built whole.
+* :func:`memory_estimate` gives the peak memory of one replicate, and
+  :func:`simulate` refuses, with the figure in GiB, a run that would not fit
+  in the available memory instead of swapping.
+
+Precision
+---------
+``dtype="float32"`` samples exactly the float64 draws (rounded to float32) and
+runs W X, f, syrk and the eigenvalues in single precision (traces are summed
+in float64): about half the memory.  Measured relative error of the moments
+against float64 at the same seed and replicate (OpenBLAS; n = 500, 1000, 2000,
+3000; k = 4; seven models: sparse, gaussian, stable(alpha=1.5 and 0.8) weights,
+tanh, sin, erf and polynomial activations, phi from 1/2 to 2):
+
+* m_1, m_2 with continuous laws: 2e-9 to 3e-8 (stable(alpha=0.8): 3e-6);
+* m_3, m_4 (float32 eigenvalues): 1e-7 to 2e-6;
+* sparse rademacher weights with rademacher inputs: 1e-6 to 3e-6 for every j
+  (Y takes few distinct values, so syrk's float32 rounding errors add up
+  instead of averaging out);
+* worst case: 9.5e-6 (stable(alpha=0.8), sin, m_4, n = 2000).
+
+Monte Carlo standard errors are 1e-4 relative and more, so float32 is safe
+for moments; use float64 for individual eigenvalues near 0.
 
 Reproducibility
 ---------------
@@ -22,26 +50,37 @@ Replicate ``i`` uses its own stream ``np.random.SeedSequence(seed).spawn(reps)[i
 so results depend neither on the order nor on how replicates are spread over
 processes (:func:`simulate_replicate` is the unit of work to map), nor on the
 block size ``chunk``: X is drawn sample by sample (column by column) in the
-same order whatever the blocking.
+same order whatever the blocking.  At the rounding level BLAS results depend on
+its thread count: Dask workers run one BLAS thread each
+(:mod:`momentck.distributed`), so distributed results are bit-identical
+whatever the number of workers, and equal to an in-process run with one BLAS
+thread; a default in-process run (all cores) agrees to about 1e-15.
 """
 
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg
-from scipy.linalg.blas import ddot, dgemm, dsyrk
+from scipy.linalg.blas import ddot, dgemm, dsyrk, sgemm, ssyrk
 
 from .activations import Named
 from .errors import MomentckError
-from .laws import MomentInputs, Sparse
+from .laws import Gaussian, MomentInputs, Rademacher, Sparse
 from .model import Model
 
-__all__ = ["SimulationResult", "simulate", "simulate_replicate", "sizes_for"]
+__all__ = ["SimulationResult", "available_memory", "memory_estimate", "simulate",
+           "simulate_replicate", "sizes_for"]
 
 #: elements per block of X (and of W X): 2^22 doubles = 32 MiB
 _BLOCK_ELEMENTS = 1 << 22
+#: least number of samples per syrk when G is accumulated over chunks of Y
+_GRAM_MIN_WIDTH = 2048
+#: memory of the interpreter and libraries (numpy, scipy, sympy) in a process
+_OVERHEAD_BYTES = 200 << 20
+_DTYPES = ("float64", "float32")
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +104,8 @@ class SimulationResult:
     eigenvalues : list of ndarray or None
         When requested: per replicate, the n eigenvalues of M in ascending order
         (when ``m < n``, the ``n - m`` zero eigenvalues are exact zeros).
+    dtype : str
+        ``"float64"`` or ``"float32"``: the precision of the matrices.
     """
 
     moments: np.ndarray
@@ -77,6 +118,7 @@ class SimulationResult:
     seed: int
     model: dict = field(default_factory=dict)
     eigenvalues: list = None
+    dtype: str = "float64"
 
     @property
     def k(self):
@@ -94,7 +136,7 @@ class SimulationResult:
             "per_replicate": [[float(x) for x in row] for row in self.per_replicate],
             "n": self.n, "d": self.d, "m": self.m, "k": self.k,
             "reps": self.reps, "seed": self.seed,
-            "model": dict(self.model),
+            "model": dict(self.model), "dtype": self.dtype,
         }
         if eigenvalues and self.eigenvalues is not None:
             out["eigenvalues"] = [[float(x) for x in ev] for ev in self.eigenvalues]
@@ -154,6 +196,17 @@ def sizes_for(model, n):
 # One replicate
 # ---------------------------------------------------------------------------
 
+def _check_dtype(dtype):
+    """``"float64"`` or ``"float32"`` from a name or numpy dtype."""
+    try:
+        name = np.dtype(dtype).name if dtype is not None else None
+    except TypeError:
+        name = None
+    if name not in _DTYPES or isinstance(dtype, bool):
+        raise MomentckError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    return name
+
+
 def _apply_activation(act, a):
     """``a <- f(a)`` in place where the activation is a numpy ufunc."""
     if isinstance(act, Named) and act.name in Named._numpy:
@@ -171,40 +224,108 @@ def _apply_activation(act, a):
         a[...] = act(a)
 
 
-def _build_yt(model, n, d, m, rng, chunk):
-    """Sample W and X and return ``Z = Y^T`` (m×n, C order, so Y = Z.T is Fortran order)."""
+def _default_chunk(n, d):
+    return max(1, _BLOCK_ELEMENTS // max(n, d))
+
+
+def _gram_width(n, m):
+    """Samples per ``syrk`` when accumulating G: a function of ``(n, m)`` only.
+
+    ``m`` (Y whole) when ``n > m``; else at least 2048 and about 2^22 / n, so the
+    chunk of Y takes at most ``max(2^22, 2048 n)`` elements.
+    """
+    if n > m:
+        return m
+    return min(m, max(_GRAM_MIN_WIDTH, _BLOCK_ELEMENTS // n))
+
+
+def _sample_weights(law, n, d, rng, dtype):
+    """``law.sample(n, d, rng)`` in ``dtype`` (the same draws, rounded for float32).
+
+    Gaussian weights are drawn row block by row block straight into the result:
+    ``standard_normal`` fills its output in order, so the draws are those of
+    :meth:`Gaussian._sample` without its two n×d float64 temporaries.
+    """
+    if type(law) is Gaussian:
+        w = np.empty((n, d), dtype=dtype)
+        scale = math.sqrt(d)
+        rows = max(1, _BLOCK_ELEMENTS // d)
+        for s in range(0, n, rows):
+            e = min(n, s + rows)
+            block = rng.standard_normal((e - s, d))
+            block /= scale
+            w[s:e] = block
+            del block          # before the next draw
+        return w
+    w = law.sample(n, d, rng)
+    if dtype != "float64":
+        w = w.astype(dtype)
+    return w
+
+
+def _gram_streamed(model, n, d, m, rng, chunk, dtype):
+    """The smaller Gram matrix of Y (lower triangle, Fortran order, upper part 0).
+
+    ``n <= m``: ``G = Y Y^T`` accumulated over chunks of :func:`_gram_width`
+    samples (columns of Y); ``n > m``: ``G = Y^T Y`` from the whole of Y.
+    """
     act = model.activation
-    w = model.weights.sample(n, d, rng)
+    single = dtype == "float32"
+    gemm, syrk = (sgemm, ssyrk) if single else (dgemm, dsyrk)
+    w = _sample_weights(model.weights, n, d, rng, dtype)
     sparse = not isinstance(w, np.ndarray)
-    wt = w.T                       # d×n: CSC for sparse, a Fortran view for dense
     if chunk is None:
-        chunk = max(1, _BLOCK_ELEMENTS // max(n, d))
-    z = np.empty((m, n))
-    for s in range(0, m, chunk):
-        e = min(m, s + chunk)
-        # Row j of xt is the j-th column of X: drawing xt row by row keeps the stream
-        # independent of the block size.
-        xt = model.inputs.sample((e - s, d), rng)
-        block = z[s:e]
-        if sparse:
-            block[...] = (w @ xt.T).T   # (n×d sparse) @ (d×c) -> n×c; W X touches nnz(W) entries
+        chunk = _default_chunk(n, d)
+    width = _gram_width(n, m)
+    # z holds Y_c^T (samples × n, C order), so Y_c = z.T is Fortran order for BLAS.
+    z = np.empty((width, n), dtype=dtype)
+    g = None
+    for s0 in range(0, m, width):
+        e0 = min(m, s0 + width)
+        buf = z[:e0 - s0]
+        for s in range(s0, e0, chunk):
+            e = min(e0, s + chunk)
+            # Row j of xt is the j-th column of X: drawing xt row by row keeps the stream
+            # independent of the block size.
+            xt = model.inputs.sample((e - s, d), rng)
+            if single:
+                xt = xt.astype(np.float32)
+            block = buf[s - s0:e - s0]
+            if sparse:
+                block[...] = (w @ xt.T).T   # (n×d sparse) @ (d×c) -> n×c; W X touches nnz(W) entries
+            else:
+                # block.T (n×c, Fortran order) <- W X_block, written in place by BLAS
+                out = gemm(1.0, w.T, xt.T, beta=0.0, c=block.T, trans_a=1, overwrite_c=1)
+                if not np.shares_memory(out, block):     # pragma: no cover - block.T is Fortran order
+                    block[...] = out.T
+                del out
+            del xt             # before the next draw
+            _apply_activation(act, block)
+        if e0 == m:
+            del w                  # last chunk: W is no longer needed
+        y = buf.T                  # n×c, Fortran-contiguous: no copy for BLAS
+        if n > m:
+            g = syrk(1.0, y, trans=1, lower=1)
+        elif g is None:
+            g = syrk(1.0, y, trans=0, lower=1)
         else:
-            # block.T (n×c, Fortran order) <- W X_block, written in place by BLAS
-            out = dgemm(1.0, wt, xt.T, beta=0.0, c=block.T, trans_a=1, overwrite_c=1)
-            if not np.shares_memory(out, block):     # pragma: no cover - block.T is Fortran order
-                block[...] = out.T
-        _apply_activation(act, block)
-    return z
+            out = syrk(1.0, y, beta=1.0, c=g, trans=0, lower=1, overwrite_c=1)
+            if not np.shares_memory(out, g):             # pragma: no cover - g is Fortran order
+                g[...] = out
+    return g
 
 
-def _gram(z):
-    """The smaller Gram matrix of ``Y = z.T`` (lower triangle, Fortran order, upper part 0)."""
-    m, n = z.shape
-    y = z.T                        # n×m, Fortran-contiguous: no copy for BLAS
-    return dsyrk(1.0, y, trans=0 if n <= m else 1, lower=1)
+def _sum_squares64(g):
+    """``sum(g**2)`` of a float32 Fortran array, accumulated in float64 by column blocks."""
+    cols = max(1, _BLOCK_ELEMENTS // max(1, g.shape[0]))
+    total = 0.0
+    for s in range(0, g.shape[1], cols):
+        block = np.asarray(g[:, s:s + cols], dtype=np.float64, order="F").ravel(order="K")
+        total += float(ddot(block, block))
+    return total
 
 
-def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None):
+def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dtype="float64"):
     """One Monte Carlo replicate: ``[(1/n) tr M^j for j = 1..k]``.
 
     Parameters
@@ -218,11 +339,14 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None):
         Also return the n eigenvalues of M (ascending).
     chunk : int, optional
         Samples (columns of Y) built per block; the result does not depend on it.
+    dtype : {"float64", "float32"}
+        Precision of W, X, Y and G (the draws are the same; see the module notes).
 
     Returns
     -------
     traces : ndarray, shape (k,)
     eigs : ndarray, shape (n,), or None
+        float64 in either precision.
 
     Examples
     --------
@@ -237,26 +361,33 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None):
     k = _check_int(k, "k", 1)
     if chunk is not None:
         chunk = _check_int(chunk, "chunk", 1)
+    dtype = _check_dtype(dtype)
     if not isinstance(seed_seq, np.random.SeedSequence):
         raise MomentckError(f"seed_seq must be a numpy SeedSequence, got {seed_seq!r}")
     rng = np.random.default_rng(seed_seq)
 
-    z = _build_yt(model, n, d, m, rng, chunk)
-    g = _gram(z)
-    del z
+    g = _gram_streamed(model, n, d, m, rng, chunk, dtype)
+    single = dtype == "float32"
     size = g.shape[0]              # min(n, m)
-    diag = np.diagonal(g).copy()
-    flat = g.ravel(order="K")      # a view; the upper triangle is zero
+    diag = np.diagonal(g).astype(np.float64)
     traces = np.empty(k)
     traces[0] = diag.sum() / m / n
     if k >= 2:
         # scipy's BLAS throughout (syrk, gemm, dot, LAPACK): mixing in numpy's own BLAS
         # leaves its idle threads spinning against scipy's and costs ~40% at n = 2000.
-        frob2 = 2.0 * ddot(flat, flat) - float(np.dot(diag, diag))
+        if single:
+            sq = _sum_squares64(g)
+        else:
+            flat = g.ravel(order="K")      # a view; the upper triangle is zero
+            sq = ddot(flat, flat)
+        frob2 = 2.0 * sq - float(np.dot(diag, diag))
         traces[1] = frob2 / m ** 2 / n
     eigs = None
     if k >= 3 or eigenvalues:
         lam = scipy.linalg.eigvalsh(g, lower=True, overwrite_a=True, check_finite=False)
+        del g
+        if single:
+            lam = lam.astype(np.float64)
         lam /= m
         for j in range(3, k + 1):
             traces[j - 1] = float(np.sum(lam ** j)) / n
@@ -264,6 +395,138 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None):
             eigs = lam if size == n else np.concatenate((np.zeros(n - size), lam))
             eigs.sort()
     return traces, eigs
+
+
+# ---------------------------------------------------------------------------
+# Memory
+# ---------------------------------------------------------------------------
+
+def _meminfo_available():
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_available():
+    """Room left under a cgroup memory limit (v2, then v1), or None."""
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit_file) as fh:
+                limit = fh.read().strip()
+            with open(usage_file) as fh:
+                usage = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit == "max" or not limit.isdigit() or int(limit) >= 1 << 60:
+            return None
+        return max(0, int(limit) - usage)
+    return None
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation without swapping.
+
+    ``MemAvailable`` of /proc/meminfo (else free physical pages), and no more
+    than the room left under a cgroup memory limit.
+    """
+    avail = _meminfo_available()
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):   # pragma: no cover - not POSIX
+            avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    room = _cgroup_available()
+    return int(avail if room is None else min(avail, room))
+
+
+def memory_estimate(model, n, dtype="float64", chunk=None):
+    """Peak memory in bytes of one replicate of ``model`` at width ``n`` in one process.
+
+    The largest of: sampling W; building Y chunk by chunk next to W and the
+    Gram matrix G (``min(n, m)^2`` entries: usually the bulk); the eigenvalues of
+    G.  Includes about 200 MiB for the interpreter and libraries.  Checked
+    against the measured peak resident memory (benchmarks/bench_distributed.py).
+
+    >>> model = Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh")
+    >>> round(memory_estimate(model, 20000) / 2**30, 2), round(memory_estimate(model, 20000, "float32") / 2**30, 2)
+    (3.57, 1.92)
+    """
+    model = _check_model(model)
+    n, d, m = sizes_for(model, n)
+    dtype = _check_dtype(dtype)
+    if chunk is not None:
+        chunk = _check_int(chunk, "chunk", 1)
+    size = np.dtype(dtype).itemsize
+    single = dtype == "float32"
+    s = min(n, m)
+    width = _gram_width(n, m)
+    c = min(width, chunk if chunk is not None else _default_chunk(n, d))
+    law = model.weights
+    if isinstance(law, Sparse):
+        nnz = float(law.c) * n
+        w_final = nnz * (size + 8) + 8 * (n + 1)
+        w_sample = 96 * nnz + 32 * n          # counts, rows, cols, sort order, values, CSR
+        if single:
+            w_sample += w_final
+    elif type(law) is Gaussian:
+        w_final = n * d * size
+        w_sample = w_final + 8 * max(1, _BLOCK_ELEMENTS // d) * d
+    else:                                     # stable: all V, then all E (float64)
+        w_final = n * d * size
+        w_sample = 16 * n * d
+    sparse = isinstance(law, Sparse)
+    act = model.activation
+    in_place = isinstance(act, Named) and (act.name in Named._numpy or act.name == "erf")
+    # a block of X drawn in float64 (rademacher: 2 arrays), its float32 copy, scipy.sparse's
+    # C-order copy of it
+    draw = 16 if isinstance(model.inputs, Rademacher) else 8
+    x_block = c * d * max(draw, 8 + (size if single else 0) + (size if sparse else 0))
+    # W X of sparse W; a polynomial activation's float64 temporaries
+    y_temps = c * n * ((size if sparse else 0) + (0 if in_place else 5 * 8))
+    buffer = width * n * size
+    gram = s * s * size
+    if width < m:              # G accumulates next to W and the chunks of Y
+        build = w_final + buffer + gram + x_block + y_temps
+    else:                      # one syrk, after W and the blocks are gone
+        build = max(w_final + buffer + x_block + y_temps, buffer + gram)
+    eig = gram + 48 * s + (8 * _BLOCK_ELEMENTS if single else 0)   # LAPACK work; float64 blocks of G
+    return int(max(w_sample, build, eig) + _OVERHEAD_BYTES)
+
+
+def _gib(nbytes):
+    return nbytes / 2 ** 30
+
+
+def check_memory(model, n, dtype="float64", chunk=None, copies=1, available=None):
+    """Raise :class:`MomentckError` when ``copies`` concurrent replicates would not fit.
+
+    ``available`` defaults to :func:`available_memory`.  Returns the estimate
+    of one replicate (bytes).
+    """
+    need = memory_estimate(model, n, dtype, chunk)
+    avail = available_memory() if available is None else available
+    if need * copies > avail:
+        what = (f"one replicate at n = {n} ({dtype}) needs about {_gib(need):.2f} GiB" if copies == 1
+                else f"{copies} concurrent replicates at n = {n} ({dtype}) need about "
+                     f"{_gib(need * copies):.2f} GiB ({_gib(need):.2f} GiB each)")
+        hints = []
+        if copies > 1:
+            hints.append(f"fewer workers (at most {int(avail // need)} fit)" if avail >= need
+                         else "fewer workers")
+        if dtype == "float64":
+            hints.append(f"dtype='float32' (about {_gib(memory_estimate(model, n, 'float32', chunk)):.2f}"
+                         " GiB each)")
+        hints.append("a smaller n")
+        raise MomentckError(f"not enough memory: {what}, but only {_gib(avail):.2f} GiB is available; "
+                            f"refusing to run rather than swap. Use {', or '.join(hints)}")
+    return need
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +544,8 @@ def _show_progress(progress):
     return progress
 
 
-def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chunk=None):
+def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chunk=None,
+             dtype="float64", scheduler=None, workers=None, checkpoint=None):
     """Monte Carlo estimate of ``E[(1/n) tr M^j]``, ``j = 1..k``, at finite size.
 
     Parameters
@@ -302,6 +566,25 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
         Progress bar over replicates (tqdm, on stderr); None: only when stderr is a terminal.
     chunk : int, optional
         Samples per block when building Y (memory/speed trade-off; results do not depend on it).
+    dtype : {"float64", "float32"}
+        Precision of the matrices: float32 about halves the memory; its moments agree
+        with float64 at the same seed to 1e-5 relative or better (module notes).
+    scheduler : None, "processes", str or distributed.Client
+        None (default): replicates run one after the other in this process.
+        Otherwise they are mapped over Dask workers (:mod:`momentck.distributed`,
+        ``pip install 'momentck[distributed]'``): ``"processes"`` starts a local
+        cluster of ``workers`` processes; any other string is the address of a
+        running Dask scheduler; a ``distributed.Client`` is used as it is.
+        Results do not depend on the number of workers (one BLAS thread each).
+    workers : int, optional
+        With ``scheduler="processes"``: number of worker processes (default: the
+        CPU count, fewer when memory would not hold them all).
+    checkpoint : str or path, optional
+        An ``.npz`` file: every finished replicate is saved to it at once
+        (atomically), and a run started again with the same file skips the
+        replicates already there, so an interrupted run loses at most the
+        replicates in flight.  A file written for other parameters (model, n,
+        k, reps, seed, dtype, eigenvalues) is refused.
 
     Returns
     -------
@@ -310,7 +593,9 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
     Raises
     ------
     MomentckError
-        For bad parameters: the message names the parameter and what is allowed.
+        For bad parameters: the message names the parameter and what is allowed;
+        and when one replicate would not fit in the available memory (the
+        message gives :func:`memory_estimate` in GiB).
 
     Examples
     --------
@@ -332,27 +617,64 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
         chunk = _check_int(chunk, "chunk", 1)
     if not isinstance(eigenvalues, bool):
         raise MomentckError(f"eigenvalues must be True or False, got {eigenvalues!r}")
+    dtype = _check_dtype(dtype)
+    if workers is not None:
+        workers = _check_int(workers, "workers", 1)
+        if scheduler != "processes":
+            raise MomentckError(f"workers= goes with scheduler='processes', got scheduler={scheduler!r}")
     show = _show_progress(progress)
 
     streams = np.random.SeedSequence(seed).spawn(reps)
     per = np.empty((reps, k))
-    eigs = [] if eigenvalues else None
-    bar = None
-    if show:
-        from tqdm import tqdm
-        bar = tqdm(total=reps, desc=f"simulate n={n}", unit="rep", file=sys.stderr, leave=False)
-    try:
-        for i, ss in enumerate(streams):
-            per[i], ev = simulate_replicate(model, n, k, ss, eigenvalues=eigenvalues, chunk=chunk)
+    found = [None] * reps if eigenvalues else None
+    store = None
+    if checkpoint is not None:
+        from .checkpoint import Checkpoint
+        params = {"model": model.to_dict(), "n": n, "k": k, "reps": reps, "seed": seed,
+                  "dtype": dtype, "eigenvalues": eigenvalues}
+        store = Checkpoint(checkpoint, params)
+        for i, row, ev in store.items():
+            per[i] = row
             if eigenvalues:
-                ev.setflags(write=False)
-                eigs.append(ev)
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+                found[i] = ev
+    todo = [i for i in range(reps) if store is None or i not in store]
 
+    def record(i, row, ev):
+        per[i] = row
+        if eigenvalues:
+            found[i] = ev
+        if store is not None:
+            store.record(i, row, ev)
+
+    if scheduler is not None:
+        from . import distributed
+        distributed.run_replicates(model, n, k, streams, todo, record, eigenvalues=eigenvalues,
+                                   chunk=chunk, dtype=dtype, scheduler=scheduler, workers=workers,
+                                   progress=show)
+    elif todo:
+        check_memory(model, n, dtype, chunk)
+        bar = None
+        if show:
+            from tqdm import tqdm
+            bar = tqdm(total=reps, initial=reps - len(todo), desc=f"simulate n={n}", unit="rep",
+                       file=sys.stderr, leave=False)
+        try:
+            for i in todo:
+                row, ev = simulate_replicate(model, n, k, streams[i], eigenvalues=eigenvalues,
+                                             chunk=chunk, dtype=dtype)
+                record(i, row, ev)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    eigs = None
+    if eigenvalues:
+        eigs = []
+        for ev in found:
+            ev.setflags(write=False)
+            eigs.append(ev)
     moments = per.mean(axis=0)
     if reps > 1:
         stderr = per.std(axis=0, ddof=1) / math.sqrt(reps)
@@ -361,4 +683,5 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
     for a in (moments, stderr, per):
         a.setflags(write=False)
     return SimulationResult(moments=moments, stderr=stderr, per_replicate=per, n=n, d=d, m=m,
-                            reps=reps, seed=seed, model=model.to_dict(), eigenvalues=eigs)
+                            reps=reps, seed=seed, model=model.to_dict(), eigenvalues=eigs,
+                            dtype=dtype)
