@@ -17,8 +17,9 @@ and every task runs with one BLAS thread (OpenBLAS results differ at the
 rounding level with the thread count), so results are bit-identical whatever
 the number of workers or machines (same library builds), and equal to an
 in-process run with one BLAS thread; the default in-process run, whose BLAS
-uses every core, agrees to about 1e-15.  One BLAS thread per worker also keeps
-N workers on N cores from oversubscribing them: the local cluster sets
+uses every core, agrees to rounding (relative differences up to about 1e-13).
+One BLAS thread per worker also keeps N workers on N cores from
+oversubscribing them: the local cluster sets
 ``OPENBLAS_NUM_THREADS=1`` (and OMP, MKL) before each worker starts, and each
 task pins the OpenBLAS libraries it finds at run time as well.
 

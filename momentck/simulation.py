@@ -54,7 +54,8 @@ same order whatever the blocking.  At the rounding level BLAS results depend on
 its thread count: Dask workers run one BLAS thread each
 (:mod:`momentck.distributed`), so distributed results are bit-identical
 whatever the number of workers, and equal to an in-process run with one BLAS
-thread; a default in-process run (all cores) agrees to about 1e-15.
+thread; a default in-process run (all cores) agrees to rounding (relative
+differences up to about 1e-13).
 """
 
 import math
