@@ -522,8 +522,9 @@ def check_memory(model, n, dtype="float64", chunk=None, copies=1, available=None
             hints.append(f"fewer workers (at most {int(avail // need)} fit)" if avail >= need
                          else "fewer workers")
         if dtype == "float64":
-            hints.append(f"dtype='float32' (about {_gib(memory_estimate(model, n, 'float32', chunk)):.2f}"
-                         " GiB each)")
+            f32 = _gib(memory_estimate(model, n, "float32", chunk))
+            hints.append(f"float32 (dtype='float32', --dtype float32: about {f32:.2f} GiB"
+                         + (" each)" if copies > 1 else ")"))
         hints.append("a smaller n")
         raise MomentckError(f"not enough memory: {what}, but only {_gib(avail):.2f} GiB is available; "
                             f"refusing to run rather than swap. Use {', or '.join(hints)}")
