@@ -1,7 +1,7 @@
 """momentck: exact limiting spectral moments of conjugate-kernel random matrices
 with heavy-tailed weights, checked against simulation.
 
-See MATH.md (shipped as ``momentck/MATH.md`` in the docs) for conventions.
+See docs/MATH.md for the mathematics and conventions.
 """
 
 from .activations import Activation, Poly, activation
@@ -9,7 +9,10 @@ from .errors import MomentckError, SpecError, TooMuchWork
 from .laws import (Gaussian, InputLaw, MomentInputs, Normal, Rademacher, Sparse, Stable,
                    Uniform, WeightLaw, input_law, weight_law)
 from .model import Model
-from .simulation import SimulationResult, simulate
+from .simulation import SimulationResult, memory_estimate, simulate
+from .engine import MomentResult, explain, kernel_moments, limiting_moments
+from .locallimit import local_limit_moments
+from .verify import verify
 
 __version__ = "0.1.0"
 
@@ -17,5 +20,6 @@ __all__ = [
     "Activation", "Poly", "activation", "MomentckError", "SpecError", "TooMuchWork",
     "Gaussian", "InputLaw", "MomentInputs", "Normal", "Rademacher", "Sparse", "Stable",
     "Uniform", "WeightLaw", "input_law", "weight_law", "Model",
-    "SimulationResult", "simulate",
+    "SimulationResult", "simulate", "memory_estimate",
+    "MomentResult", "explain", "kernel_moments", "limiting_moments", "local_limit_moments", "verify",
 ]
