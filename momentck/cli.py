@@ -199,7 +199,11 @@ def _save_eigenvalues(path, eigs):
 # moments and explain (the exact engine)
 # ---------------------------------------------------------------------------
 
-def _add_engine_options(p, k_default):
+def _add_engine_options(p, k_default, json_help, latex_help):
+    """Model options, engine options and the --json / --latex output switches."""
+    _add_model_options(p)
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.add_argument("--latex", action="store_true", help=latex_help)
     g = p.add_argument_group("exact engine")
     g.add_argument("--k", type=int, default=k_default, help="order (default: %(default)s)")
     g.add_argument("--method", default="auto", choices=("auto", "symbolic", "numeric"),
@@ -228,10 +232,7 @@ def _add_moments(subparsers):
                     "h_j, j = 1..k, from the block-tree walk expansion (MATH.md §2-§4).",
         epilog="example:\n  momentck moments --weights 'sparse(c=2, entries=rademacher)' "
                "--inputs rademacher \\\n      --activation 'poly(1, -1/6)' --k 4 --json")
-    _add_model_options(p)
-    _add_engine_options(p, 4)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--latex", action="store_true", help="print the moments as LaTeX")
+    _add_engine_options(p, 4, "print one JSON object", "print the moments as LaTeX")
     p.set_defaults(run=_run_moments)
 
 
@@ -247,15 +248,12 @@ def _run_moments(args):
     print(f"model: {model!r}")
     print(f"method: {res.method}" + (f", Taylor truncation {res.truncation}" if res.truncation else ""))
     hf, mf = res.floats("kernel"), res.floats("spectral")
-    if res.method == "numeric":
-        print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  {'error(m_j)':>10}  m_j to {res.digits} digits")
-        for j in range(args.k):
-            print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral_error[j]:>10.2g}  "
-                  f"{res.spectral[j]}")
-    else:
-        print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  exact m_j")
-        for j in range(args.k):
-            print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral[j]}")
+    numeric = res.method == "numeric"
+    print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  " + (f"{'error(m_j)':>10}  m_j to {res.digits} digits"
+                                                     if numeric else "exact m_j"))
+    for j in range(args.k):
+        err = f"{res.spectral_error[j]:>10.2g}  " if numeric else ""
+        print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {err}{res.spectral[j]}")
     for note in res.notes:
         print(f"note: {note}")
     return 0
@@ -267,10 +265,7 @@ def _add_explain(subparsers):
         help="the walk shapes behind h_k, term by term",
         description="Table of the shapes S of closed walks of length k with N_k(S), r(S), the exact "
                     "weight w(S) and the contribution N_k(S) psi^-(r(S)-1) w(S) to h_k (MATH.md §3).")
-    _add_model_options(p)
-    _add_engine_options(p, 3)
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    p.add_argument("--latex", action="store_true", help="print a LaTeX tabular")
+    _add_engine_options(p, 3, "print the rows as JSON", "print a LaTeX tabular")
     p.set_defaults(run=_run_explain)
 
 
