@@ -47,7 +47,7 @@ covered.
 """
 
 from collections import Counter
-from functools import lru_cache
+from functools import wraps
 
 import mpmath
 import sympy
@@ -77,6 +77,19 @@ def numeric_available(model):
                    f"entries with rademacher inputs, with normal inputs for sin and erf, and for stable "
                    f"weights with normal inputs and sin (walks up to k = 4); not for "
                    f"weights {w.spec} with inputs {x.spec} and activation {f.spec}")
+
+
+def _memoized(method):
+    """Cache a method's results on its instance (an lru_cache on methods would keep every
+    instance alive for the life of the process)."""
+    @wraps(method)
+    def wrapper(self, *args):
+        memo = self.__dict__.setdefault("_memo", {})
+        key = (method.__name__, args)
+        if key not in memo:
+            memo[key] = method(self, *args)
+        return memo[key]
+    return wrapper
 
 
 def _incidence_counts(shape):
@@ -146,13 +159,13 @@ class NumericWeights:
         expr, x = f.expr(), sympy.Symbol("x")
         return sympy.lambdify(x, expr, modules="mpmath")
 
-    @lru_cache(maxsize=None)
+    @_memoized
     def _g(self, m):
         """E f(S_m)^2."""
         f, two = self._f, mpmath.mpf(2)
         return mpmath.fsum(mpmath.binomial(m, j) * f(mpmath.mpf(2 * j - m)) ** 2 for j in range(m + 1)) / two ** m
 
-    @lru_cache(maxsize=None)
+    @_memoized
     def _u(self, m):
         """E f(1 + S_m)."""
         f, two = self._f, mpmath.mpf(2)
@@ -166,7 +179,7 @@ class NumericWeights:
         b = mpmath.mpf(sympy.N(f.scale, self.dps)) * m
         return mpmath.fsum(abs(mpmath.mpf(sympy.N(a, self.dps))) * b ** p for p, a in f.taylor(f.degree).items())
 
-    @lru_cache(maxsize=None)
+    @_memoized
     def _row(self, deg, d, o):
         """E_D[g(deg + D)^d u(deg - 1 + D)^o], D ~ Poisson(c), with a tail bound."""
         c = self.c

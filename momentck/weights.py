@@ -32,7 +32,6 @@ an even power >= 2, so ``gamma_0`` never occurs.
 """
 
 from collections import defaultdict
-from functools import lru_cache
 from itertools import product
 from math import comb, factorial
 
