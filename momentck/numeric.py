@@ -71,7 +71,7 @@ def numeric_available(model):
     if (isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Normal)
             and getattr(f, "name", None) in ("sin", "erf")):
         return True, ""
-    if isinstance(w, Stable) and isinstance(x, Normal) and getattr(f, "name", None) == "sin":
+    if isinstance(w, Stable) and isinstance(x, Normal) and getattr(f, "name", None) in ("sin", "erf"):
         return True, ""
     return False, (f"numeric weights are implemented for gaussian weights, for sparse rademacher "
                    f"entries with rademacher inputs, with normal inputs for sin and erf, and for stable "
@@ -127,9 +127,12 @@ class NumericWeights:
             self.eps = mpmath.mpf(10) ** (-(digits + 5))
             if isinstance(model.weights, Gaussian):
                 self._thetas()
-            elif isinstance(model.weights, Stable):
+            elif isinstance(model.weights, Stable) and model.activation.name == "sin":
                 from .stable_sin import StableSinWeights
                 self._stable = StableSinWeights(model, self.dps)
+            elif isinstance(model.weights, Stable):
+                from .stable_erf import StableErfWeights
+                self._stable = StableErfWeights(model)
             else:
                 self.c = mpmath.mpf(sympy.N(model.weights.c, self.dps))
                 self._f = self._mp_activation()

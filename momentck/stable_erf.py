@@ -1,0 +1,180 @@
+"""Weights of alpha-stable models with f = erf(beta x) and normal inputs (MATH.md §4, numeric).
+
+Given W, the pre-activations of one factor are jointly Gaussian, and with
+``b = 2 beta^2`` (MATH.md §4)
+
+    K(a, b) = (2/pi) arcsin( b w_a w_b / sqrt((1 + b s_a)(1 + b s_b)) ),
+    K(a, a) = (2/pi) arcsin( b s_a / (1 + b s_a) ),
+
+where ``s_a = sum_e w_{a,e}^2 + S_a`` is the squared norm of row a (its incidence
+weights in the shape plus the rest ``S_a``, positive (alpha/2)-stable with
+``E exp(-t S) = exp(-C_alpha t^(alpha/2))``).
+
+**Change of variables.**  For a row in ``B`` blocks put ``u_e = sqrt(b) w_e / sqrt(1 + b s_a)``
+(one per incidence) and ``q = 1/(1 + b S_a)``.  Then every off-diagonal factor is
+``(2/pi) arcsin(u_{a,e} u_{b,e})`` and every diagonal one is
+``(2/pi) arcsin(1 - (1 - U_a) q_a)``, ``U_a = sum_e u_{a,e}^2``, and because the Lévy
+measure ``nu(dw) = c_alpha |w|^(-1-alpha) dw`` is scale invariant, the row's measure
+factorises (restricted to positive weights, the integrand being even in each):
+
+    (2 c_alpha)^B b^(B alpha/2) (1 - U)^(B alpha/2 - 1) prod_e u_e^(-1-alpha) du_e
+      x  q^(B alpha/2) P(dq).
+
+So the rows interact only through ``arcsin(u u')`` and the rest ``S_a`` only through a
+one-dimensional law.  That law is integrated with Kanter's representation
+``S = C_alpha^(2/alpha) (A(phi)/E)^((1-a)/a)``, ``a = alpha/2``, ``phi ~ U(0, pi)``,
+``E ~ Exp(1)``; the ``u`` integrals with tanh–sinh rules; the whole weight is a
+tensor contraction (``numpy.einsum``) over the rows' nodes, like a graph
+homomorphism sum.  Everything is float64: the error estimate is the difference
+between two resolutions, and precision is limited to about 12 digits.  Rows in
+more than two blocks (walks longer than 5) are not implemented.
+
+References
+----------
+M. Kanter, "Stable densities under change of scale and total variation inequalities",
+Ann. Probab. 3 (1975) 697–707 (the representation of positive stable laws).
+"""
+
+from math import log
+
+import mpmath
+import numpy as np
+import sympy
+from scipy.special import expit
+
+from .errors import MomentckError
+
+__all__ = ["StableErfWeights"]
+
+
+def tanh_sinh(h, T=6.2):
+    """Tanh–sinh rule on (0, 1): nodes x, complements 1 - x (accurate), log weights."""
+    t = np.arange(-T, T + h / 2, h)
+    z = np.pi * np.sinh(t)
+    x, xc = expit(z), expit(-z)
+    with np.errstate(divide="ignore"):
+        logw = np.log(h * np.pi * np.cosh(t)) + np.log(x) + np.log(xc)
+    keep = np.isfinite(logw) & (x > 0) & (xc > 0)
+    return x[keep], xc[keep], logw[keep]
+
+
+class StableErfWeights:
+    """Weights of a model with stable(alpha) weights, normal inputs and erf(beta x).
+
+    Call with a shape, its per-row counts and per-incidence counts (see
+    :func:`momentck.numeric._incidence_counts`); returns ``(value, error)`` as mpmath
+    numbers.  ``level`` sets the finer of the two resolutions compared.
+    """
+
+    def __init__(self, model, level=5):
+        self.alpha = float(sympy.N(model.weights.alpha, 20))
+        self.c = float(sympy.N(model.weights.c_alpha, 20))
+        self.C = float(sympy.N(model.weights.C_alpha, 20))
+        self.b = 2 * float(sympy.N(model.activation.scale, 20)) ** 2
+        self.level = level
+        self._memo = {}
+
+    # -- the law of q = 1/(1 + b S) ----------------------------------------------
+    def q_rule(self, level):
+        """Nodes ``q``, ``1 - q`` and probabilities of the law of q (Kanter's representation)."""
+        key = ("q", level)
+        if key not in self._memo:
+            a = self.alpha / 2
+            x, xc, logw = tanh_sinh(2.0 ** -level)
+            phi = np.pi * x
+            sin_phi = np.sin(np.pi * np.minimum(x, xc))
+            logA = (np.log(np.sin(a * phi)) - np.log(sin_phi)) / (1 - a) \
+                + np.log(np.sin((1 - a) * phi)) - np.log(np.sin(a * phi))
+            hy = 2.0 ** -(level - 2)
+            y = np.arange(-42.0, 6.7, hy)
+            logwy = np.log(hy) + y - np.exp(y)  # E = e^y, density exp(y - e^y)
+            logS = (np.log(self.C) / a + (1 - a) / a * (logA[:, None] - y[None, :])).ravel()
+            logbS = log(self.b) + logS
+            w = np.exp((logw[:, None] + logwy[None, :]).ravel())  # phi/pi has density 1 on (0, 1)
+            self._memo[key] = (expit(-logbS), expit(logbS), w)
+        return self._memo[key]
+
+    # -- the incidence variables of a row in B blocks --------------------------------
+    def u_rule(self, level, powers):
+        """Nodes of a row with len(powers) blocks: (list of u_e arrays, 1 - U, weights).
+
+        ``powers[e]`` is the number of off-diagonal factors through incidence e; the
+        factor ``u_e^powers[e]`` is absorbed into the weights (the off-diagonal
+        factors are then ``arcsin(u u')/(u u')``).
+        """
+        key = ("u", level, powers)
+        if key in self._memo:
+            return self._memo[key]
+        B, al = len(powers), self.alpha
+        x, xc, logw = tanh_sinh(2.0 ** -level)
+        const = B * log(2 * self.c) + B * al / 2 * log(self.b)
+        if B == 1:
+            (m,) = powers
+            # u = x; (1 - u^2) = xc (1 + x)
+            log1mU = np.log(xc) + np.log1p(x)
+            lw = const + logw + (m - 1 - al) * np.log(x) + (al / 2 - 1) * log1mU
+            out = ([x], np.exp(log1mU), np.exp(lw))
+        elif B == 2:
+            m1, m2 = powers
+            # y_e = u_e^2 = T s, T (1 - s): dy1 dy2 = T dT ds, du_e = dy_e / (2 u_e)
+            T, Tc, s, sc = x[:, None], xc[:, None], x[None, :], xc[None, :]
+            lw = (const + logw[:, None] + logw[None, :] - 2 * log(2)
+                  + (al - 1) * np.log(Tc) + ((m1 + m2) / 2 - 1 - al) * np.log(T)
+                  + (m1 / 2 - 1 - al / 2) * np.log(s) + (m2 / 2 - 1 - al / 2) * np.log(sc))
+            u1, u2 = np.sqrt(T * s).ravel(), np.sqrt(T * sc).ravel()
+            out = ([u1, u2], np.broadcast_to(Tc, lw.shape).ravel(), np.exp(lw).ravel())
+        else:
+            raise MomentckError("stable weights with erf: rows in more than two blocks "
+                                "(walks longer than 5) are not implemented")
+        self._memo[key] = out
+        return out
+
+    def _diag(self, level, one_minus_U, d, tilt):
+        """E_q[q^tilt D(1 - (1 - U) q)^d] at each node, D(z) = (2/pi) arcsin z."""
+        q, _, w = self.q_rule(level)
+        wq = w * q ** tilt
+        if d == 0:
+            return np.full(one_minus_U.shape, wq.sum())
+        out = np.empty(one_minus_U.shape)
+        for i in range(0, len(one_minus_U), 64):
+            z = one_minus_U[i:i + 64, None] * q[None, :]
+            # arcsin(1 - z) = pi/2 - 2 arcsin(sqrt(z/2)), accurate for small z
+            D = 1 - 4 / np.pi * np.arcsin(np.sqrt(z / 2))
+            out[i:i + 64] = (D ** d) @ wq
+        return out
+
+    # -- a shape ------------------------------------------------------------------
+    def _weight(self, shape, rows, through, level):
+        if not shape.blocks:
+            q, qc, w = self.q_rule(level)
+            D = 1 - 4 / np.pi * np.arcsin(np.sqrt(q / 2))
+            return float(w @ D ** shape.diag[0])
+        blocks_of = [[j for j, blk in enumerate(shape.blocks) if a in blk] for a in range(shape.rows)]
+        nodes, operands, subs = {}, [], []
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        for a in range(shape.rows):
+            powers = tuple(through[(a, j)] for j in blocks_of[a])
+            us, one_minus_U, w = self.u_rule(level, powers)
+            nodes[a] = dict(zip(blocks_of[a], us))
+            r = w * self._diag(level, one_minus_U, shape.diag[a], self.alpha / 2 * len(powers))
+            operands.append(r)
+            subs.append(letters[a])
+        for (a, b), m in shape.pairs:
+            j = shape.pair_blocks[(a, b)]
+            z = np.multiply.outer(nodes[a][j], nodes[b][j])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                asinc = np.where(z > 1e-8, np.arcsin(z) / np.where(z > 1e-8, z, 1), 1 + z * z / 6)
+            operands.append((2 / np.pi * asinc) ** m)
+            subs.append(letters[a] + letters[b])
+        return float(np.einsum(",".join(subs) + "->", *operands, optimize=True))
+
+    def __call__(self, shape, rows, through):
+        """Weight and error estimate (the change between two resolutions) as mpmath numbers."""
+        if any(n % 2 for n in through.values()):
+            return mpmath.mpf(0), mpmath.mpf(0)
+        fine = self._weight(shape, rows, through, self.level)
+        coarse = self._weight(shape, rows, through, self.level - 1)
+        err = abs(fine - coarse) + 1e-13 * abs(fine)
+        return mpmath.mpf(fine), mpmath.mpf(err)
+
+
