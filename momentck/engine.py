@@ -26,7 +26,7 @@ from .compression import free_poisson_moments
 from .errors import MomentckError, TooMuchWork
 from .model import Model
 from .shapes import Shape, enumerate_shapes
-from .numeric import NumericWeights, numeric_available
+from .numeric import NumericWeights, numeric_available, numeric_max_k
 from .weights import Coefficients, shape_weight
 
 __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
@@ -197,6 +197,10 @@ def _plan(model, k, method, truncation, force):
             raise MomentckError(numeric_why)
         if truncation is not None:
             raise MomentckError("truncation applies to method='symbolic' only")
+        kmax = numeric_max_k(model)
+        if kmax is not None and k > kmax:
+            raise MomentckError(f"numeric weights for weights {model.weights.spec} with activation "
+                                f"{f.spec} are implemented for k <= {kmax}, not k = {k}")
         shapes_total, _ = estimate_work(k, 3)
         if not force and shapes_total > 4 * SHAPE_LIMIT:
             raise TooMuchWork(f"k = {k} needs about {shapes_total} walk shapes; "
@@ -285,6 +289,10 @@ def _kernel(model, k, method, truncation, force, progress, cache, digits):
                     bound += s.walks * psi ** (1 - s.rows) * e
                 h.append(total)
                 err.append(bound + abs(total) * mpmath.mpf(10) ** (-digits - 5))
+        worst = max(e / abs(x) for x, e in zip(h, err) if x)
+        if worst > mpmath.mpf(10) ** -digits:
+            notes.append(f"the error estimates (up to {float(worst):.1e} relative) exceed the "
+                         f"requested {digits} digits: this model's weights use float64 quadrature")
         return h, err, None, notes, method
     h = []
     for j in range(1, k + 1):

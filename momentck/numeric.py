@@ -55,7 +55,7 @@ import sympy
 from .errors import MomentckError
 from .laws import Gaussian, Normal, Rademacher, Sparse, Stable
 
-__all__ = ["numeric_available", "NumericWeights"]
+__all__ = ["numeric_available", "numeric_max_k", "NumericWeights"]
 
 
 def numeric_available(model):
@@ -75,8 +75,19 @@ def numeric_available(model):
         return True, ""
     return False, (f"numeric weights are implemented for gaussian weights, for sparse rademacher "
                    f"entries with rademacher inputs, with normal inputs for sin and erf, and for stable "
-                   f"weights with normal inputs and sin (walks up to k = 4); not for "
+                   f"weights with normal inputs and sin (k <= 4) or erf (k <= 5); not for "
                    f"weights {w.spec} with inputs {x.spec} and activation {f.spec}")
+
+
+def numeric_max_k(model):
+    """The longest walk the numeric weights of ``model`` cover, or None when unlimited.
+
+    alpha-stable weights: k <= 4 with ``sin`` (blocks whose pairs have a vertex cover
+    of at most two rows), k <= 5 with ``erf`` (rows in at most two blocks).
+    """
+    if isinstance(model.weights, Stable):
+        return 4 if model.activation.name == "sin" else 5
+    return None
 
 
 def _memoized(method):

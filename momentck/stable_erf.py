@@ -58,6 +58,24 @@ def tanh_sinh(h, T=6.2):
     return x[keep], xc[keep], logw[keep]
 
 
+def _diagonal_factor(z):
+    """``(2/pi) arcsin(1 - z)`` as ``1 - (4/pi) arcsin(sqrt(z/2))``, accurate for small z."""
+    return 1 - 4 / np.pi * np.arcsin(np.sqrt(z / 2))
+
+
+def _significant(w, rel=1e-18):
+    """Mask of the nodes to keep: the dropped ones carry at most ``rel`` of the total weight.
+
+    Every factor of the integrand is at most 1 in absolute value, so dropping them
+    changes a weight by at most ``rel`` times the product of the rows' masses.
+    """
+    order = np.argsort(w)
+    dropped = np.cumsum(w[order]) <= rel * w.sum()
+    keep = np.ones(w.shape, bool)
+    keep[order[dropped]] = False
+    return keep
+
+
 class StableErfWeights:
     """Weights of a model with stable(alpha) weights, normal inputs and erf(beta x).
 
@@ -66,7 +84,7 @@ class StableErfWeights:
     numbers.  ``level`` sets the finer of the two resolutions compared.
     """
 
-    def __init__(self, model, level=5):
+    def __init__(self, model, level=4):
         self.alpha = float(sympy.N(model.weights.alpha, 20))
         self.c = float(sympy.N(model.weights.c_alpha, 20))
         self.C = float(sympy.N(model.weights.C_alpha, 20))
@@ -85,13 +103,14 @@ class StableErfWeights:
             sin_phi = np.sin(np.pi * np.minimum(x, xc))
             logA = (np.log(np.sin(a * phi)) - np.log(sin_phi)) / (1 - a) \
                 + np.log(np.sin((1 - a) * phi)) - np.log(np.sin(a * phi))
-            hy = 2.0 ** -(level - 2)
+            hy = 2.0 ** -(level - 1)
             y = np.arange(-42.0, 6.7, hy)
             logwy = np.log(hy) + y - np.exp(y)  # E = e^y, density exp(y - e^y)
             logS = (np.log(self.C) / a + (1 - a) / a * (logA[:, None] - y[None, :])).ravel()
             logbS = log(self.b) + logS
             w = np.exp((logw[:, None] + logwy[None, :]).ravel())  # phi/pi has density 1 on (0, 1)
-            self._memo[key] = (expit(-logbS), expit(logbS), w)
+            keep = _significant(w)
+            self._memo[key] = (expit(-logbS[keep]), expit(logbS[keep]), w[keep])
         return self._memo[key]
 
     # -- the incidence variables of a row in B blocks --------------------------------
@@ -113,7 +132,9 @@ class StableErfWeights:
             # u = x; (1 - u^2) = xc (1 + x)
             log1mU = np.log(xc) + np.log1p(x)
             lw = const + logw + (m - 1 - al) * np.log(x) + (al / 2 - 1) * log1mU
-            out = ([x], np.exp(log1mU), np.exp(lw))
+            w = np.exp(lw)
+            keep = _significant(w)
+            out = ([x[keep]], np.exp(log1mU[keep]), w[keep])
         elif B == 2:
             m1, m2 = powers
             # y_e = u_e^2 = T s, T (1 - s): dy1 dy2 = T dT ds, du_e = dy_e / (2 u_e)
@@ -121,8 +142,10 @@ class StableErfWeights:
             lw = (const + logw[:, None] + logw[None, :] - 2 * log(2)
                   + (al - 1) * np.log(Tc) + ((m1 + m2) / 2 - 1 - al) * np.log(T)
                   + (m1 / 2 - 1 - al / 2) * np.log(s) + (m2 / 2 - 1 - al / 2) * np.log(sc))
-            u1, u2 = np.sqrt(T * s).ravel(), np.sqrt(T * sc).ravel()
-            out = ([u1, u2], np.broadcast_to(Tc, lw.shape).ravel(), np.exp(lw).ravel())
+            w = np.exp(lw).ravel()
+            keep = _significant(w)
+            u1, u2 = np.sqrt(T * s).ravel()[keep], np.sqrt(T * sc).ravel()[keep]
+            out = ([u1, u2], np.broadcast_to(Tc, lw.shape).ravel()[keep], w[keep])
         else:
             raise MomentckError("stable weights with erf: rows in more than two blocks "
                                 "(walks longer than 5) are not implemented")
@@ -135,20 +158,16 @@ class StableErfWeights:
         wq = w * q ** tilt
         if d == 0:
             return np.full(one_minus_U.shape, wq.sum())
-        out = np.empty(one_minus_U.shape)
-        for i in range(0, len(one_minus_U), 64):
-            z = one_minus_U[i:i + 64, None] * q[None, :]
-            # arcsin(1 - z) = pi/2 - 2 arcsin(sqrt(z/2)), accurate for small z
-            D = 1 - 4 / np.pi * np.arcsin(np.sqrt(z / 2))
-            out[i:i + 64] = (D ** d) @ wq
-        return out
+        values, inverse = np.unique(one_minus_U, return_inverse=True)
+        out = np.empty(values.shape)
+        for i in range(0, len(values), 16):
+            out[i:i + 16] = _diagonal_factor(values[i:i + 16, None] * q[None, :]) ** d @ wq
+        return out[inverse.ravel()]
 
     # -- a shape ------------------------------------------------------------------
     def _weight(self, shape, rows, through, level):
-        if not shape.blocks:
-            q, qc, w = self.q_rule(level)
-            D = 1 - 4 / np.pi * np.arcsin(np.sqrt(q / 2))
-            return float(w @ D ** shape.diag[0])
+        if not shape.blocks:  # a single row: E D(S)^d, untilted
+            return float(self._diag(level, np.ones(1), shape.diag[0], 0)[0])
         blocks_of = [[j for j, blk in enumerate(shape.blocks) if a in blk] for a in range(shape.rows)]
         nodes, operands, subs = {}, [], []
         letters = "abcdefghijklmnopqrstuvwxyz"

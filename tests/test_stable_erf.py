@@ -1,0 +1,217 @@
+"""alpha-stable weights with f = erf and normal inputs: the u-substitution against
+independent representations, and the moments against Monte Carlo."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import sympy
+from scipy.special import hyp2f1
+
+from momentck import Model
+from momentck.engine import limiting_moments
+from momentck.errors import MomentckError
+from momentck.numeric import _incidence_counts
+from momentck.shapes import enumerate_shapes
+from momentck.simulation import simulate
+from momentck.stable_erf import StableErfWeights
+
+Z = 4.0
+
+
+def _model(alpha, scale=1):
+    act = "erf" if scale == 1 else f"erf(scale={scale})"
+    return Model(f"stable(alpha={alpha})", "normal", act)
+
+
+def _shape(k, text):
+    return next(s for s in enumerate_shapes(k) if s.text() == text)
+
+
+def _laplace_moment(weights, p):
+    """E (1 + b S)^(-p) = Gamma(p)^-1 int y^(p-1) e^-y exp(-C (b y)^(alpha/2)) dy (y = t^(1/p))."""
+    a = weights.alpha / 2
+    return mpmath.quad(lambda t: mpmath.exp(-t ** (1 / p) - weights.C * (weights.b * t ** (1 / p)) ** a) / p,
+                       [0, 1, 10, mpmath.inf]) / mpmath.gamma(p)
+
+
+@pytest.mark.parametrize("alpha", ["1/2", "1", "3/2"])
+def test_law_of_the_rest_against_its_laplace_transform(alpha):
+    w = StableErfWeights(_model(alpha))
+    q, qc, p = w.q_rule(w.level)
+    assert abs(p.sum() - 1) < 1e-14
+    assert np.allclose(q + qc, 1, rtol=0, atol=1e-15)
+    for power in (w.alpha / 2, w.alpha, 1.0):
+        with mpmath.workdps(30):
+            want = float(_laplace_moment(w, power))
+        assert abs(p @ q ** power - want) < 1e-12
+
+
+@pytest.mark.parametrize("alpha,scale", [("1/2", 1), ("1", 1), ("3/2", 1), ("1", 2)])
+def test_first_moment_by_bernstein_representation(alpha, scale):
+    # D(s) = (2/pi) arcsin(b s/(1 + b s)), b = 2 beta^2, has D' = (2b/pi)(1 + bs)^-1 (1 + 2bs)^-1/2,
+    # so D(s) = int (1 - e^{-lambda s}) m(lambda) d lambda with
+    # lambda m(lambda) = (2/pi) e^{-lambda/b} erfi(sqrt(lambda/(2b)))  (inverse Laplace transforms),
+    # and h_1 = E D(S) = int (1 - exp(-C lambda^{alpha/2})) m(lambda) d lambda: no law of S needed.
+    model = _model(alpha, scale)
+    a = float(sympy.Rational(alpha))
+    C = float(sympy.N(model.weights.C_alpha, 20))
+    b = 2 * scale ** 2
+    with mpmath.workdps(25):
+        want = mpmath.quad(lambda lam: -mpmath.expm1(-C * lam ** (a / 2)) * 2 / mpmath.pi
+                           * mpmath.exp(-lam / b) * mpmath.erfi(mpmath.sqrt(lam / (2 * b))) / lam,
+                           [0, 1, 10, 100, mpmath.inf])
+    res = limiting_moments(model, 1)
+    assert res.method == "numeric"
+    assert abs(float(res[0]) - float(want)) < 1e-12
+    assert res.kernel_error[0] < 1e-10
+
+
+def _Q(x, y, alpha, c):
+    """int nu(dw) erf(w x) erf(w y) in closed form (independent of the u-substitution).
+
+    erf(wx) erf(wy) = (4/pi) w^2 int_0^x int_0^y e^{-(s^2+t^2) w^2} ds dt, the w-integral is a
+    Gamma function, and the rectangle integral of r^(alpha-2) in polar coordinates gives
+    (4 c Gamma(1 - alpha/2)/(pi alpha)) [x^a G(y/x) + y^a G(x/y)], G(z) = int_0^z (1+v^2)^(a/2-1) dv.
+    """
+    ax, ay = np.abs(x), np.abs(y)
+    G = lambda z: z * hyp2f1(0.5, 1 - alpha / 2, 1.5, -z * z)  # noqa: E731
+    K = 4 * c * math.gamma(1 - alpha / 2) / (math.pi * alpha)
+    return np.sign(x) * np.sign(y) * K * (ax ** alpha * G(ay / ax) + ay ** alpha * G(ax / ay))
+
+
+def test_Q_closed_form_against_quadrature():
+    alpha = 1.3
+    c = math.gamma(1 + alpha) * math.sin(math.pi * alpha / 2) / math.pi
+    for x, y in [(0.7, 1.9), (2.0, 0.1), (-1.0, 1.0)]:
+        want = 2 * c * mpmath.quad(lambda w: w ** (-1 - alpha) * mpmath.erf(w * x) * mpmath.erf(w * y),
+                                   [0, 1, mpmath.inf])
+        assert abs(_Q(np.array(x), np.array(y), alpha, c) - float(want)) < 1e-10 * abs(float(want))
+
+
+@pytest.mark.parametrize("alpha", ["1/2", "3/2"])
+def test_blocks_against_shared_input_representation(alpha):
+    # Conditioning each factor on its shared input x_t ~ N(0,1): K_ab = E_x erf(beta_a w_a x) erf(beta_b w_b x)
+    # with beta_a = 1/sqrt(1 + 2 S_a), and every row of a pure off-diagonal block integrates to
+    # E[beta^alpha] Q(x_t, x_t'):  triangle = E[beta^a]^3 E Q(x1,x2) Q(x2,x3) Q(x3,x1),
+    # two-row block = E[beta^a]^2 E Q(x1,x2)^2 (Monte Carlo over the Gaussian x's).
+    model = _model(alpha)
+    w = StableErfWeights(model)
+    with mpmath.workdps(25):
+        eb = float(_laplace_moment(w, w.alpha / 2))  # E beta^alpha = E q^(alpha/2), beta = 1
+    c = w.c
+    rng = np.random.default_rng(11)
+    tri, two = [], []
+    for _ in range(8):
+        x1, x2, x3 = rng.standard_normal((3, 400_000))
+        q12 = _Q(x1, x2, w.alpha, c)
+        tri.append(np.mean(q12 * _Q(x2, x3, w.alpha, c) * _Q(x3, x1, w.alpha, c)) * eb ** 3)
+        two.append(np.mean(q12 ** 2) * eb ** 2)
+    for text, k, draws in [("B0{0,1,2} | K01^1 K02^1 K12^1", 3, tri), ("B0{0,1} | K01^2", 2, two)]:
+        s = _shape(k, text)
+        value, err = w(s, *_incidence_counts(s))
+        mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
+        assert err < 1e-10 * abs(value)
+        assert abs(mc - float(value)) < Z * se, (text, mc, se, value)
+        assert se < 0.003 * abs(mc)
+
+
+@pytest.mark.parametrize("alpha,scale,seed", [("1/2", 1, 1), ("1", 1, 2), ("3/2", 1, 3), ("1", 2, 4)])
+def test_stable_erf_moments_match_simulation(alpha, scale, seed):
+    model = _model(alpha, scale)
+    res = limiting_moments(model, 3)
+    assert res.method == "numeric" and max(res.spectral_error) < 1e-9
+    exact = np.array(res.floats())
+    mc = simulate(model, 1000, 3, reps=8, seed=seed, progress=False)
+    z = (mc.moments - exact) / mc.stderr
+    assert np.all(np.abs(z) < Z), (z, exact, mc.moments)
+
+
+def test_relabelled_shapes_have_equal_weights():
+    w = StableErfWeights(_model("1"))
+    shapes = {s.text(): s for s in enumerate_shapes(4)}
+    a = w(shapes["B0{0,1,2} | K00^1 K01^1 K02^1 K12^1"], *_incidence_counts(shapes["B0{0,1,2} | K00^1 K01^1 K02^1 K12^1"]))
+    b = w(shapes["B0{0,1,2} | K11^1 K01^1 K02^1 K12^1"], *_incidence_counts(shapes["B0{0,1,2} | K11^1 K01^1 K02^1 K12^1"]))
+    assert abs(a[0] - b[0]) < 1e-12 * abs(a[0]) + a[1] + b[1]
+
+
+def test_walk_length_limits_are_stated_up_front():
+    with pytest.raises(MomentckError, match=r"k <= 5"):
+        limiting_moments(_model("1"), 6)
+    with pytest.raises(MomentckError, match=r"k <= 4"):
+        limiting_moments(Model("stable(alpha=1)", "normal", "sin"), 5)
+
+
+def _kanter_rest(alpha, C, size, rng):
+    """Samples of S, E exp(-tS) = exp(-C t^(alpha/2)), by Kanter's representation."""
+    a = alpha / 2
+    phi, E = rng.uniform(0, np.pi, size), rng.exponential(size=size)
+    A = (np.sin(a * phi) / np.sin(phi)) ** (1 / (1 - a)) * np.sin((1 - a) * phi) / np.sin(a * phi)
+    return C ** (1 / a) * (A / E) ** ((1 - a) / a)
+
+
+@pytest.mark.parametrize("alpha", ["1/2", "3/2"])
+def test_diagonal_factor_in_a_block_against_importance_sampling(alpha):
+    # Shape K00 K01^2 (row 0 carries a diagonal factor).  In the original weight variables,
+    # with v = w/sqrt(1 + 2 S_a) (scale invariance of nu) and q = 1/(1 + 2S):
+    #   weight = E[q_b^(a/2) Q(x1, x2) q_a^(a/2) int nu(dv) (2/pi) arcsin(1 - q_a/(1 + 2 v^2)) erf(v x1) erf(v x2)],
+    # sampled with v drawn from a two-piece power density (importance sampling).
+    from scipy.special import erf
+    w = StableErfWeights(_model(alpha))
+    al, c = w.alpha, w.c
+    s = _shape(3, "B0{0,1} | K00^1 K01^2")
+    value, err = w(s, *_incidence_counts(s))
+    rng = np.random.default_rng(5)
+    draws = []
+    for _ in range(8):
+        n = 400_000
+        x1, x2 = rng.standard_normal((2, n))
+        u, low = rng.uniform(size=n), rng.uniform(size=n) < 0.5
+        v = np.where(low, u ** (1 / (2 - al)), u ** (-1 / al))
+        density = np.where(v < 1, 0.5 * (2 - al) * v ** (1 - al), 0.5 * al * v ** (-1 - al))
+        qa, qb = (1 / (1 + 2 * _kanter_rest(al, w.C, n, rng)) for _ in range(2))
+        diag = 2 / np.pi * np.arcsin(1 - qa / (1 + 2 * v * v))
+        f = (qa * qb) ** (al / 2) * _Q(x1, x2, al, c) * diag * erf(v * x1) * erf(v * x2)
+        draws.append(np.mean(f * 2 * c * v ** (-1 - al) / density))
+    mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
+    assert err < 1e-10 * abs(value)
+    assert abs(mc - float(value)) < Z * se, (mc, se, value)
+    assert se < 0.003 * abs(mc)
+
+
+@pytest.mark.parametrize("alpha", ["1/2", "3/2"])
+def test_row_in_two_blocks_against_importance_sampling(alpha):
+    # Shape B0{0,1} B1{1,2} | K01^2 K12^2: row 1 lies in two blocks (weights w, w').  Conditioning
+    # the factors on their shared inputs x1..x4, rows 0 and 2 give E[q^(a/2)] Q(x1, x2) and
+    # E[q^(a/2)] Q(x3, x4), and row 1 gives
+    #   int nu(dw) nu(dw') E_S erf(w x1/r') erf(w x2/r') erf(w' x3/r) erf(w' x4/r),
+    # r' = sqrt(1 + 2 S + 2 w'^2), r = sqrt(1 + 2 S + 2 w^2): sampled with importance weights.
+    from scipy.special import erf
+    w = StableErfWeights(_model(alpha))
+    al, c = w.alpha, w.c
+    s = _shape(4, "B0{0,1} B1{1,2} | K01^2 K12^2")
+    value, err = w(s, *_incidence_counts(s))
+    with mpmath.workdps(25):
+        eq = float(_laplace_moment(w, al / 2))
+    rng = np.random.default_rng(6)
+
+    def levy(n):
+        u, low = rng.uniform(size=n), rng.uniform(size=n) < 0.5
+        v = np.where(low, u ** (1 / (2 - al)), u ** (-1 / al))
+        density = np.where(v < 1, 0.5 * (2 - al) * v ** (1 - al), 0.5 * al * v ** (-1 - al))
+        return v, 2 * c * v ** (-1 - al) / density
+
+    draws = []
+    for _ in range(8):
+        n = 400_000
+        x1, x2, x3, x4 = rng.standard_normal((4, n))
+        (v, iv), (v2, iv2) = levy(n), levy(n)
+        S = _kanter_rest(al, w.C, n, rng)
+        r2, r1 = np.sqrt(1 + 2 * S + 2 * v2 ** 2), np.sqrt(1 + 2 * S + 2 * v ** 2)
+        row1 = erf(v * x1 / r2) * erf(v * x2 / r2) * erf(v2 * x3 / r1) * erf(v2 * x4 / r1) * iv * iv2
+        draws.append(np.mean(eq ** 2 * _Q(x1, x2, al, c) * _Q(x3, x4, al, c) * row1))
+    mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
+    assert err < 1e-9 * abs(value)
+    assert abs(mc - float(value)) < Z * se, (mc, se, value)
+    assert se < 0.01 * abs(mc)
