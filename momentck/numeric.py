@@ -73,9 +73,13 @@ def numeric_available(model):
         return True, ""
     if isinstance(w, Stable) and isinstance(x, Normal) and getattr(f, "name", None) in ("sin", "erf"):
         return True, ""
+    if (isinstance(w, Sparse) and isinstance(w.entries, Normal) and isinstance(x, Normal)
+            and getattr(f, "name", None) == "sin"):
+        return True, ""
     return False, (f"numeric weights are implemented for gaussian weights, for sparse rademacher "
-                   f"entries with rademacher inputs, with normal inputs for sin and erf, and for stable "
-                   f"weights with normal inputs and sin (k <= 4) or erf (k <= 5); not for "
+                   f"entries with rademacher inputs, with normal inputs for sin and erf, for sparse "
+                   f"normal entries with normal inputs and sin, and for stable weights with normal "
+                   f"inputs and sin (k <= 4) or erf (k <= 5); not for "
                    f"weights {w.spec} with inputs {x.spec} and activation {f.spec}")
 
 
@@ -140,10 +144,13 @@ class NumericWeights:
                 self._thetas()
             elif isinstance(model.weights, Stable) and model.activation.name == "sin":
                 from .stable_sin import StableSinWeights
-                self._stable = StableSinWeights(model, self.dps)
+                self._law = StableSinWeights(model, self.dps)
             elif isinstance(model.weights, Stable):
                 from .stable_erf import StableErfWeights
-                self._stable = StableErfWeights(model)
+                self._law = StableErfWeights(model)
+            elif isinstance(model.weights.entries, Normal):
+                from .sinweights import SparseNormalSinWeights
+                self._law = SparseNormalSinWeights(model, self.dps)
             else:
                 self.c = mpmath.mpf(sympy.N(model.weights.c, self.dps))
                 self._f = self._mp_activation()
@@ -283,8 +290,8 @@ class NumericWeights:
         with mpmath.workdps(self.dps):
             if isinstance(self.model.weights, Gaussian):
                 return self._gaussian(shape)
-            if isinstance(self.model.weights, Stable):
-                return self._stable(shape, *_incidence_counts(shape))
+            if isinstance(self.model.weights, Stable) or isinstance(self.model.weights.entries, Normal):
+                return self._law(shape, *_incidence_counts(shape))
             if isinstance(self.model.inputs, Normal):
                 return self._sparse_normal(shape)
             return self._sparse(shape)

@@ -30,29 +30,27 @@ cover rows, the other rows in closed form through H.  Larger blocks are not
 implemented.
 """
 
-from itertools import product
 from math import comb
 
 import mpmath
 import sympy
 
 from .errors import MomentckError
+from .sinweights import SinExpansion
 
 __all__ = ["StableSinWeights"]
 
 
-class StableSinWeights:
+class StableSinWeights(SinExpansion):
     """Weights of a model with stable(alpha) weights, normal inputs and sin(beta x)."""
 
     def __init__(self, model, dps):
-        self.dps = dps
+        super().__init__(model, dps)
         a = model.weights.alpha
         self.alpha = mpmath.mpf(sympy.N(a, dps))
         self.c_alpha = mpmath.mpf(sympy.N(model.weights.c_alpha, dps))
         self.C_alpha = mpmath.mpf(sympy.N(model.weights.C_alpha, dps))
-        self.b = mpmath.mpf(sympy.N(model.activation.scale, dps)) ** 2
         self.g = mpmath.gamma(-self.alpha / 2)
-        self._blocks = {}
 
     # -- closed forms ---------------------------------------------------------
     def laplace_rest(self, lam):
@@ -75,12 +73,6 @@ class StableSinWeights:
     # -- one block ----------------------------------------------------------------
     def block(self, rows, pairs, lams):
         """I_B for rows (labels), pairs {(a, b): m} within the block, lams {a: lambda_a}."""
-        key = (tuple(rows), tuple(sorted(pairs.items())), tuple(lams[a] for a in rows))
-        if key not in self._blocks:
-            self._blocks[key] = self._block(rows, pairs, lams)
-        return self._blocks[key]
-
-    def _block(self, rows, pairs, lams):
         if len(rows) == 2 and len(pairs) == 1:
             (a, b), m = next(iter(pairs.items()))
             return self.two_rows(lams[a], lams[b], m), mpmath.mpf(0)
@@ -91,30 +83,6 @@ class StableSinWeights:
         value, err = _BlockQuadrature(self, rows, pairs, {a: float(v) for a, v in lams.items()},
                                       cover).integrate()
         return mpmath.mpf(value), mpmath.mpf(err)
-
-    # -- whole shape ----------------------------------------------------------------
-    def __call__(self, shape, rows, through):
-        """Weight and error; ``rows`` and ``through`` from ``numeric._incidence_counts``."""
-        if any(n % 2 for n in through.values()):
-            return mpmath.mpf(0), mpmath.mpf(0)
-        block_pairs = [{} for _ in shape.blocks]
-        for p, m in shape.pairs:
-            block_pairs[shape.pair_blocks[p]][p] = m
-        total, err = mpmath.mpf(0), mpmath.mpf(0)
-        for choice in product(*(range(d + 1) for _, d, _ in rows)):
-            coef = mpmath.mpf(1)
-            lams = {}
-            for a, ((_, d, o), i) in enumerate(zip(rows, choice)):
-                lams[a] = self.b * (mpmath.mpf(o) / 2 + 2 * i)
-                coef *= comb(d, i) * (-1) ** i / mpmath.mpf(2) ** d * self.laplace_rest(lams[a])
-            val, e = coef, mpmath.mpf(0)
-            for block, pairs in zip(shape.blocks, block_pairs):
-                ib, eb = self.block(list(block), pairs, lams)
-                e = abs(val) * eb + abs(ib) * e
-                val *= ib
-            total += val
-            err += e
-        return total, err + abs(total) * mpmath.mpf(10) ** (-self.dps + 8)
 
 
 def _vertex_cover(rows, pairs):
