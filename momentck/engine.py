@@ -266,9 +266,9 @@ def _weights(model, j, degree, cache, progress):
     return out
 
 
-def _numeric_weights(model, j, digits, cache, progress):
-    """``[(shape, weight, error)]`` for walks of length j, as mpmath numbers."""
-    nw = NumericWeights(model, digits)
+def _numeric_weights(nw, j, cache, progress):
+    """``[(shape, weight, error)]`` for walks of length j, as mpmath numbers (``nw`` a
+    :class:`~momentck.numeric.NumericWeights`, shared across j so its tables are reused)."""
     shp = shapes(j, cache=cache)
     return [(s, *nw(s)) for s in _progress(shp, progress, f"numeric weights, k={j}")]
 
@@ -282,9 +282,10 @@ def _kernel(model, k, method, truncation, force, progress, cache, digits):
         h, err = [], []
         with mpmath.workdps(digits + 10):
             psi = mpmath.mpf(sympy.N(model.psi, digits + 10))
+            nw = NumericWeights(model, digits)
             for j in range(1, k + 1):
                 total, bound = mpmath.mpf(0), mpmath.mpf(0)
-                for s, w, e in _numeric_weights(model, j, digits, cache, progress):
+                for s, w, e in _numeric_weights(nw, j, cache, progress):
                     total += s.walks * psi ** (1 - s.rows) * w
                     bound += s.walks * psi ** (1 - s.rows) * e
                 h.append(total)
@@ -460,7 +461,8 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
     method, degree, notes = _plan(model, k, method, truncation, force)
     if method == "numeric":
         with mpmath.workdps(digits + 10):
-            terms = [(s, sympy.Float(w, digits)) for s, w, _ in _numeric_weights(model, k, digits, cache, progress)]
+            terms = [(s, sympy.Float(w, digits)) for s, w, _ in _numeric_weights(NumericWeights(model, digits), k, cache,
+                                                                        progress)]
     else:
         terms = _weights(model, k, degree, cache, progress)
     rows, total = [], sympy.Integer(0)

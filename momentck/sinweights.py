@@ -25,13 +25,28 @@ transform of its rest and the block integrals:
 * :class:`momentck.stable_sin.StableSinWeights` (``stable(alpha)``).
 """
 
-from itertools import product
+from itertools import permutations, product
 from math import comb
 
 import mpmath
 import sympy
 
 __all__ = ["SinExpansion", "SparseNormalSinWeights"]
+
+
+def _canonical_block(rows, pairs, lams):
+    """The least ``(-lambdas, pairs)`` over relabellings of the rows by 0..r-1 (r <= 5; larger
+    blocks keep their order).  Rows with large lambda come first, and quadratures integrate
+    over the first rows that cover the pairs, where the Gaussian damping is strongest."""
+    orders = permutations(rows) if len(rows) <= 5 else [tuple(rows)]
+    best = None
+    for order in orders:
+        pos = {a: i for i, a in enumerate(order)}
+        key = (tuple(-lams[a] for a in order),
+               tuple(sorted((tuple(sorted((pos[a], pos[b]))), m) for (a, b), m in pairs.items())))
+        if best is None or key < best:
+            best = key
+    return best
 
 
 class SinExpansion:
@@ -47,9 +62,12 @@ class SinExpansion:
         self._blocks = {}
 
     def cached_block(self, rows, pairs, lams):
-        key = (tuple(rows), tuple(sorted(pairs.items())), tuple(lams[a] for a in rows))
+        """``block`` on a canonical relabelling, cached: isomorphic blocks get one value."""
+        key = _canonical_block(rows, pairs, lams)
         if key not in self._blocks:
-            self._blocks[key] = self.block(rows, pairs, lams)
+            neg_lams, pr = key
+            lams = {i: -lam for i, lam in enumerate(neg_lams)}
+            self._blocks[key] = self.block(list(range(len(rows))), dict(pr), lams)
         return self._blocks[key]
 
     def __call__(self, shape, rows, through):

@@ -133,7 +133,9 @@ class _BlockQuadrature:
         for (p, q), m in self.pairs.items():
             if p in w and q in w:
                 x = b * w[p] * w[q]
-                logv += m * (x + math.log1p(-math.exp(-2 * x)) - math.log(2))
+                # log sinh x, without cancellation for small x
+                logv += m * (x + math.log1p(-math.exp(-2 * x)) - math.log(2) if x > 1e-4
+                             else math.log(x) + x * x / 6)
         rest = 1.0
         for r in self.inner:
             terms = {0.0: 1.0}
