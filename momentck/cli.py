@@ -249,14 +249,28 @@ def _run_moments(args):
     print(f"method: {res.method}" + (f", Taylor truncation {res.truncation}" if res.truncation else ""))
     hf, mf = res.floats("kernel"), res.floats("spectral")
     numeric = res.method == "numeric"
-    print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  " + (f"{'error(m_j)':>10}  m_j to {res.digits} digits"
+    print(f"{'j':>3}  {'m_j':>20}  {'h_j':>20}  " + (f"{'error(m_j)':>10}  m_j (the digits its error supports)"
                                                      if numeric else "exact m_j"))
     for j in range(args.k):
-        err = f"{res.spectral_error[j]:>10.2g}  " if numeric else ""
-        print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {err}{res.spectral[j]}")
+        if numeric:
+            e = res.spectral_error[j]
+            print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {e:>10.2g}  "
+                  f"{_supported_digits(res.spectral[j], e, res.digits)}")
+        else:
+            print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral[j]}")
     for note in res.notes:
         print(f"note: {note}")
     return 0
+
+
+def _supported_digits(value, error, digits):
+    """``value`` rounded to the significant digits its error bound supports (at most ``digits``)."""
+    import math
+
+    import mpmath
+    v = mpmath.mpf(value)
+    n = digits if not error or not v else max(1, min(digits, int(math.floor(math.log10(abs(v) / error)))))
+    return mpmath.nstr(v, n, strip_zeros=False)
 
 
 def _add_explain(subparsers):
