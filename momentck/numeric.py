@@ -40,10 +40,13 @@ exactly two off-diagonal factors through it, and 0 otherwise, with
 ``theta_1 = E f(z)^2`` and ``theta_2 = (E f'(z))^2`` by quadrature.  This is MATH.md
 §5 term by term.
 
-Other laws (alpha-stable, sparse with normal entries, other input laws with
-non-polynomial activations) need multi-dimensional integrals over the Lévy
-measure and are not implemented; :func:`numeric_available` says which models are
-covered.
+**Laws evaluated in their own modules**: alpha-stable weights with normal inputs
+and ``sin`` (:mod:`momentck.stable_sin`) or ``erf`` (:mod:`momentck.stable_erf`), and
+sparse normal entries with normal inputs and ``sin`` (:mod:`momentck.sinweights`).
+Other combinations (stable weights with tanh or with non-normal inputs, sparse
+normal entries with other activations, ...) need integrals not implemented here;
+:func:`numeric_available` says which models are covered and
+:func:`numeric_max_k` how far.
 """
 
 from collections import Counter
