@@ -58,6 +58,27 @@ def tanh_sinh(h, T=6.2):
     return x[keep], xc[keep], logw[keep]
 
 
+def jacobi_tanh_sinh(p, q, h):
+    """Rule for ``int_0^1 x^p (1 - x)^q g(x) dx``, p, q > -1: nodes x, 1 - x, log weights.
+
+    Each half of (0, 1) is integrated by tanh-sinh in v, with ``x = v^r/2`` on the
+    left (likewise on the right).  For a power close to -1 (``p + 1 < 1/2``),
+    ``r = 1/(p + 1)`` turns it into a constant density: its mass sits at scales no
+    float reaches, and is then integrated exactly (nodes may underflow to 0 where g
+    is smooth); otherwise r = 1.
+    """
+    v, vc, lv = tanh_sinh(h)
+    logv = np.log(np.where(v < 0.5, v, 1.0)) + np.log1p(-np.where(v < 0.5, 0.0, vc))
+    halves = []
+    for e, other in ((p + 1, q), (q + 1, p)):
+        # y = v^r / 2 is the distance to the endpoint; y^(e-1) dy = (r/2^e) v^(r e - 1) dv
+        r = 1 / e if e < 0.5 else 1.0
+        y = np.exp(r * logv - log(2))
+        halves.append((y, lv + log(r) - e * log(2) + (r * e - 1) * logv + other * np.log1p(-y)))
+    (yl, wl), (yr, wr) = halves
+    return np.concatenate([yl, 1 - yr]), np.concatenate([1 - yl, yr]), np.concatenate([wl, wr])
+
+
 def _diagonal_factor(z):
     """``(2/pi) arcsin(1 - z)`` as ``1 - (4/pi) arcsin(sqrt(z/2))``, accurate for small z."""
     return 1 - 4 / np.pi * np.arcsin(np.sqrt(z / 2))
@@ -94,21 +115,41 @@ class StableErfWeights:
 
     # -- the law of q = 1/(1 + b S) ----------------------------------------------
     def q_rule(self, level):
-        """Nodes ``q``, ``1 - q`` and probabilities of the law of q (Kanter's representation)."""
+        """Nodes ``q``, ``1 - q`` and probabilities of the law of q = 1/(1 + b S).
+
+        Kanter: ``log S = l0 + kappa (log A(phi) - y)``, ``kappa = (1 - a)/a``,
+        ``a = alpha/2``, ``phi ~ U(0, pi)``, ``e^y ~ Exp(1)`` (density ``exp(y - e^y)``).
+        For ``kappa <= 1`` (alpha >= 1) q varies slowly in (phi, y): a tanh-sinh rule in
+        phi times a trapezoid rule in y.  For ``kappa > 1`` it would vary on the scale
+        1/kappa, so the rule is built for ``t = (log S - l0)/kappa`` instead, whose
+        density ``p(t) = (1/pi) int_0^pi exp(y - e^y) dphi`` (``y = log A(phi) - t``) is
+        smooth on the scale 1: a trapezoid rule in t with step shrunk by kappa.
+        """
         key = ("q", level)
         if key not in self._memo:
             a = self.alpha / 2
+            kappa = (1 - a) / a
             x, xc, logw = tanh_sinh(2.0 ** -level)
             phi = np.pi * x
             sin_phi = np.sin(np.pi * np.minimum(x, xc))
             logA = (np.log(np.sin(a * phi)) - np.log(sin_phi)) / (1 - a) \
                 + np.log(np.sin((1 - a) * phi)) - np.log(np.sin(a * phi))
-            hy = 2.0 ** -(level - 1)
-            y = np.arange(-42.0, 6.7, hy)
-            logwy = np.log(hy) + y - np.exp(y)  # E = e^y, density exp(y - e^y)
-            logS = (np.log(self.C) / a + (1 - a) / a * (logA[:, None] - y[None, :])).ravel()
-            logbS = log(self.b) + logS
-            w = np.exp((logw[:, None] + logwy[None, :]).ravel())  # phi/pi has density 1 on (0, 1)
+            l0 = log(self.b) + log(self.C) / a  # log(b S) = l0 + kappa t
+            if kappa <= 1:
+                hy = 2.0 ** -(level - 1)
+                y = np.arange(-42.0, 6.7, hy)
+                logwy = np.log(hy) + y - np.exp(y)
+                logbS = (l0 + kappa * (logA[:, None] - y[None, :])).ravel()
+                w = np.exp((logw[:, None] + logwy[None, :]).ravel())
+            else:
+                ht = 2.0 ** -(level - 1) / kappa
+                t = np.arange(logA.min() - 6.7, logA.min() + 42.0 / (1 - a), ht)
+                p, wphi = np.zeros(t.shape), np.exp(logw)
+                with np.errstate(over="ignore"):
+                    for i in range(0, len(t), 256):
+                        y = logA[None, :] - t[i:i + 256, None]
+                        p[i:i + 256] = np.exp(y - np.exp(y)) @ wphi
+                w, logbS = p * ht, l0 + kappa * t
             keep = _significant(w)
             self._memo[key] = (expit(-logbS[keep]), expit(logbS[keep]), w[keep])
         return self._memo[key]
@@ -119,33 +160,34 @@ class StableErfWeights:
 
         ``powers[e]`` is the number of off-diagonal factors through incidence e; the
         factor ``u_e^powers[e]`` is absorbed into the weights (the off-diagonal
-        factors are then ``arcsin(u u')/(u u')``).
+        factors are then ``arcsin(u u')/(u u')``).  The endpoint powers are absorbed
+        by :func:`jacobi_tanh_sinh`, so alpha close to 2 (powers close to -1) is safe.
         """
         key = ("u", level, powers)
         if key in self._memo:
             return self._memo[key]
         B, al = len(powers), self.alpha
-        x, xc, logw = tanh_sinh(2.0 ** -level)
+        h = 2.0 ** -(level + 1 if B == 1 else level)  # one level finer where it is cheap
         const = B * log(2 * self.c) + B * al / 2 * log(self.b)
         if B == 1:
             (m,) = powers
-            # u = x; (1 - u^2) = xc (1 + x)
-            log1mU = np.log(xc) + np.log1p(x)
-            lw = const + logw + (m - 1 - al) * np.log(x) + (al / 2 - 1) * log1mU
+            # weight u^(m-1-alpha) (1 - u)^(alpha/2-1) (1 + u)^(alpha/2-1); 1 - U = (1 - u)(1 + u)
+            x, xc, lw = jacobi_tanh_sinh(m - 1 - al, al / 2 - 1, h)
+            lw = const + lw + (al / 2 - 1) * np.log1p(x)
             w = np.exp(lw)
             keep = _significant(w)
-            out = ([x[keep]], np.exp(log1mU[keep]), w[keep])
+            out = ([x[keep]], (xc * (1 + x))[keep], w[keep])
         elif B == 2:
             m1, m2 = powers
             # y_e = u_e^2 = T s, T (1 - s): dy1 dy2 = T dT ds, du_e = dy_e / (2 u_e)
-            T, Tc, s, sc = x[:, None], xc[:, None], x[None, :], xc[None, :]
-            lw = (const + logw[:, None] + logw[None, :] - 2 * log(2)
-                  + (al - 1) * np.log(Tc) + ((m1 + m2) / 2 - 1 - al) * np.log(T)
-                  + (m1 / 2 - 1 - al / 2) * np.log(s) + (m2 / 2 - 1 - al / 2) * np.log(sc))
+            T, Tc, lT = jacobi_tanh_sinh((m1 + m2) / 2 - 1 - al, al - 1, h)
+            s, sc, ls = jacobi_tanh_sinh(m1 / 2 - 1 - al / 2, m2 / 2 - 1 - al / 2, h)
+            lw = const - 2 * log(2) + lT[:, None] + ls[None, :]
             w = np.exp(lw).ravel()
             keep = _significant(w)
-            u1, u2 = np.sqrt(T * s).ravel()[keep], np.sqrt(T * sc).ravel()[keep]
-            out = ([u1, u2], np.broadcast_to(Tc, lw.shape).ravel()[keep], w[keep])
+            u1 = np.sqrt(T[:, None] * s[None, :]).ravel()[keep]
+            u2 = np.sqrt(T[:, None] * sc[None, :]).ravel()[keep]
+            out = ([u1, u2], np.broadcast_to(Tc[:, None], lw.shape).ravel()[keep], w[keep])
         else:
             raise MomentckError("stable weights with erf: rows in more than two blocks "
                                 "(walks longer than 5) are not implemented")
@@ -154,7 +196,7 @@ class StableErfWeights:
 
     def _diag(self, level, one_minus_U, d, tilt):
         """E_q[q^tilt D(1 - (1 - U) q)^d] at each node, D(z) = (2/pi) arcsin z."""
-        q, _, w = self.q_rule(level)
+        q, _, w = self.q_rule(level + 1)
         wq = w * q ** tilt
         if d == 0:
             return np.full(one_minus_U.shape, wq.sum())
@@ -175,7 +217,11 @@ class StableErfWeights:
             powers = tuple(through[(a, j)] for j in blocks_of[a])
             us, one_minus_U, w = self.u_rule(level, powers)
             nodes[a] = dict(zip(blocks_of[a], us))
-            r = w * self._diag(level, one_minus_U, shape.diag[a], self.alpha / 2 * len(powers))
+            key = ("row", level, powers, shape.diag[a])
+            if key not in self._memo:
+                self._memo[key] = w * self._diag(level, one_minus_U, shape.diag[a],
+                                                 self.alpha / 2 * len(powers))
+            r = self._memo[key]
             operands.append(r)
             subs.append(letters[a])
         for (a, b), m in shape.pairs:
