@@ -71,8 +71,7 @@ def numeric_available(model):
     if isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Rademacher):
         return True, ""
     f = model.activation
-    if (isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Normal)
-            and getattr(f, "name", None) in ("sin", "erf")):
+    if isinstance(w, Sparse) and isinstance(w.entries, Rademacher) and isinstance(x, Normal) and f.bounded:
         return True, ""
     if isinstance(w, Stable) and isinstance(x, Normal) and getattr(f, "name", None) in ("sin", "erf"):
         return True, ""
@@ -80,7 +79,7 @@ def numeric_available(model):
             and getattr(f, "name", None) == "sin"):
         return True, ""
     return False, (f"numeric weights are implemented for gaussian weights, for sparse rademacher "
-                   f"entries with rademacher inputs, with normal inputs for sin and erf, for sparse "
+                   f"entries with rademacher inputs, with normal inputs for bounded activations, for sparse "
                    f"normal entries with normal inputs and sin, and for stable weights with normal "
                    f"inputs and sin (k <= 4) or erf (k <= 5); not for "
                    f"weights {w.spec} with inputs {x.spec} and activation {f.spec}")
@@ -224,18 +223,32 @@ class NumericWeights:
             if D > 100000:  # pragma: no cover
                 raise MomentckError("Poisson sum did not converge")
 
-    # -- sparse rademacher entries, normal inputs, sin / erf ---------------------
-    def _closed_forms(self):
+    # -- sparse rademacher entries, normal inputs -----------------------------------
+    def _factor_forms(self, smax):
+        """``(diag, off, error)``: the factors as functions of the rows' variances.
+
+        Closed forms in mpmath for sin and erf (``error`` 0); float64 trapezoid tables
+        (:mod:`momentck.gaussfactors`) for other bounded activations, ``error`` the
+        largest error estimate of an entry.
+        """
         f = self.model.activation
         b2 = mpmath.mpf(sympy.N(f.scale, self.dps)) ** 2
         if f.name == "sin":
             diag = lambda s: (1 - mpmath.exp(-2 * b2 * s)) / 2  # noqa: E731
             off = lambda s, t: mpmath.exp(-b2 * (s + t) / 2) * mpmath.sinh(b2)  # noqa: E731
-        else:
+            return diag, off, 0
+        if f.name == "erf":
             diag = lambda s: 2 / mpmath.pi * mpmath.asin(2 * b2 * s / (1 + 2 * b2 * s))  # noqa: E731
             off = lambda s, t: 2 / mpmath.pi * mpmath.asin(  # noqa: E731
                 2 * b2 / mpmath.sqrt((1 + 2 * b2 * s) * (1 + 2 * b2 * t)))
-        return diag, off
+            return diag, off, 0
+        key = ("tables", smax)
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            from .gaussfactors import GaussianFactorTables
+            memo[key] = GaussianFactorTables(f, smax)
+        t = memo[key]
+        return (lambda s: t.diag[s]), (lambda s, u: t.off[s, u]), max(t.diag_error.max(), t.off_error.max())
 
     def _poisson_table(self):
         """Poisson(c) probabilities up to a degree whose tail is below the precision."""
@@ -255,26 +268,31 @@ class NumericWeights:
         rows, through = _incidence_counts(shape)
         if any(n % 2 for n in through.values()):
             return mpmath.mpf(0), mpmath.mpf(0)
-        diag, off = self._closed_forms()
         probs, tail = self._poisson_table()
         N = len(probs)
+        diag, off, table_err = self._factor_forms(max(deg for deg, _, _ in rows) + N)
+        dtype = object if table_err == 0 else float
         letters = "abcdefghijklmnopqrstuvwxyz"
         if shape.rows > len(letters):  # pragma: no cover
             raise MomentckError("too many rows for the numeric contraction")
         operands, subs = [], []
         for a, (deg, d, _) in enumerate(rows):
-            operands.append(np.array([probs[D] * diag(deg + D) ** d for D in range(N)], dtype=object))
+            operands.append(np.array([probs[D] * diag(deg + D) ** d for D in range(N)], dtype=dtype))
             subs.append(letters[a])
         for (a, b), m in shape.pairs:
             da, db = rows[a][0], rows[b][0]
             operands.append(np.array([[off(da + i, db + j) ** m for j in range(N)] for i in range(N)],
-                                     dtype=object))
+                                     dtype=dtype))
             subs.append(letters[a] + letters[b])
         val = np.einsum(",".join(subs) + "->", *operands, optimize=True) if len(operands) > 1 else operands[0].sum()
         val = mpmath.mpf(np.asarray(val, dtype=object).item()) * self.c ** len(through)
-        # every factor is at most 1 in absolute value: the neglected degrees carry at most
-        # r * tail of the (probability) mass
-        err = self.c ** len(through) * shape.rows * tail + abs(val) * self.eps
+        # every factor is at most B = sup f^2 in absolute value: the neglected degrees carry at
+        # most r * tail of the (probability) mass, and an error e in each of the k factors
+        # moves a product by at most k e B^(k-1)
+        B = self._bound(0) ** 2
+        k = shape.k
+        err = self.c ** len(through) * (shape.rows * tail * B ** k + k * mpmath.mpf(table_err) * B ** (k - 1))
+        err += abs(val) * (self.eps if table_err == 0 else mpmath.mpf(1e-14))
         return val, err
 
     def _sparse(self, shape):
