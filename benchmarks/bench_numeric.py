@@ -7,7 +7,8 @@
    all rows' degrees) and tanh (sparse rademacher entries with rademacher inputs: factorised
    Poisson sums).  Stable weights stop at k = 4 (sin) and k = 5 (erf).
 
-Usage: python benchmarks/bench_numeric.py [--budget 600] [--kmax 12] [--parts stable sin-normal sin tanh]
+Usage: python benchmarks/bench_numeric.py [--budget 600] [--kmax 12]
+       [--parts stable sin-normal sin tanh tanh-normal]
 """
 
 import argparse
@@ -47,7 +48,9 @@ def main():
               "sin": ("sin  (sparse c=2 rademacher entries, normal inputs)",
                       ("sparse(c=2, entries=rademacher)", "normal", "sin")),
               "tanh": ("tanh (sparse c=2 rademacher entries, rademacher inputs)",
-                       ("sparse(c=2, entries=rademacher)", "rademacher", "tanh"))}
+                       ("sparse(c=2, entries=rademacher)", "rademacher", "tanh")),
+              "tanh-normal": ("tanh (sparse c=2 rademacher entries, normal inputs)",
+                              ("sparse(c=2, entries=rademacher)", "normal", "tanh"))}
     for label, spec in (series[p] for p in args.parts if p in series):
         print(f"[2] {label}, 8 digits; time for m_1..m_k from cold:")
         for k in range(1, args.kmax + 1):
