@@ -4,14 +4,10 @@ and the models they serve against simulation and the local limit."""
 import numpy as np
 import pytest
 
+from checks import assert_kernel_matches_local_limit, assert_numeric_matches_simulation
 from momentck import Model
 from momentck.activations import activation
-from momentck.engine import kernel_moments, limiting_moments
 from momentck.gaussfactors import GaussianFactorTables
-from momentck.locallimit import local_limit_moments
-from momentck.simulation import simulate
-
-Z = 4.0
 
 
 @pytest.mark.parametrize("scale", [1, 2])
@@ -60,11 +56,5 @@ def test_tables_equal_adaptive_quadrature(name, s, t):
 @pytest.mark.parametrize("act,seed", [("tanh", 1), ("atan(scale=2)", 2)])
 def test_sparse_rademacher_normal_inputs_any_activation(act, seed):
     model = Model("sparse(c=2, entries=rademacher)", "normal", act, phi=1, psi="1/2")
-    res = limiting_moments(model, 4)
-    assert res.method == "numeric" and max(e / abs(float(v)) for v, e in zip(res.spectral, res.spectral_error)) < 1e-10
-    exact = np.array(res.floats())
-    mc = simulate(model, 1000, 4, reps=8, seed=seed, progress=False)
-    assert np.all(np.abs((mc.moments - exact) / mc.stderr) < Z)
-    hx = np.array(kernel_moments(model, 4).floats())
-    loc = local_limit_moments(model, 4, samples=1500, seed=seed, copies=64)
-    assert np.all(np.abs((loc.kernel - hx) / loc.stderr) < Z)
+    assert_numeric_matches_simulation(model, 4, n=1000, reps=8, seed=seed, max_error=1e-9)
+    assert_kernel_matches_local_limit(model, 4, samples=1500, seed=seed)

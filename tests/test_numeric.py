@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import sympy
 
+from checks import assert_kernel_matches_local_limit, assert_numeric_matches_simulation
 from momentck import Model
 from momentck.engine import kernel_moments, limiting_moments
 from momentck.errors import MomentckError
@@ -88,14 +89,8 @@ def test_numeric_refuses_models_it_does_not_cover():
 @pytest.mark.parametrize("act", ["sin", "erf(scale=2)"])
 def test_sparse_normal_inputs_closed_forms_agree_with_simulation_and_local_limit(act):
     model = Model("sparse(c=2, entries=rademacher)", "normal", act, phi=1, psi="1/2")
-    res = limiting_moments(model, 4)
-    assert res.method == "numeric" and max(res.spectral_error) < 1e-12
-    exact = np.array(res.floats())
-    mc = simulate(model, 400, 4, reps=16, seed=7, progress=False)
-    assert np.all(np.abs((mc.moments - exact) / mc.stderr) < Z)
-    hx = np.array(kernel_moments(model, 4).floats())
-    loc = local_limit_moments(model, 4, samples=1000, seed=7, copies=64)
-    assert np.all(np.abs((loc.kernel - hx) / loc.stderr) < Z)
+    assert_numeric_matches_simulation(model, 4, n=400, reps=16, seed=7, max_error=1e-12)
+    assert_kernel_matches_local_limit(model, 4, samples=1000, seed=7)
 
 
 def test_sparse_normal_inputs_sin_first_moment_by_hand():
@@ -109,14 +104,8 @@ def test_sparse_normal_inputs_sin_first_moment_by_hand():
 
 def test_sparse_normal_entries_sin_agree_with_simulation_and_local_limit():
     model = Model("sparse(c=2, entries=normal)", "normal", "sin", phi=1, psi="1/2")
-    res = limiting_moments(model, 4)
-    assert res.method == "numeric" and max(res.spectral_error) < 1e-14
-    exact = np.array(res.floats())
-    mc = simulate(model, 1000, 4, reps=8, seed=3, progress=False)
-    assert np.all(np.abs((mc.moments - exact) / mc.stderr) < Z)
-    hx = np.array(kernel_moments(model, 4).floats())
-    loc = local_limit_moments(model, 4, samples=1500, seed=1, copies=64)
-    assert np.all(np.abs((loc.kernel - hx) / loc.stderr) < Z)
+    assert_numeric_matches_simulation(model, 4, n=1000, reps=8, seed=3, max_error=1e-14)
+    assert_kernel_matches_local_limit(model, 4, samples=1500, seed=1)
 
 
 @pytest.mark.parametrize("rows,pairs", [([0, 1], {(0, 1): 2}), ([0, 1, 2], {(0, 1): 1, (0, 2): 1, (1, 2): 1}),

@@ -9,12 +9,12 @@ import pytest
 import sympy
 from scipy.special import hyp2f1
 
+from checks import assert_numeric_matches_simulation
 from momentck import Model
 from momentck.engine import limiting_moments
 from momentck.errors import MomentckError
 from momentck.numeric import _incidence_counts
 from momentck.shapes import enumerate_shapes
-from momentck.simulation import simulate
 from momentck.stable_erf import StableErfWeights
 
 Z = 4.0
@@ -112,21 +112,13 @@ def test_blocks_against_shared_input_representation(alpha):
     for text, k, draws in [("B0{0,1,2} | K01^1 K02^1 K12^1", 3, tri), ("B0{0,1} | K01^2", 2, two)]:
         s = _shape(k, text)
         value, err = w(s, *_incidence_counts(s))
-        mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
         assert err < 1e-10 * abs(value)
-        assert abs(mc - float(value)) < Z * se, (text, mc, se, value)
-        assert se < 0.003 * abs(mc)
+        _assert_mean_near(draws, value, max_rel_se=0.003)
 
 
 @pytest.mark.parametrize("alpha,scale,seed", [("1/2", 1, 1), ("1", 1, 2), ("3/2", 1, 3), ("1", 2, 4)])
 def test_stable_erf_moments_match_simulation(alpha, scale, seed):
-    model = _model(alpha, scale)
-    res = limiting_moments(model, 3)
-    assert res.method == "numeric" and max(res.spectral_error) < 1e-9
-    exact = np.array(res.floats())
-    mc = simulate(model, 1000, 3, reps=8, seed=seed, progress=False)
-    z = (mc.moments - exact) / mc.stderr
-    assert np.all(np.abs(z) < Z), (z, exact, mc.moments)
+    assert_numeric_matches_simulation(_model(alpha, scale), 3, n=1000, reps=8, seed=seed, max_error=1e-9)
 
 
 def test_relabelled_shapes_have_equal_weights():
@@ -142,6 +134,25 @@ def test_walk_length_limits_are_stated_up_front():
         limiting_moments(_model("1"), 6)
     with pytest.raises(MomentckError, match=r"k <= 4"):
         limiting_moments(Model("stable(alpha=1)", "normal", "sin"), 5)
+
+
+def _assert_mean_near(draws, value, max_rel_se):
+    """The mean of the batch means is within Z standard errors of value, the standard error
+    below max_rel_se of the mean (so that the check has power)."""
+    mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
+    assert abs(mc - float(value)) < Z * se, (mc, se, value)
+    assert se < max_rel_se * abs(mc)
+
+
+def _levy_draws(alpha, c, size, rng):
+    """Positive weights v with importance weights: E[g(v) iw] = int_0^inf g(v) 2 c v^(-1-alpha) dv.
+
+    v is drawn from the density (2-a) v^(1-a)/2 on (0, 1) and a v^(-1-a)/2 on (1, inf).
+    """
+    u, low = rng.uniform(size=size), rng.uniform(size=size) < 0.5
+    v = np.where(low, u ** (1 / (2 - alpha)), u ** (-1 / alpha))
+    density = np.where(v < 1, 0.5 * (2 - alpha) * v ** (1 - alpha), 0.5 * alpha * v ** (-1 - alpha))
+    return v, 2 * c * v ** (-1 - alpha) / density
 
 
 def _kanter_rest(alpha, C, size, rng):
@@ -168,17 +179,13 @@ def test_diagonal_factor_in_a_block_against_importance_sampling(alpha):
     for _ in range(8):
         n = 400_000
         x1, x2 = rng.standard_normal((2, n))
-        u, low = rng.uniform(size=n), rng.uniform(size=n) < 0.5
-        v = np.where(low, u ** (1 / (2 - al)), u ** (-1 / al))
-        density = np.where(v < 1, 0.5 * (2 - al) * v ** (1 - al), 0.5 * al * v ** (-1 - al))
+        v, iw = _levy_draws(al, c, n, rng)
         qa, qb = (1 / (1 + 2 * _kanter_rest(al, w.C, n, rng)) for _ in range(2))
         diag = 2 / np.pi * np.arcsin(1 - qa / (1 + 2 * v * v))
         f = (qa * qb) ** (al / 2) * _Q(x1, x2, al, c) * diag * erf(v * x1) * erf(v * x2)
-        draws.append(np.mean(f * 2 * c * v ** (-1 - al) / density))
-    mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
+        draws.append(np.mean(f * iw))
     assert err < 1e-10 * abs(value)
-    assert abs(mc - float(value)) < Z * se, (mc, se, value)
-    assert se < 0.003 * abs(mc)
+    _assert_mean_near(draws, value, max_rel_se=0.003)
 
 
 @pytest.mark.parametrize("alpha", ["1/2", "3/2"])
@@ -196,23 +203,14 @@ def test_row_in_two_blocks_against_importance_sampling(alpha):
     with mpmath.workdps(25):
         eq = float(_laplace_moment(w, al / 2))
     rng = np.random.default_rng(6)
-
-    def levy(n):
-        u, low = rng.uniform(size=n), rng.uniform(size=n) < 0.5
-        v = np.where(low, u ** (1 / (2 - al)), u ** (-1 / al))
-        density = np.where(v < 1, 0.5 * (2 - al) * v ** (1 - al), 0.5 * al * v ** (-1 - al))
-        return v, 2 * c * v ** (-1 - al) / density
-
     draws = []
     for _ in range(8):
         n = 400_000
         x1, x2, x3, x4 = rng.standard_normal((4, n))
-        (v, iv), (v2, iv2) = levy(n), levy(n)
+        (v, iv), (v2, iv2) = _levy_draws(al, c, n, rng), _levy_draws(al, c, n, rng)
         S = _kanter_rest(al, w.C, n, rng)
         r2, r1 = np.sqrt(1 + 2 * S + 2 * v2 ** 2), np.sqrt(1 + 2 * S + 2 * v ** 2)
         row1 = erf(v * x1 / r2) * erf(v * x2 / r2) * erf(v2 * x3 / r1) * erf(v2 * x4 / r1) * iv * iv2
         draws.append(np.mean(eq ** 2 * _Q(x1, x2, al, c) * _Q(x3, x4, al, c) * row1))
-    mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(len(draws))
     assert err < 1e-9 * abs(value)
-    assert abs(mc - float(value)) < Z * se, (mc, se, value)
-    assert se < 0.01 * abs(mc)
+    _assert_mean_near(draws, value, max_rel_se=0.01)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import sympy
 
+from checks import assert_numeric_matches_simulation
 from momentck import Model
 from momentck.engine import kernel_moments, limiting_moments
 from momentck.numeric import NumericWeights
 from momentck.shapes import enumerate_shapes
-from momentck.simulation import simulate
 from momentck.stable_sin import StableSinWeights, _BlockQuadrature
 
 Z = 4.0
@@ -71,12 +71,7 @@ def test_equivalent_shapes_have_equal_weights():
 @pytest.mark.parametrize("alpha,seed", [("1/2", 1), ("1", 2), ("3/2", 3)])
 def test_stable_sin_moments_match_simulation(alpha, seed):
     model = Model(f"stable(alpha={alpha})", "normal", "sin")
-    res = limiting_moments(model, 3)
-    assert res.method == "numeric" and max(res.spectral_error) < 1e-8
-    exact = np.array(res.floats())
-    mc = simulate(model, 1000, 3, reps=8, seed=seed, progress=False)
-    z = (mc.moments - exact) / mc.stderr
-    assert np.all(np.abs(z) < Z), (z, exact, mc.moments)
+    assert_numeric_matches_simulation(model, 3, n=1000, reps=8, seed=seed, max_error=1e-8)
 
 
 def test_kernel_moments_positive_and_longer_walks_refused():

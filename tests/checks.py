@@ -1,0 +1,27 @@
+"""Shared Monte Carlo checks of limiting moments (fixed seeds, 4 standard errors)."""
+
+import numpy as np
+
+from momentck.engine import kernel_moments, limiting_moments
+from momentck.locallimit import local_limit_moments
+from momentck.simulation import simulate
+
+Z = 4.0
+
+
+def assert_numeric_matches_simulation(model, k, n, reps, seed, max_error):
+    """Numeric m_1..m_k (error bounds below ``max_error``) within Z standard errors of simulate."""
+    res = limiting_moments(model, k)
+    assert res.method == "numeric" and max(res.spectral_error) < max_error, res.spectral_error
+    exact = np.array(res.floats())
+    mc = simulate(model, n, k, reps=reps, seed=seed, progress=False)
+    z = (mc.moments - exact) / mc.stderr
+    assert np.all(np.abs(z) < Z), (z, exact, mc.moments)
+
+
+def assert_kernel_matches_local_limit(model, k, samples, seed, copies=64):
+    """h_1..h_k within Z standard errors of the local-limit sampler."""
+    hx = np.array(kernel_moments(model, k).floats())
+    loc = local_limit_moments(model, k, samples=samples, seed=seed, copies=copies)
+    z = (loc.kernel - hx) / loc.stderr
+    assert np.all(np.abs(z) < Z), (z, hx, loc.kernel)
