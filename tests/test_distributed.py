@@ -283,7 +283,7 @@ def _replicates_left(dask_scheduler):
 
 
 def test_lost_worker_replicates_are_recomputed():
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     from momentck.distributed import local_client
     model = Model(*SPARSE, phi="1/2")
     reps = 8
