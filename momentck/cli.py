@@ -255,22 +255,12 @@ def _run_moments(args):
         if numeric:
             e = res.spectral_error[j]
             print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {e:>10.2g}  "
-                  f"{_supported_digits(res.spectral[j], e, res.digits)}")
+                  f"{engine.supported_digits(res.spectral[j], e, res.digits)}")
         else:
             print(f"{j + 1:>3}  {_fmt(mf[j]):>20}  {_fmt(hf[j]):>20}  {res.spectral[j]}")
     for note in res.notes:
         print(f"note: {note}")
     return 0
-
-
-def _supported_digits(value, error, digits):
-    """``value`` rounded to the significant digits its error bound supports (at most ``digits``)."""
-    import math
-
-    import mpmath
-    v = mpmath.mpf(value)
-    n = digits if not error or not v else max(1, min(digits, int(math.floor(math.log10(abs(v) / error)))))
-    return mpmath.nstr(v, n, strip_zeros=False)
 
 
 def _add_explain(subparsers):
@@ -289,7 +279,7 @@ def _run_explain(args):
     table = engine.explain(model, args.k, **kw)
     if args.json:
         print(json.dumps({"model": model.to_dict(), "k": args.k, "rows": table.to_dicts(),
-                          "total": str(table.total), "notes": table.notes}))
+                          "total": str(table.total), "error": table.error, "notes": table.notes}))
     elif args.latex:
         print(table.latex())
     else:

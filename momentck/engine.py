@@ -394,7 +394,9 @@ class ExplainTable:
 
     ``rows`` holds one dict per shape with keys ``key``, ``shape`` (text form),
     ``walks`` (N_k(S)), ``rows`` (r(S)), ``incidences``, ``weight`` and
-    ``contribution``; ``total`` is h_k.
+    ``contribution``; ``total`` is h_k.  Numeric tables also carry each
+    contribution's ``error`` bound and the total's (``error``); their values are
+    shown to the digits the bounds support.
     """
 
     model: Model
@@ -402,17 +404,21 @@ class ExplainTable:
     rows: list
     total: object
     notes: list
+    error: float = None
 
     def __str__(self):
-        head = ("#", "shape", "N_k(S)", "r(S)", "weight w(S)", "contribution")
+        numeric = self.error is not None
+        head = ("#", "shape", "N_k(S)", "r(S)", "weight w(S)", "contribution") + (("error",) if numeric else ())
         body = [(str(i), r["shape"], str(r["walks"]), str(r["rows"]), _short(r["weight"]),
-                 _short(r["contribution"])) for i, r in enumerate(self.rows, 1)]
+                 _short(r["contribution"])) + ((f"{r['error']:.1g}",) if numeric else ())
+                for i, r in enumerate(self.rows, 1)]
         widths = [max(len(x) for x in col) for col in zip(head, *body)]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines = [f"h_{self.k} for {self.model!r}", fmt.format(*head),
                  fmt.format(*("-" * w for w in widths))]
         lines += [fmt.format(*r) for r in body]
-        lines.append(f"total h_{self.k} = {_short(self.total)}")
+        lines.append(f"total h_{self.k} = {_short(self.total)}"
+                     + (f"  (error bound {self.error:.1g})" if numeric else ""))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -461,15 +467,33 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
     method, degree, notes = _plan(model, k, method, truncation, force)
     if method == "numeric":
         with mpmath.workdps(digits + 10):
-            terms = [(s, sympy.Float(w, digits)) for s, w, _ in _numeric_weights(NumericWeights(model, digits), k, cache,
-                                                                        progress)]
-    else:
-        terms = _weights(model, k, degree, cache, progress)
+            psi = mpmath.mpf(sympy.N(model.psi, digits + 10))
+            rows, total, bound = [], mpmath.mpf(0), mpmath.mpf(0)
+            for s, w, e in _numeric_weights(NumericWeights(model, digits), k, cache, progress):
+                contrib, c_err = s.walks * psi ** (1 - s.rows) * w, s.walks * psi ** (1 - s.rows) * e
+                total, bound = total + contrib, bound + c_err
+                rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
+                             "incidences": s.incidences, "weight": supported_digits(w, e, digits),
+                             "contribution": supported_digits(contrib, c_err, digits), "error": float(c_err),
+                             "example": s.example})
+            return ExplainTable(model, k, rows, supported_digits(total, bound, digits), notes, float(bound))
     rows, total = [], sympy.Integer(0)
-    for s, w in terms:
+    for s, w in _weights(model, k, degree, cache, progress):
         contrib = s.walks * model.psi ** (1 - s.rows) * w
         total += contrib
         rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
                      "incidences": s.incidences, "weight": w, "contribution": contrib,
                      "example": s.example})
     return ExplainTable(model, k, rows, sympy.expand(total), notes)
+
+
+def supported_digits(value, error, digits):
+    """``value`` as a sympy Float with the significant digits its error bound supports.
+
+    At most ``digits``; at least one.  A zero value or error keeps ``digits``.
+    """
+    v = mpmath.mpf(value)
+    n = digits
+    if error and v:
+        n = max(1, min(digits, int(mpmath.floor(mpmath.log10(abs(v) / mpmath.mpf(error))))))
+    return sympy.Float(v, n)

@@ -128,3 +128,15 @@ def test_sparse_normal_entries_block_determinants_against_gauss_hermite(rows, pa
     for _ in rows:
         f = np.tensordot(wts, f, axes=(0, 0))
     assert abs(1.5 ** len(rows) * f - float(value)) < 1e-12 * abs(float(value))
+
+
+def test_numbers_are_shown_to_the_digits_their_error_supports():
+    from momentck.engine import explain, supported_digits
+    assert str(supported_digits(mpmath.mpf("1.23456789"), 1e-4, 15)) == "1.235"
+    assert str(supported_digits(mpmath.mpf("1.23456789"), 0, 6)) == "1.23457"
+    t = explain(Model("stable(alpha=3/2)", "normal", "sin"), 3)
+    h3 = kernel_moments(Model("stable(alpha=3/2)", "normal", "sin"), 3)
+    assert abs(float(t.total) - float(h3[2])) <= t.error + 1e-9 * abs(float(h3[2]))
+    # the triangle (float64 quadrature) is shown to fewer digits than the closed-form shapes
+    digits = [len(str(r["weight"]).replace("0.", "", 1).lstrip("0")) for r in t.rows]
+    assert digits[0] == 15 and digits[-1] < 12 and t.rows[-1]["error"] > 1e-13
