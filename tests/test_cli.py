@@ -98,7 +98,9 @@ def test_demo(capsys):
     code, out, _ = run(capsys, ["demo", "--n", "100", "--reps", "2", "--k", "2", "--json"])
     sections = json.loads(out)["sections"]
     assert abs(sections[0]["rows"][0]["exact"] - SANITY_M1) < 1e-10
-    sections = sections[::-1]
+    assert [sec["model"]["weights"] for sec in sections][2] == "stable(alpha=1)"
+    assert all(abs(r["z"]) < 4 for r in sections[2]["rows"])
+    sections = sections[1:]
     # the exact-engine section: m_1 of sparse(c=2) rademacher x rademacher, f = x - x^3/10:
     # E R^2 - E R^4 / 5 + E R^6 / 100 with E R^2 = 2, E R^4 = 2 + 12, E R^6 = 2 + 60 + 120
     assert sections[0]["rows"][0]["exact"] == float(Fraction(2) - Fraction(14, 5) + Fraction(182, 100))
