@@ -23,11 +23,13 @@ factorises (restricted to positive weights, the integrand being even in each):
 So the rows interact only through ``arcsin(u u')`` and the rest ``S_a`` only through a
 one-dimensional law.  That law is integrated with Kanter's representation
 ``S = C_alpha^(2/alpha) (A(phi)/E)^((1-a)/a)``, ``a = alpha/2``, ``phi ~ U(0, pi)``,
-``E ~ Exp(1)``; the ``u`` integrals with tanh–sinh rules; the whole weight is a
-tensor contraction (``numpy.einsum``) over the rows' nodes, like a graph
-homomorphism sum.  Everything is float64: the error estimate is the difference
-between two resolutions, and precision is limited to about 12 digits.  Rows in
-more than two blocks (walks longer than 5) are not implemented.
+``E ~ Exp(1)`` (in log-scale for alpha < 1, where S spreads over hundreds of decades);
+the ``u`` integrals with tanh–sinh rules adapted to the endpoint powers (which tend to
+-1 as alpha -> 2); the whole weight is a tensor contraction (``numpy.einsum``) over
+the rows' nodes, like a graph homomorphism sum.  Everything is float64: the error
+estimate is the difference between two resolutions (measured 1e-13 to 1e-10 relative
+for alpha in [0.1, 1.99] and beta in [0.1, 10]).  Rows in more than two blocks (walks
+longer than 5) are not implemented.
 
 References
 ----------

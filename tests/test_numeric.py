@@ -140,3 +140,14 @@ def test_numbers_are_shown_to_the_digits_their_error_supports():
     # the triangle (float64 quadrature) is shown to fewer digits than the closed-form shapes
     digits = [len(str(r["weight"]).replace("0.", "", 1).lstrip("0")) for r in t.rows]
     assert digits[0] == 15 and digits[-1] < 12 and t.rows[-1]["error"] > 1e-13
+
+
+@pytest.mark.parametrize("act", ["sin", "erf"])
+def test_float64_factor_path_agrees_with_mpmath_path(act):
+    # at most 12 digits: closed forms rounded to float64 and a float contraction; more: mpmath
+    model = Model("sparse(c=3/2, entries=rademacher)", "normal", act, phi="1/2", psi="1/2")
+    lo = limiting_moments(model, 5, digits=10)
+    hi = limiting_moments(model, 5, digits=25)
+    for a, b, e in zip(lo.spectral, hi.spectral, lo.spectral_error):
+        assert abs(float(a) - float(b)) <= e + 1e-10 * abs(float(b))
+        assert e < 1e-12 * abs(float(b))
