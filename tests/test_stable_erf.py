@@ -136,6 +136,13 @@ def test_walk_length_limits_are_stated_up_front():
         limiting_moments(Model("stable(alpha=1)", "normal", "sin"), 5)
 
 
+def _engine_weight(alpha, k, text):
+    """The weights object, and the weight and error of the shape with this text."""
+    w = StableErfWeights(_model(alpha))
+    s = _shape(k, text)
+    return (w, *w(s, *_incidence_counts(s)))
+
+
 def _assert_mean_near(draws, value, max_rel_se):
     """The mean of the batch means is within Z standard errors of value, the standard error
     below max_rel_se of the mean (so that the check has power)."""
@@ -170,10 +177,8 @@ def test_diagonal_factor_in_a_block_against_importance_sampling(alpha):
     #   weight = E[q_b^(a/2) Q(x1, x2) q_a^(a/2) int nu(dv) (2/pi) arcsin(1 - q_a/(1 + 2 v^2)) erf(v x1) erf(v x2)],
     # sampled with v drawn from a two-piece power density (importance sampling).
     from scipy.special import erf
-    w = StableErfWeights(_model(alpha))
+    w, value, err = _engine_weight(alpha, 3, "B0{0,1} | K00^1 K01^2")
     al, c = w.alpha, w.c
-    s = _shape(3, "B0{0,1} | K00^1 K01^2")
-    value, err = w(s, *_incidence_counts(s))
     rng = np.random.default_rng(5)
     draws = []
     for _ in range(8):
@@ -196,10 +201,8 @@ def test_row_in_two_blocks_against_importance_sampling(alpha):
     #   int nu(dw) nu(dw') E_S erf(w x1/r') erf(w x2/r') erf(w' x3/r) erf(w' x4/r),
     # r' = sqrt(1 + 2 S + 2 w'^2), r = sqrt(1 + 2 S + 2 w^2): sampled with importance weights.
     from scipy.special import erf
-    w = StableErfWeights(_model(alpha))
+    w, value, err = _engine_weight(alpha, 4, "B0{0,1} B1{1,2} | K01^2 K12^2")
     al, c = w.alpha, w.c
-    s = _shape(4, "B0{0,1} B1{1,2} | K01^2 K12^2")
-    value, err = w(s, *_incidence_counts(s))
     with mpmath.workdps(25):
         eq = float(_laplace_moment(w, al / 2))
     rng = np.random.default_rng(6)
