@@ -24,10 +24,12 @@ and for a block of two rows with multiplicity m (even), writing
         [2F1(-alpha/2, -alpha/2; 1/2; (m-2l)^2 b^2 / (4 lambda_0 lambda_1)) - 1],
 
 a closed form (the argument is at most 1, where Gauss's theorem applies).  Blocks
-whose pair graph has a vertex cover of one or two rows (stars, triangles,
-4-cycles: every block of walks up to k = 4) are integrated numerically over the
-cover rows, the other rows in closed form through H.  Larger blocks are not
-implemented.
+whose pairs all contain one row (stars) are one mpmath integral over that row, the
+others in closed form through H.  Triangles and 4-cycles (every other block of walks
+up to k = 4) go to :mod:`momentck.sin_cycles` (Hermite traces, ordering-cone
+integrals); other blocks with a vertex cover of two rows are integrated in float64
+over the cover rows (:class:`_BlockQuadrature`, error ~1e-11).  Larger blocks are
+not implemented.
 """
 
 from math import comb
@@ -36,6 +38,7 @@ import mpmath
 import sympy
 
 from .errors import MomentckError
+from .sin_cycles import cycle_order, hermite_cycle, homogeneous_cycle_with_error
 from .sinweights import SinExpansion
 
 __all__ = ["StableSinWeights"]
@@ -76,13 +79,62 @@ class StableSinWeights(SinExpansion):
         if len(rows) == 2 and len(pairs) == 1:
             (a, b), m = next(iter(pairs.items()))
             return self.two_rows(lams[a], lams[b], m), mpmath.mpf(0)
+        order = cycle_order(rows, pairs)
+        if order is not None:
+            return self._cycle([lams[a] for a in order])
         cover = _vertex_cover(rows, pairs)
         if cover is None:
             raise MomentckError("stable weights with sin: blocks whose walk graph needs more than two "
                                 "rows to cover its pairs (walks longer than 4) are not implemented")
+        if len(cover) == 1:
+            return self._star(cover[0], pairs, lams)
         value, err = _BlockQuadrature(self, rows, pairs, {a: float(v) for a, v in lams.items()},
                                       cover).integrate()
         return mpmath.mpf(value), mpmath.mpf(err)
+
+    def _cycle(self, lams):
+        """A cycle block (:mod:`momentck.sin_cycles`): homogeneous when every lambda is b."""
+        L = len(lams)
+        if L > 4:
+            raise MomentckError("stable weights with sin: cycle blocks of more than four rows (walks "
+                                "longer than 4) are not implemented")
+        if all(lam == self.b for lam in lams):
+            key = ("homogeneous", L)
+            if key not in self._blocks:
+                v, e = homogeneous_cycle_with_error(L, float(self.alpha))
+                self._blocks[key] = (mpmath.mpf(str(v)), mpmath.mpf(str(e)))
+            v, e = self._blocks[key]
+            scale = self.b ** (L * self.alpha / 2)
+            return v * scale, e * scale
+        return hermite_cycle(lams, self.alpha, self.b, self.c_alpha, self.dps,
+                             mpmath.mpf(10) ** (-self.dps + 8))
+
+    def _star(self, u, pairs, lams):
+        """A block whose pairs all contain row u: one integral over w_u (mpmath), the
+        other rows in closed form through ``H``, with the Gaussian growth of ``H`` and the
+        damping of u combined exactly (Kummer: 1F1(-a/2; 1/2; z) = e^z 1F1(1/2 + a/2; 1/2; -z))."""
+        al, b = self.alpha, self.b
+        leaves = [(p if q == u else q, m) for (p, q), m in pairs.items()]
+        kappa = -lams[u] + sum((m * b) ** 2 / (4 * lams[r]) for r, m in leaves)
+        pref = [self.c_alpha * lams[r] ** (al / 2) * self.g for r, _ in leaves]
+
+        def f(w):
+            if w == 0:
+                return mpmath.mpf(0)
+            val = 2 * self.c_alpha * w ** (-1 - al) * mpmath.exp(kappa * w * w)
+            for (r, m), c in zip(leaves, pref):
+                z0 = (m * b * w) ** 2 / (4 * lams[r])
+                acc = mpmath.mpf(0)
+                for l in range(m + 1):
+                    zl = ((m - 2 * l) * b * w) ** 2 / (4 * lams[r])
+                    acc += comb(m, l) * (-1) ** l * (mpmath.exp(zl - z0) * mpmath.hyp1f1(0.5 + al / 2, 0.5, -zl)
+                                                     - mpmath.exp(-z0))
+                val *= c * acc / mpmath.mpf(2) ** m
+            return val
+
+        with mpmath.workdps(self.dps + 5):
+            value, err = mpmath.quad(f, [0, 1, 10, mpmath.inf], error=True)
+        return value, err + abs(value) * mpmath.mpf(10) ** (-self.dps + 5)
 
 
 def _vertex_cover(rows, pairs):

@@ -83,3 +83,60 @@ def test_kernel_moments_positive_and_longer_walks_refused():
     assert len(five_cycle) == 1
     with pytest.raises(MomentckError, match="not implemented"):
         NumericWeights(model, 12)(five_cycle[0])
+
+
+def test_cycle_order_recognises_simple_cycles_only():
+    from momentck.sin_cycles import cycle_order
+    assert cycle_order([0, 1, 2], {(0, 1): 1, (1, 2): 1, (0, 2): 1}) == [0, 1, 2]
+    assert cycle_order([0, 1, 2, 3], {(0, 1): 1, (0, 2): 1, (1, 3): 1, (2, 3): 1}) == [0, 1, 3, 2]
+    assert cycle_order([0, 1, 2], {(0, 1): 2, (0, 2): 2}) is None          # a star
+    assert cycle_order([0, 1], {(0, 1): 2}) is None
+    assert cycle_order([0, 1, 2, 3], {(0, 1): 1, (1, 2): 1, (0, 2): 1, (2, 3): 1}) is None
+
+
+def _hermite_float(lams, alpha, N):
+    """tr(G^1 ... G^L) in float64 with the Hermite-basis matrices (an independent evaluation
+    for cycles: a matrix power sum instead of integrals over ordering cones)."""
+    from scipy.special import gammaln
+    c = math.gamma(1 + alpha) * math.sin(math.pi * alpha / 2) / math.pi
+    n = np.arange(1, 2 * N, 2, dtype=float)
+    p = n[:, None] + n[None, :]
+    prod = np.eye(N)
+    for lam in lams:
+        prod = prod @ (c * np.exp(gammaln((p - alpha) / 2) - gammaln(n + 1)[:, None] / 2
+                                  - gammaln(n + 1)[None, :] / 2 - (p - alpha) / 2 * np.log(lam)))
+    return np.trace(prod)
+
+
+@pytest.mark.parametrize("L", [3, 4])
+def test_homogeneous_cycles_against_hermite_traces(L):
+    # every lambda = b: the Hermite sums converge only algebraically, so three truncations are
+    # Richardson-extrapolated (tail ~ N^-q, q fitted) and compared with the ordering-cone integral
+    from momentck.sin_cycles import homogeneous_cycle_with_error
+    value, err = homogeneous_cycle_with_error(L, 1.5)
+    s1, s2, s3 = (_hermite_float([1.0] * L, 1.5, N) for N in (250, 500, 1000))
+    extrapolated = s3 + (s3 - s2) ** 2 / (s2 - s1 - (s3 - s2)) if s2 != s3 else s3
+    assert err < 1e-16 * abs(value)
+    assert abs(float(value) - extrapolated) < 2e-13 * abs(extrapolated)
+
+
+def test_mixed_cycle_and_star_against_float_quadrature():
+    w = _weights("3/2")
+    lams = {0: mpmath.mpf(3), 1: mpmath.mpf(1), 2: mpmath.mpf(1)}
+    tri = {(0, 1): 1, (0, 2): 1, (1, 2): 1}
+    with mpmath.workdps(30):
+        hv, he = w.block([0, 1, 2], tri, lams)
+    qv, qe = _BlockQuadrature(w, [0, 1, 2], tri, {k: float(v) for k, v in lams.items()}, [0, 1]).integrate()
+    assert he < 1e-16 * abs(hv) and abs(float(hv) - qv) < qe
+    assert abs(float(hv) - _hermite_float([3.0, 1.0, 1.0], 1.5, 60)) < 1e-14
+    star, lams = {(0, 1): 2, (0, 2): 2}, {0: mpmath.mpf(2), 1: mpmath.mpf(1), 2: mpmath.mpf(1)}
+    with mpmath.workdps(30):
+        sv, se = w.block([0, 1, 2], star, lams)
+    qv, qe = _BlockQuadrature(w, [0, 1, 2], star, {k: float(v) for k, v in lams.items()}, [0]).integrate()
+    assert se < 1e-20 * abs(sv) and abs(float(sv) - qv) < qe + 1e-15
+
+
+def test_stable_sin_first_four_moments_to_fifteen_digits():
+    res = limiting_moments(Model("stable(alpha=3/2)", "normal", "sin"), 4, digits=15)
+    assert all(e < 1e-15 * abs(float(v)) for v, e in zip(res.spectral, res.spectral_error))
+    assert not res.notes
