@@ -245,13 +245,13 @@ class NumericWeights:
             if self.digits > 12:
                 return diag, off, 0
             return (lambda s: float(diag(s))), (lambda s, t: float(off(s, t))), 1e-16
-        key = ("tables", smax)
-        memo = self.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            from .gaussfactors import GaussianFactorTables
-            memo[key] = GaussianFactorTables(f, smax)
-        t = memo[key]
+        t = self._gaussian_tables(smax)
         return (lambda s: t.diag[s]), (lambda s, u: t.off[s, u]), max(t.diag_error.max(), t.off_error.max())
+
+    @_memoized
+    def _gaussian_tables(self, smax):
+        from .gaussfactors import GaussianFactorTables
+        return GaussianFactorTables(self.model.activation, smax)
 
     def _poisson_table(self):
         """Poisson(c) probabilities up to a degree whose tail is below the precision."""

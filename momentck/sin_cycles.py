@@ -35,6 +35,8 @@ import math
 import mpmath
 import numpy as np
 
+from .quadrature import tanh_sinh
+
 __all__ = ["cycle_order", "hermite_cycle", "homogeneous_cycle", "homogeneous_cycle_with_error"]
 
 
@@ -96,17 +98,6 @@ def hermite_cycle(lams, alpha, b, c_alpha, dps, tol):
         prev = cur
 
 
-def _tanh_sinh_ld(level, T=5.0):
-    """Tanh-sinh nodes on (0, 1) in long double: x, 1 - x, weights (negligible ones dropped)."""
-    h = np.longdouble(2) ** -level
-    t = np.arange(-T / h, T / h + 1, dtype=np.longdouble) * h
-    z = np.pi * np.sinh(t)
-    x, xc = 1 / (1 + np.exp(-z)), 1 / (1 + np.exp(z))
-    w = h * np.pi * np.cosh(t) * x * xc
-    keep = (w > np.longdouble(1e-30)) & (x > 0) & (xc > 0)
-    return x[keep], xc[keep], w[keep]
-
-
 def _J(x, y, alpha):
     """``((x + y)^alpha - |x - y|^alpha)/2`` for x, y >= 0, without cancellation."""
     hi, lo = np.maximum(x, y), np.minimum(x, y)
@@ -153,7 +144,10 @@ def homogeneous_cycle(L, alpha, level):
     a = np.longdouble(alpha)
     p = L * alpha
     const = (2 ** L * (2 * math.pi) ** (-L / 2) * 2 ** ((p + L) / 2 - 1) * math.gamma((p + L) / 2))
-    u, uc, w = _tanh_sinh_ld(level)
+    u, uc, logw = tanh_sinh(2.0 ** -level, T=5.0, dtype=np.longdouble)
+    w = np.exp(logw)
+    keep = w > np.longdouble(1e-30)  # negligible nodes
+    u, uc, w = u[keep], uc[keep], w[keep]
     grids = np.meshgrid(*([u] * (L - 1)), indexing="ij", sparse=True)
     cgrids = np.meshgrid(*([uc] * (L - 1)), indexing="ij", sparse=True)
     wgrids = np.meshgrid(*([w] * (L - 1)), indexing="ij", sparse=True)

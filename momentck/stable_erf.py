@@ -45,19 +45,9 @@ import sympy
 from scipy.special import expit
 
 from .errors import MomentckError
+from .quadrature import tanh_sinh
 
 __all__ = ["StableErfWeights"]
-
-
-def tanh_sinh(h, T=6.2):
-    """Tanh–sinh rule on (0, 1): nodes x, complements 1 - x (accurate), log weights."""
-    t = np.arange(-T, T + h / 2, h)
-    z = np.pi * np.sinh(t)
-    x, xc = expit(z), expit(-z)
-    with np.errstate(divide="ignore"):
-        logw = np.log(h * np.pi * np.cosh(t)) + np.log(x) + np.log(xc)
-    keep = np.isfinite(logw) & (x > 0) & (xc > 0)
-    return x[keep], xc[keep], logw[keep]
 
 
 def jacobi_tanh_sinh(p, q, h):

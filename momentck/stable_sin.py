@@ -99,13 +99,9 @@ class StableSinWeights(SinExpansion):
             raise MomentckError("stable weights with sin: cycle blocks of more than four rows (walks "
                                 "longer than 4) are not implemented")
         if all(lam == self.b for lam in lams):
-            key = ("homogeneous", L)
-            if key not in self._blocks:
-                v, e = homogeneous_cycle_with_error(L, float(self.alpha))
-                self._blocks[key] = (mpmath.mpf(str(v)), mpmath.mpf(str(e)))
-            v, e = self._blocks[key]
+            v, e = homogeneous_cycle_with_error(L, float(self.alpha))  # cached across instances
             scale = self.b ** (L * self.alpha / 2)
-            return v * scale, e * scale
+            return mpmath.mpf(str(v)) * scale, mpmath.mpf(str(e)) * scale
         return hermite_cycle(lams, self.alpha, self.b, self.c_alpha, self.dps,
                              mpmath.mpf(10) ** (-self.dps + 8))
 
