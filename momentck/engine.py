@@ -266,6 +266,11 @@ def _weights(model, j, degree, cache, progress):
     return out
 
 
+def _multiplicity(shape, psi):
+    """``N_k(S) psi^{-(r(S)-1)}``, the factor of w(S) in h_k (MATH.md §3)."""
+    return shape.walks * psi ** (1 - shape.rows)
+
+
 def _numeric_weights(nw, j, cache, progress):
     """``[(shape, weight, error)]`` for walks of length j, as mpmath numbers (``nw`` a
     :class:`~momentck.numeric.NumericWeights`, shared across j so its tables are reused)."""
@@ -286,8 +291,9 @@ def _kernel(model, k, method, truncation, force, progress, cache, digits):
             for j in range(1, k + 1):
                 total, bound = mpmath.mpf(0), mpmath.mpf(0)
                 for s, w, e in _numeric_weights(nw, j, cache, progress):
-                    total += s.walks * psi ** (1 - s.rows) * w
-                    bound += s.walks * psi ** (1 - s.rows) * e
+                    mult = _multiplicity(s, psi)
+                    total += mult * w
+                    bound += mult * e
                 h.append(total)
                 err.append(bound + abs(total) * mpmath.mpf(10) ** (-digits - 5))
         worst = max(e / abs(x) for x, e in zip(h, err) if x)
@@ -299,7 +305,7 @@ def _kernel(model, k, method, truncation, force, progress, cache, digits):
     for j in range(1, k + 1):
         total = sympy.Integer(0)
         for s, w in _weights(model, j, degree, cache, progress):
-            total += s.walks * model.psi ** (1 - s.rows) * w
+            total += _multiplicity(s, model.psi) * w
         h.append(sympy.expand(total))
     trunc = None if model.activation.is_polynomial else degree
     return h, None, trunc, notes, method
@@ -470,7 +476,8 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
             psi = mpmath.mpf(sympy.N(model.psi, digits + 10))
             rows, total, bound = [], mpmath.mpf(0), mpmath.mpf(0)
             for s, w, e in _numeric_weights(NumericWeights(model, digits), k, cache, progress):
-                contrib, c_err = s.walks * psi ** (1 - s.rows) * w, s.walks * psi ** (1 - s.rows) * e
+                mult = _multiplicity(s, psi)
+                contrib, c_err = mult * w, mult * e
                 total, bound = total + contrib, bound + c_err
                 rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
                              "incidences": s.incidences, "weight": supported_digits(w, e, digits),
@@ -479,7 +486,7 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
             return ExplainTable(model, k, rows, supported_digits(total, bound, digits), notes, float(bound))
     rows, total = [], sympy.Integer(0)
     for s, w in _weights(model, k, degree, cache, progress):
-        contrib = s.walks * model.psi ** (1 - s.rows) * w
+        contrib = _multiplicity(s, model.psi) * w
         total += contrib
         rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
                      "incidences": s.incidences, "weight": w, "contribution": contrib,
