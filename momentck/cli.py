@@ -430,6 +430,28 @@ def _run_demo(args):
 
 
 # ---------------------------------------------------------------------------
+# methods: the numeric weight registry and its coverage matrix
+# ---------------------------------------------------------------------------
+
+def _add_methods(subparsers):
+    p = subparsers.add_parser(
+        "methods", formatter_class=_formatter,
+        help="the numeric weight methods and which models they cover",
+        description="The registered numeric weight methods (cost, accuracy) and the coverage matrix "
+                    "weights x inputs x activation -> method and largest k, computed from the registry.")
+    p.add_argument("--reasons", action="store_true", help="list why each uncovered cell is refused")
+    p.set_defaults(run=_run_methods)
+
+
+def _run_methods(args):
+    from .numeric import coverage_table, methods_table
+    print(methods_table())
+    print()
+    print(coverage_table(reasons=args.reasons))
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
 
@@ -447,6 +469,7 @@ def build_parser():
     _add_explain(subparsers)
     _add_verify(subparsers)
     _add_demo(subparsers)
+    _add_methods(subparsers)
     return parser
 
 

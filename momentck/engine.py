@@ -16,6 +16,7 @@ The call path reads like MATH.md:
 
 import ast
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import mpmath
@@ -26,7 +27,7 @@ from .compression import free_poisson_moments
 from .errors import MomentckError, TooMuchWork
 from .model import Model
 from .shapes import Shape, enumerate_shapes
-from .numeric import NumericWeights, numeric_available, numeric_max_k
+from .numeric import select
 from .weights import Coefficients, shape_weight
 
 __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
@@ -174,17 +175,62 @@ def shapes(k, cache=True):
     return out
 
 
-def _plan(model, k, method, truncation, force):
-    """Check the request; return ``(method, Taylor degree or None, notes)``."""
+@dataclass(frozen=True)
+class Request:
+    """One request for moments: what :func:`kernel_moments`, :func:`limiting_moments` and
+    :func:`explain` take, checked up front (see :func:`kernel_moments` for the fields)."""
+
+    model: Model
+    k: int
+    method: str = "auto"
+    truncation: int = None
+    force: bool = False
+    progress: bool = None
+    cache: bool = True
+    digits: int = 15
+
+    def __post_init__(self):
+        _model(self.model)
+        _check_k(self.k)
+
+
+@dataclass
+class _Plan:
+    """A checked request: ``method`` (symbolic or numeric), the Taylor ``degree`` (symbolic),
+    ``notes``, and for numeric weights the registry's weight method (``weigher``) and the
+    working precision."""
+
+    request: Request
+    method: str
+    degree: int = None
+    notes: list = field(default_factory=list)
+    weigher: object = None
+
+    @property
+    def numeric(self):
+        return self.method == "numeric"
+
+    def precision(self):
+        """The mpmath working precision of numeric weights (nothing for symbolic ones)."""
+        return mpmath.workdps(self.request.digits + 10) if self.numeric else nullcontext()
+
+    def psi(self):
+        psi = self.request.model.psi
+        return mpmath.mpf(sympy.N(psi, self.request.digits + 10)) if self.numeric else psi
+
+
+def _plan(req):
+    """Check the request and choose the method (asking the numeric registry once)."""
+    model, k, method, truncation = req.model, req.k, req.method, req.truncation
     if method not in ("auto", "symbolic", "numeric"):
         raise MomentckError(f"method must be 'auto', 'symbolic' or 'numeric', got {method!r}")
-    f, notes = model.activation, []
-    numeric_ok, numeric_why = numeric_available(model)
+    f = model.activation
+    weigher, numeric_why = select(model, k)
     exact_ok = model.weights.finite_moments and f.is_polynomial
     if method == "auto":
         if exact_ok or truncation is not None:
             method = "symbolic"
-        elif numeric_ok:
+        elif weigher is not None:
             method = "numeric"
         else:
             reason = (f"weights {model.weights.spec} have infinite Lévy moments"
@@ -193,19 +239,22 @@ def _plan(model, k, method, truncation, force):
                                 f"(a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
                                 f"of a polynomial instead); and {numeric_why}")
     if method == "numeric":
-        if not numeric_ok:
+        if weigher is None:
             raise MomentckError(numeric_why)
         if truncation is not None:
             raise MomentckError("truncation applies to method='symbolic' only")
-        kmax = numeric_max_k(model)
-        if kmax is not None and k > kmax:
-            raise MomentckError(f"numeric weights for weights {model.weights.spec} with activation "
-                                f"{f.spec} are implemented for k <= {kmax}, not k = {k}")
         shapes_total, _ = estimate_work(k, 3)
-        if not force and shapes_total > 4 * SHAPE_LIMIT:
+        if not req.force and shapes_total > 4 * SHAPE_LIMIT:
             raise TooMuchWork(f"k = {k} needs about {shapes_total} walk shapes; "
                               "pass force=True (CLI: --force) to run it anyway")
-        return method, None, notes
+        return _Plan(req, method, weigher=weigher(model, req.digits))
+    return _Plan(req, method, *_symbolic_degree(req))
+
+
+def _symbolic_degree(req):
+    """``(Taylor degree, notes)`` of an exact symbolic request, after its checks."""
+    model, k, truncation = req.model, req.k, req.truncation
+    f, notes = model.activation, []
     if not model.weights.finite_moments:
         raise MomentckError(
             f"weights {model.weights.spec} have infinite Lévy moments: exact symbolic weights do not "
@@ -229,12 +278,12 @@ def _plan(model, k, method, truncation, force):
             notes.append(f"the Taylor series of {f.spec} has finite radius of convergence "
                          f"{f.radius}; truncations do not converge to its moments as the order grows")
     shapes_total, seconds = estimate_work(k, degree)
-    if not force and (shapes_total > SHAPE_LIMIT or degree * k > DEGREE_LIMIT):
+    if not req.force and (shapes_total > SHAPE_LIMIT or degree * k > DEGREE_LIMIT):
         raise TooMuchWork(
             f"k = {k} with a degree-{degree} activation needs about {shapes_total} walk shapes and "
             f"roughly {seconds:.0f} s of exact algebra (more with symbolic parameters); "
             "pass force=True (CLI: --force) to run it anyway")
-    return method, degree, notes
+    return degree, notes
 
 
 def _progress(items, progress, desc):
@@ -271,52 +320,58 @@ def _multiplicity(shape, psi):
     return shape.walks * psi ** (1 - shape.rows)
 
 
-def _numeric_weights(nw, j, cache, progress):
-    """``[(shape, weight, error)]`` for walks of length j, as mpmath numbers (``nw`` a
-    :class:`~momentck.numeric.NumericWeights`, shared across j so its tables are reused)."""
-    shp = shapes(j, cache=cache)
-    return [(s, *nw(s)) for s in _progress(shp, progress, f"numeric weights, k={j}")]
+def _terms(plan, j):
+    """The one loop over shapes: ``[(shape, w(S), error, contribution, contribution error)]`` of
+    ``h_j = sum_S N_j(S) psi^-(r(S)-1) w(S)`` (errors None for exact weights).  Numeric weights
+    come from the plan's weight method, shared across j so its tables are reused; call inside
+    ``plan.precision()``."""
+    req = plan.request
+    psi = plan.psi()
+    if plan.numeric:
+        weighed = [(s, *plan.weigher(s)) for s in _progress(shapes(j, cache=req.cache), req.progress,
+                                                             f"numeric weights, k={j}")]
+    else:
+        weighed = [(s, w, None) for s, w in _weights(req.model, j, plan.degree, req.cache, req.progress)]
+    out = []
+    for s, w, e in weighed:
+        mult = _multiplicity(s, psi)
+        out.append((s, w, e, mult * w, None if e is None else mult * e))
+    return out
 
 
-def _kernel(model, k, method, truncation, force, progress, cache, digits):
-    """``(h, errors or None, truncation, notes, method)``."""
-    model = _model(model)
-    _check_k(k)
-    method, degree, notes = _plan(model, k, method, truncation, force)
-    if method == "numeric":
-        h, err = [], []
-        with mpmath.workdps(digits + 10):
-            psi = mpmath.mpf(sympy.N(model.psi, digits + 10))
-            nw = NumericWeights(model, digits)
-            for j in range(1, k + 1):
-                total, bound = mpmath.mpf(0), mpmath.mpf(0)
-                for s, w, e in _numeric_weights(nw, j, cache, progress):
-                    mult = _multiplicity(s, psi)
-                    total += mult * w
-                    bound += mult * e
-                h.append(total)
-                err.append(bound + abs(total) * mpmath.mpf(10) ** (-digits - 5))
-        worst = max(e / abs(x) for x, e in zip(h, err) if x)
-        if worst > mpmath.mpf(10) ** -digits:
-            notes.append(f"the error estimates (up to {float(worst):.1e} relative) exceed the "
-                         f"requested {digits} digits: this model's weights use float64 quadrature")
-        return h, err, None, notes, method
-    h = []
-    for j in range(1, k + 1):
-        total = sympy.Integer(0)
-        for s, w in _weights(model, j, degree, cache, progress):
-            total += _multiplicity(s, model.psi) * w
-        h.append(sympy.expand(total))
-    trunc = None if model.activation.is_polynomial else degree
-    return h, None, trunc, notes, method
+def _total(plan, terms):
+    """``(h_j, error bound or None)`` from :func:`_terms`."""
+    if not plan.numeric:
+        return sympy.expand(sum((t[3] for t in terms), sympy.Integer(0))), None
+    return sum((t[3] for t in terms), mpmath.mpf(0)), sum((t[4] for t in terms), mpmath.mpf(0))
 
 
-def _result(model, k, spectral, method, truncation, force, progress, cache, digits):
-    h, err, trunc, notes, method = _kernel(model, k, method, truncation, force, progress, cache, digits)
-    if method != "numeric":
+def _kernel(req):
+    """``(plan, h, errors or None)`` for h_1..h_k."""
+    plan = _plan(req)
+    h, err = [], []
+    with plan.precision():
+        for j in range(1, req.k + 1):
+            total, bound = _total(plan, _terms(plan, j))
+            h.append(total)
+            err.append(None if bound is None else bound + abs(total) * mpmath.mpf(10) ** (-req.digits - 5))
+    if not plan.numeric:
+        return plan, h, None
+    worst = max(e / abs(x) for x, e in zip(h, err) if x)
+    if worst > mpmath.mpf(10) ** -req.digits:
+        plan.notes.append(f"the error estimates (up to {float(worst):.1e} relative) exceed the "
+                          f"requested {req.digits} digits: this model's weights use float64 quadrature")
+    return plan, h, err
+
+
+def _result(req, spectral):
+    plan, h, err = _kernel(req)
+    model, digits = req.model, req.digits
+    if not plan.numeric:
         m = free_poisson_moments(h, model.gamma) if spectral else None
-        return MomentResult(model, k, h, m, method, trunc, notes)
-    with mpmath.workdps(digits + 10):
+        trunc = None if model.activation.is_polynomial else plan.degree
+        return MomentResult(model, req.k, h, m, plan.method, trunc, plan.notes)
+    with plan.precision():
         gamma = mpmath.mpf(sympy.N(model.gamma, digits + 10))
         m = m_err = None
         if spectral:
@@ -324,7 +379,7 @@ def _result(model, k, spectral, method, truncation, force, progress, cache, digi
             m = free_poisson_moments(h, gamma)
             m_err = [b - a for a, b in zip(m, free_poisson_moments([x + e for x, e in zip(h, err)], gamma))]
         fl = lambda xs: None if xs is None else [sympy.Float(x, digits) for x in xs]  # noqa: E731
-        return MomentResult(model, k, fl(h), fl(m), method, None, notes, digits=digits,
+        return MomentResult(model, req.k, fl(h), fl(m), plan.method, None, plan.notes, digits=digits,
                             kernel_error=[float(e) for e in err],
                             spectral_error=None if m_err is None else [float(e) for e in m_err])
 
@@ -342,7 +397,7 @@ def kernel_moments(model, k, method="auto", truncation=None, force=False, progre
     method : {"auto", "symbolic", "numeric"}
         ``auto``: symbolic whenever it gives the true moment (finite Lévy moments,
         polynomial activation), else numeric where implemented
-        (:func:`momentck.numeric.numeric_available`).
+        (the registry :mod:`momentck.numeric`; ``momentck methods`` lists it).
     truncation : int, optional
         Taylor order for a non-polynomial activation with ``method="symbolic"``
         (the result is then the moment of the Taylor polynomial, not of f).
@@ -366,7 +421,7 @@ def kernel_moments(model, k, method="auto", truncation=None, force=False, progre
     >>> list(kernel_moments(m, 2, cache=False))
     [43/18, 43505/648]
     """
-    return _result(model, k, False, method, truncation, force, progress, cache, digits)
+    return _result(Request(model, k, method, truncation, force, progress, cache, digits), False)
 
 
 def limiting_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True,
@@ -391,7 +446,7 @@ def limiting_moments(model, k, method="auto", truncation=None, force=False, prog
     >>> limiting_moments(m, 1, cache=False)[0]
     5*c**3/12 - 7*c**2/12 + 25*c/36
     """
-    return _result(model, k, True, method, truncation, force, progress, cache, digits)
+    return _result(Request(model, k, method, truncation, force, progress, cache, digits), True)
 
 
 @dataclass
@@ -468,30 +523,22 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
     >>> t.total == kernel_moments(m, 3, cache=False)[2]
     True
     """
-    model = _model(model)
-    _check_k(k)
-    method, degree, notes = _plan(model, k, method, truncation, force)
-    if method == "numeric":
-        with mpmath.workdps(digits + 10):
-            psi = mpmath.mpf(sympy.N(model.psi, digits + 10))
-            rows, total, bound = [], mpmath.mpf(0), mpmath.mpf(0)
-            for s, w, e in _numeric_weights(NumericWeights(model, digits), k, cache, progress):
-                mult = _multiplicity(s, psi)
-                contrib, c_err = mult * w, mult * e
-                total, bound = total + contrib, bound + c_err
-                rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
-                             "incidences": s.incidences, "weight": supported_digits(w, e, digits),
-                             "contribution": supported_digits(contrib, c_err, digits), "error": float(c_err),
-                             "example": s.example})
-            return ExplainTable(model, k, rows, supported_digits(total, bound, digits), notes, float(bound))
-    rows, total = [], sympy.Integer(0)
-    for s, w in _weights(model, k, degree, cache, progress):
-        contrib = _multiplicity(s, model.psi) * w
-        total += contrib
-        rows.append({"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
-                     "incidences": s.incidences, "weight": w, "contribution": contrib,
-                     "example": s.example})
-    return ExplainTable(model, k, rows, sympy.expand(total), notes)
+    req = Request(model, k, method, truncation, force, progress, cache, digits)
+    plan = _plan(req)
+    with plan.precision():
+        terms = _terms(plan, k)
+        total, bound = _total(plan, terms)
+        rows = []
+        for s, w, e, contrib, c_err in terms:
+            row = {"key": s.key, "shape": s.text(), "walks": s.walks, "rows": s.rows,
+                   "incidences": s.incidences, "weight": w, "contribution": contrib, "example": s.example}
+            if plan.numeric:
+                row.update(weight=supported_digits(w, e, digits),
+                           contribution=supported_digits(contrib, c_err, digits), error=float(c_err))
+            rows.append(row)
+        if not plan.numeric:
+            return ExplainTable(model, k, rows, total, plan.notes)
+        return ExplainTable(model, k, rows, supported_digits(total, bound, digits), plan.notes, float(bound))
 
 
 def supported_digits(value, error, digits):

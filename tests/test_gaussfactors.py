@@ -7,7 +7,7 @@ import pytest
 from checks import assert_kernel_matches_local_limit, assert_numeric_matches_simulation
 from momentck import Model
 from momentck.activations import activation
-from momentck.gaussfactors import GaussianFactorTables
+from momentck.numeric.gaussfactors import GaussianFactorTables
 
 
 @pytest.mark.parametrize("scale", [1, 2])

@@ -12,7 +12,7 @@ from momentck import Model
 from momentck.engine import kernel_moments, limiting_moments
 from momentck.errors import MomentckError
 from momentck.locallimit import local_limit_moments
-from momentck.numeric import NumericWeights, numeric_available
+from momentck.numeric import numeric_available, numeric_weights
 from momentck.simulation import simulate
 
 Z = 4.0
@@ -83,7 +83,7 @@ def test_numeric_refuses_models_it_does_not_cover():
         with pytest.raises(MomentckError, match="numeric weights are implemented"):
             limiting_moments(Model(*spec), 2, method="numeric")
     with pytest.raises(MomentckError, match="digits"):
-        NumericWeights(TANH, digits=2)
+        numeric_weights(TANH, digits=2)
 
 
 @pytest.mark.parametrize("act", ["sin", "erf(scale=2)"])
@@ -113,8 +113,8 @@ def test_sparse_normal_entries_sin_agree_with_simulation_and_local_limit():
 def test_sparse_normal_entries_block_determinants_against_gauss_hermite(rows, pairs):
     # I_B = c^|B| E_w[prod exp(-lambda_a w_a^2) prod sinh(b w_a w_b)^m], w_a ~ N(0, 1) i.i.d.,
     # by a tensor Gauss-Hermite rule (the integrand is entire)
-    from momentck.sinweights import SparseNormalSinWeights
-    sw = SparseNormalSinWeights(Model("sparse(c=3/2, entries=normal)", "normal", "sin(scale=1/2)"), 30)
+    from momentck.numeric.sinweights import SparseNormalSinWeights
+    sw = SparseNormalSinWeights(Model("sparse(c=3/2, entries=normal)", "normal", "sin(scale=1/2)"), 20)
     lams = {0: mpmath.mpf("0.75"), 1: mpmath.mpf("0.375"), 2: mpmath.mpf("1.125")}
     value, _ = sw.block(rows, pairs, lams)
     x, wts = np.polynomial.hermite_e.hermegauss(60)

@@ -10,15 +10,15 @@ import sympy
 from checks import assert_numeric_matches_simulation
 from momentck import Model
 from momentck.engine import kernel_moments, limiting_moments
-from momentck.numeric import NumericWeights
+from momentck.numeric import numeric_weights
 from momentck.shapes import enumerate_shapes
-from momentck.stable_sin import StableSinWeights, _BlockQuadrature
+from momentck.numeric.stable_sin import StableSinWeights, _BlockQuadrature
 
 Z = 4.0
 
 
 def _weights(alpha):
-    return StableSinWeights(Model(f"stable(alpha={alpha})", "normal", "sin"), 30)
+    return StableSinWeights(Model(f"stable(alpha={alpha})", "normal", "sin"), 20)
 
 
 @pytest.mark.parametrize("alpha", ["1/2", "1", "3/2"])
@@ -61,7 +61,7 @@ def test_triangle_quadrature_against_shared_input_monte_carlo():
 
 
 def test_equivalent_shapes_have_equal_weights():
-    nw = NumericWeights(Model("stable(alpha=3/2)", "normal", "sin"), 12)
+    nw = numeric_weights(Model("stable(alpha=3/2)", "normal", "sin"), 12)
     shapes = {s.text(): s for s in enumerate_shapes(4)}
     a = nw(shapes["B0{0,1,2} | K00^1 K01^1 K02^1 K12^1"])
     b = nw(shapes["B0{0,1,2} | K11^1 K01^1 K02^1 K12^1"])
@@ -82,11 +82,11 @@ def test_kernel_moments_positive_and_longer_walks_refused():
     five_cycle = [s for s in enumerate_shapes(5) if s.text() == "B0{0,1,2,3,4} | K01^1 K04^1 K12^1 K23^1 K34^1"]
     assert len(five_cycle) == 1
     with pytest.raises(MomentckError, match="not implemented"):
-        NumericWeights(model, 12)(five_cycle[0])
+        numeric_weights(model, 12)(five_cycle[0])
 
 
 def test_cycle_order_recognises_simple_cycles_only():
-    from momentck.sin_cycles import cycle_order
+    from momentck.numeric.sin_cycles import cycle_order
     assert cycle_order([0, 1, 2], {(0, 1): 1, (1, 2): 1, (0, 2): 1}) == [0, 1, 2]
     assert cycle_order([0, 1, 2, 3], {(0, 1): 1, (0, 2): 1, (1, 3): 1, (2, 3): 1}) == [0, 1, 3, 2]
     assert cycle_order([0, 1, 2], {(0, 1): 2, (0, 2): 2}) is None          # a star
@@ -112,7 +112,7 @@ def _hermite_float(lams, alpha, N):
 def test_homogeneous_cycles_against_hermite_traces(L):
     # every lambda = b: the Hermite sums converge only algebraically, so three truncations are
     # Richardson-extrapolated (tail ~ N^-q, q fitted) and compared with the ordering-cone integral
-    from momentck.sin_cycles import homogeneous_cycle_with_error
+    from momentck.numeric.sin_cycles import homogeneous_cycle_with_error
     value, err = homogeneous_cycle_with_error(L, 1.5)
     s1, s2, s3 = (_hermite_float([1.0] * L, 1.5, N) for N in (250, 500, 1000))
     extrapolated = s3 + (s3 - s2) ** 2 / (s2 - s1 - (s3 - s2)) if s2 != s3 else s3

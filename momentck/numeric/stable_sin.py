@@ -26,7 +26,7 @@ and for a block of two rows with multiplicity m (even), writing
 a closed form (the argument is at most 1, where Gauss's theorem applies).  Blocks
 whose pairs all contain one row (stars) are one mpmath integral over that row, the
 others in closed form through H.  Triangles and 4-cycles (every other block of walks
-up to k = 4) go to :mod:`momentck.sin_cycles` (Hermite traces, ordering-cone
+up to k = 4) go to :mod:`momentck.numeric.sin_cycles` (Hermite traces, ordering-cone
 integrals); other blocks with a vertex cover of two rows are integrated in float64
 over the cover rows (:class:`_BlockQuadrature`, error ~1e-11).  Larger blocks are
 not implemented.
@@ -37,7 +37,9 @@ from math import comb
 import mpmath
 import sympy
 
-from .errors import MomentckError
+from ..errors import MomentckError
+from ..laws import Stable
+from .base import law_is
 from .sin_cycles import cycle_order, hermite_cycle, homogeneous_cycle_with_error
 from .sinweights import SinExpansion
 
@@ -47,12 +49,22 @@ __all__ = ["StableSinWeights"]
 class StableSinWeights(SinExpansion):
     """Weights of a model with stable(alpha) weights, normal inputs and sin(beta x)."""
 
-    def __init__(self, model, dps):
-        super().__init__(model, dps)
-        a = model.weights.alpha
-        self.alpha = mpmath.mpf(sympy.N(a, dps))
-        self.c_alpha = mpmath.mpf(sympy.N(model.weights.c_alpha, dps))
-        self.C_alpha = mpmath.mpf(sympy.N(model.weights.C_alpha, dps))
+    name = "stable-sin"
+    weights = law_is(Stable, "stable")
+    accuracy = "~1e-17 (closed forms, Hermite traces, long-double cone integrals)"
+    cost = 1.0
+
+    @classmethod
+    def max_k(cls, model):
+        """Blocks whose pairs have a vertex cover of at most two rows: walks up to 4."""
+        return 4
+
+    def _setup(self):
+        super()._setup()
+        w, dps = self.model.weights, self.dps
+        self.alpha = mpmath.mpf(sympy.N(w.alpha, dps))
+        self.c_alpha = mpmath.mpf(sympy.N(w.c_alpha, dps))
+        self.C_alpha = mpmath.mpf(sympy.N(w.C_alpha, dps))
         self.g = mpmath.gamma(-self.alpha / 2)
 
     # -- closed forms ---------------------------------------------------------
@@ -93,7 +105,7 @@ class StableSinWeights(SinExpansion):
         return mpmath.mpf(value), mpmath.mpf(err)
 
     def _cycle(self, lams):
-        """A cycle block (:mod:`momentck.sin_cycles`): homogeneous when every lambda is b."""
+        """A cycle block (:mod:`momentck.numeric.sin_cycles`): homogeneous when every lambda is b."""
         L = len(lams)
         if L > 4:
             raise MomentckError("stable weights with sin: cycle blocks of more than four rows (walks "

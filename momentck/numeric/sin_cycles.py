@@ -25,7 +25,7 @@ so ``I_B = E[J_1(x_L, x_1) J_2(x_1, x_2) ... J_L(x_{L-1}, x_L)]``.
   cycle are computed once.
 
 Both are checked against the general float64 quadrature of
-:mod:`momentck.stable_sin` and against each other.
+:mod:`momentck.numeric.stable_sin` and against each other.
 """
 
 import functools

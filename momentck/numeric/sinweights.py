@@ -31,6 +31,9 @@ from math import comb
 import mpmath
 import sympy
 
+from ..laws import Normal
+from .base import WeightMethod, entries_are, law_is, named
+
 __all__ = ["SinExpansion", "SparseNormalSinWeights"]
 
 
@@ -49,16 +52,18 @@ def _canonical_block(rows, pairs, lams):
     return best
 
 
-class SinExpansion:
+class SinExpansion(WeightMethod):
     """Weights of f = sin(beta x) with normal inputs, given a law's rest and block integrals.
 
     Subclasses define ``laplace_rest(lam)`` (``E exp(-lam S)``) and
     ``block(rows, pairs, lams)`` (``(I_B, error)``, pairs ``{(a, b): m}``).
     """
 
-    def __init__(self, model, dps):
-        self.dps = dps
-        self.b = mpmath.mpf(sympy.N(model.activation.scale, dps)) ** 2
+    inputs = law_is(Normal, "normal")
+    activation = named("sin")
+
+    def _setup(self):
+        self.b = mpmath.mpf(sympy.N(self.model.activation.scale, self.dps)) ** 2
         self._blocks = {}
 
     def cached_block(self, rows, pairs, lams):
@@ -70,10 +75,7 @@ class SinExpansion:
             self._blocks[key] = self.block(list(range(len(rows))), dict(pr), lams)
         return self._blocks[key]
 
-    def __call__(self, shape, rows, through):
-        """Weight and error; ``rows`` and ``through`` from ``numeric._incidence_counts``."""
-        if any(n % 2 for n in through.values()):
-            return mpmath.mpf(0), mpmath.mpf(0)
+    def _weight(self, shape, rows, through):
         block_pairs = [{} for _ in shape.blocks]
         for p, m in shape.pairs:
             block_pairs[shape.pair_blocks[p]][p] = m
@@ -97,9 +99,14 @@ class SinExpansion:
 class SparseNormalSinWeights(SinExpansion):
     """Weights of sparse(c, entries=normal) with normal inputs and sin(beta x): closed forms."""
 
-    def __init__(self, model, dps):
-        super().__init__(model, dps)
-        self.c = mpmath.mpf(sympy.N(model.weights.c, dps))
+    name = "sparse-normal-sin"
+    weights = entries_are(Normal, "sparse normal")
+    accuracy = "working precision (Gaussian determinants)"
+    cost = 0.05
+
+    def _setup(self):
+        super()._setup()
+        self.c = mpmath.mpf(sympy.N(self.model.weights.c, self.dps))
 
     def laplace_rest(self, lam):
         return mpmath.exp(-self.c * (1 - 1 / mpmath.sqrt(1 + 2 * lam)))

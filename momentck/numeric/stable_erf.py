@@ -44,7 +44,9 @@ import numpy as np
 import sympy
 from scipy.special import expit
 
-from .errors import MomentckError
+from ..errors import MomentckError
+from ..laws import Normal, Stable
+from .base import WeightMethod, law_is, named
 from .quadrature import tanh_sinh
 
 __all__ = ["StableErfWeights"]
@@ -89,20 +91,32 @@ def _significant(w, rel=1e-18):
     return keep
 
 
-class StableErfWeights:
+class StableErfWeights(WeightMethod):
     """Weights of a model with stable(alpha) weights, normal inputs and erf(beta x).
 
-    Call with a shape, its per-row counts and per-incidence counts (see
-    :func:`momentck.numeric._incidence_counts`); returns ``(value, error)`` as mpmath
-    numbers.  ``level`` sets the finer of the two resolutions compared.
+    Float64 whatever ``digits`` asks; ``level`` (class attribute) sets the finer of the
+    two resolutions compared.
     """
 
-    def __init__(self, model, level=4):
+    name = "stable-erf"
+    weights = law_is(Stable, "stable")
+    inputs = law_is(Normal, "normal")
+    activation = named("erf")
+    accuracy = "float64 quadrature, 1e-13 to 1e-10 relative"
+    cost = 0.2
+    level = 4
+
+    @classmethod
+    def max_k(cls, model):
+        """Rows in at most two blocks: walks up to 5."""
+        return 5
+
+    def _setup(self):
+        model = self.model
         self.alpha = float(sympy.N(model.weights.alpha, 20))
         self.c = float(sympy.N(model.weights.c_alpha, 20))
         self.C = float(sympy.N(model.weights.C_alpha, 20))
         self.b = 2 * float(sympy.N(model.activation.scale, 20)) ** 2
-        self.level = level
         self._memo = {}
 
     # -- the law of q = 1/(1 + b S) ----------------------------------------------
@@ -199,7 +213,7 @@ class StableErfWeights:
         return out[inverse.ravel()]
 
     # -- a shape ------------------------------------------------------------------
-    def _weight(self, shape, rows, through, level):
+    def _contract(self, shape, rows, through, level):
         if not shape.blocks:  # a single row: E D(S)^d, untilted
             return float(self._diag(level, np.ones(1), shape.diag[0], 0)[0])
         blocks_of = [[j for j, blk in enumerate(shape.blocks) if a in blk] for a in range(shape.rows)]
@@ -225,12 +239,10 @@ class StableErfWeights:
             subs.append(letters[a] + letters[b])
         return float(np.einsum(",".join(subs) + "->", *operands, optimize=True))
 
-    def __call__(self, shape, rows, through):
+    def _weight(self, shape, rows, through):
         """Weight and error estimate (the change between two resolutions) as mpmath numbers."""
-        if any(n % 2 for n in through.values()):
-            return mpmath.mpf(0), mpmath.mpf(0)
-        fine = self._weight(shape, rows, through, self.level)
-        coarse = self._weight(shape, rows, through, self.level - 1)
+        fine = self._contract(shape, rows, through, self.level)
+        coarse = self._contract(shape, rows, through, self.level - 1)
         err = abs(fine - coarse) + 1e-13 * abs(fine)
         return mpmath.mpf(fine), mpmath.mpf(err)
 

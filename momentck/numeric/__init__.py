@@ -1,0 +1,151 @@
+"""Numeric weights w(S) to a chosen precision: one registry of weight methods (MATH.md §4, numeric).
+
+Each weight method is a :class:`~momentck.numeric.base.WeightMethod` subclass in a
+module of its own, declaring the models it covers, its largest k, its cost and its
+accuracy.  The registry answers, for a model and a walk length, which method
+applies (the cheapest of those that do) or why none does; adding a method means
+adding one module and one line to :data:`METHODS`.
+
+==================  =======================================  ===========================
+method              models                                   module
+==================  =======================================  ===========================
+gaussian-thetas     gaussian weights, any activation         :mod:`.gaussian_weights`
+sparse-signs        sparse rademacher entries, rademacher    :mod:`.sparse_signs`
+                    inputs, any activation
+sparse-gauss        sparse rademacher entries, normal        :mod:`.sparse_gauss`
+                    inputs, bounded activations
+sparse-normal-sin   sparse normal entries, normal inputs,    :mod:`.sinweights`
+                    sin
+stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
+stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
+==================  =======================================  ===========================
+
+``momentck methods`` prints the coverage matrix computed here (:func:`coverage_table`).
+"""
+
+from .base import WeightMethod
+from .gaussian_weights import GaussianWeights
+from .sinweights import SparseNormalSinWeights
+from .sparse_gauss import SparseGaussWeights
+from .sparse_signs import SparseSignWeights
+from .stable_erf import StableErfWeights
+from .stable_sin import StableSinWeights
+
+__all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_max_k", "numeric_weights",
+           "coverage", "coverage_table", "methods_table", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
+
+#: the registered weight methods
+METHODS = [GaussianWeights, SparseSignWeights, SparseGaussWeights, SparseNormalSinWeights,
+           StableSinWeights, StableErfWeights]
+
+#: the cells of the coverage matrix (issue 9): weights x inputs x activations
+COVERAGE_WEIGHTS = ("gaussian", "sparse(c=2, entries=rademacher)", "sparse(c=2, entries=normal)",
+                    "stable(alpha=3/2)", "stable(alpha=7/10)")
+COVERAGE_INPUTS = ("normal", "rademacher", "uniform")
+COVERAGE_ACTIVATIONS = ("tanh", "erf", "sin", "atan")
+
+
+def _limit(method, model):
+    kmax = method.max_k(model)
+    return "" if kmax is None else f" (k <= {kmax})"
+
+
+def select(model, k=None):
+    """``(method class, "")`` for the cheapest method covering ``model`` (and walks of length
+    ``k``, when given), else ``(None, reason)``."""
+    if model.free_symbols:
+        return None, "numeric weights need numeric parameters (no symbols)"
+    found = [m for m in METHODS if m.applies(model)[0]]
+    if not found:
+        covered = ", ".join(m.covers() + _limit(m, model) for m in METHODS)
+        return None, (f"numeric weights are implemented for {covered}; not for weights "
+                      f"{model.weights.spec} with inputs {model.inputs.spec} and activation "
+                      f"{model.activation.spec}")
+    fit = [m for m in found if k is None or m.max_k(model) is None or k <= m.max_k(model)]
+    if not fit:
+        kmax = max(m.max_k(model) for m in found)
+        return None, (f"numeric weights for weights {model.weights.spec} with inputs {model.inputs.spec} "
+                      f"and activation {model.activation.spec} are implemented for k <= {kmax}, not k = {k}")
+    return min(fit, key=lambda m: m.cost), ""
+
+
+def numeric_available(model):
+    """``(True, "")`` when numeric weights exist for the model, else ``(False, reason)``."""
+    method, why = select(model)
+    return method is not None, why
+
+
+def numeric_max_k(model):
+    """The longest walk the numeric weights of ``model`` cover, or None when unlimited (or uncovered)."""
+    limits = [m.max_k(model) for m in METHODS if m.applies(model)[0]]
+    return None if not limits or None in limits else max(limits)
+
+
+def numeric_weights(model, digits=15, k=None):
+    """The weight method for ``model`` (walks up to ``k``) at ``digits`` digits, ready to call on shapes."""
+    from ..errors import MomentckError
+    method, why = select(model, k)
+    if method is None:
+        raise MomentckError(why)
+    return method(model, digits)
+
+
+def methods_table():
+    """The registered methods as a Markdown table: name, models, largest k, accuracy, cost."""
+    lines = ["| method | covers | largest k | accuracy | cost (s/shape, k = 4) |", "|---|---|---|---|---|"]
+    for m in METHODS:
+        kmax = m.max_k(None)
+        lines.append(f"| {m.name} | {m.covers()} | {'any' if kmax is None else kmax} | {m.accuracy} | {m.cost:g} |")
+    return "\n".join(lines)
+
+
+def coverage(weights=COVERAGE_WEIGHTS, inputs=COVERAGE_INPUTS, activations=COVERAGE_ACTIVATIONS):
+    """One dict per cell: ``weights``, ``inputs``, ``activation`` (specs), ``method`` (a name or None),
+    ``max_k`` (None when unlimited) and ``reason`` (why no method applies, else "")."""
+    from ..model import Model
+    out = []
+    for w in weights:
+        for x in inputs:
+            for f in activations:
+                model = Model(w, x, f)
+                method, _ = select(model)
+                if method is not None:
+                    out.append(dict(weights=w, inputs=x, activation=f, method=method.name,
+                                    max_k=method.max_k(model), reason=""))
+                    continue
+                near = [m.applies(model)[1] for m in METHODS if m.weights[1](model.weights)]
+                reason = "; ".join(near) if near else f"no method for weights {w}"
+                out.append(dict(weights=w, inputs=x, activation=f, method=None, max_k=None, reason=reason))
+    return out
+
+
+def coverage_table(cells=None, reasons=False):
+    """The coverage matrix as a Markdown table (rows weights x inputs, columns activations).
+
+    A cell names the method and its largest k (``any k`` when unlimited), or ``—``;
+    ``reasons=True`` lists why each ``—`` cell is refused below the table.
+
+    Examples
+    --------
+    >>> print(coverage_table(coverage(["gaussian"], ["normal"], ["tanh", "sin"])))
+    | weights | inputs | tanh | sin |
+    |---|---|---|---|
+    | gaussian | normal | gaussian-thetas, any k | gaussian-thetas, any k |
+    """
+    cells = coverage() if cells is None else cells
+    acts = list(dict.fromkeys(c["activation"] for c in cells))
+    rows = list(dict.fromkeys((c["weights"], c["inputs"]) for c in cells))
+    at = {(c["weights"], c["inputs"], c["activation"]): c for c in cells}
+
+    def show(c):
+        if c["method"] is None:
+            return "—"
+        return c["method"] + (", any k" if c["max_k"] is None else f", k ≤ {c['max_k']}")
+
+    lines = ["| weights | inputs | " + " | ".join(acts) + " |", "|---|---|" + "---|" * len(acts)]
+    lines += [f"| {w} | {x} | " + " | ".join(show(at[(w, x, f)]) for f in acts) + " |" for w, x in rows]
+    if reasons:
+        lines.append("")
+        lines += [f"- {c['weights']} × {c['inputs']} × {c['activation']}: {c['reason']}"
+                  for c in cells if c["method"] is None]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Sparse rademacher entries with normal inputs, any bounded activation.
+
+Given W, the pre-activations of one factor are jointly Gaussian with variances
+``s_a = deg_a + D_a`` (row norms) and covariance ``w_a w_b = ±1``; the factor is
+``w_a w_b F(s_a, s_b)`` with the closed forms of MATH.md §4
+(``sin(beta x)``: ``F = exp(-beta^2 (s_a + s_b)/2) sinh(beta^2)``, diagonal
+``(1 - exp(-2 beta^2 s))/2``; ``erf(beta x)``:
+``F = (2/pi) arcsin(2 beta^2 / sqrt((1 + 2 beta^2 s_a)(1 + 2 beta^2 s_b)))``, diagonal
+``(2/pi) arcsin(2 beta^2 s / (1 + 2 beta^2 s))``), and float64 trapezoid tables
+(:mod:`momentck.numeric.gaussfactors`) for other bounded activations.  Rows are
+coupled through F, so the weight is a sum over all rows' degrees, contracted along
+the shape with ``numpy.einsum`` (mpmath numbers in object arrays) and truncated
+where the Poisson tail is below the requested precision.
+"""
+
+import mpmath
+import numpy as np
+import sympy
+
+from ..errors import MomentckError
+from ..laws import Normal, Rademacher
+from .base import BOUNDED, WeightMethod, activation_bound, entries_are, law_is, memoized, poisson_probabilities
+
+__all__ = ["SparseGaussWeights"]
+
+
+class SparseGaussWeights(WeightMethod):
+    """Contraction over Poisson row degrees of Gaussian factors (sparse rademacher, normal inputs)."""
+
+    name = "sparse-gauss"
+    weights = entries_are(Rademacher, "sparse rademacher")
+    inputs = law_is(Normal, "normal")
+    activation = BOUNDED
+    accuracy = "working precision for sin, erf; float64 tables (~1e-14) otherwise"
+    cost = 0.01
+
+    def _setup(self):
+        self.c = mpmath.mpf(sympy.N(self.model.weights.c, self.dps))
+        self._pois, self._pois_tail = poisson_probabilities(self.c, self.eps * mpmath.mpf(10) ** -3)
+
+    def _factor_forms(self, smax):
+        """``(diag, off, error)``: the factors as functions of the rows' variances.
+
+        Closed forms in mpmath for sin and erf (``error`` 0; rounded to float64, with
+        ``error`` 1e-16, when at most 12 digits are asked: the contraction is then far
+        faster); float64 trapezoid tables for other bounded activations, ``error`` the
+        largest error estimate of an entry.
+        """
+        f = self.model.activation
+        b2 = mpmath.mpf(sympy.N(f.scale, self.dps)) ** 2
+        if f.name in ("sin", "erf"):
+            if f.name == "sin":
+                diag = lambda s: (1 - mpmath.exp(-2 * b2 * s)) / 2  # noqa: E731
+                off = lambda s, t: mpmath.exp(-b2 * (s + t) / 2) * mpmath.sinh(b2)  # noqa: E731
+            else:
+                diag = lambda s: 2 / mpmath.pi * mpmath.asin(2 * b2 * s / (1 + 2 * b2 * s))  # noqa: E731
+                off = lambda s, t: 2 / mpmath.pi * mpmath.asin(  # noqa: E731
+                    2 * b2 / mpmath.sqrt((1 + 2 * b2 * s) * (1 + 2 * b2 * t)))
+            if self.digits > 12:
+                return diag, off, 0
+            return (lambda s: float(diag(s))), (lambda s, t: float(off(s, t))), 1e-16
+        t = self._gaussian_tables(smax)
+        return (lambda s: t.diag[s]), (lambda s, u: t.off[s, u]), max(t.diag_error.max(), t.off_error.max())
+
+    @memoized
+    def _gaussian_tables(self, smax):
+        from .gaussfactors import GaussianFactorTables
+        return GaussianFactorTables(self.model.activation, smax)
+
+    def _weight(self, shape, rows, through):
+        probs, tail = self._pois, self._pois_tail
+        N = len(probs)
+        diag, off, table_err = self._factor_forms(max(deg for deg, _, _ in rows) + N)
+        dtype = object if table_err == 0 else float
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        if shape.rows > len(letters):  # pragma: no cover
+            raise MomentckError("too many rows for the numeric contraction")
+        operands, subs = [], []
+        for a, (deg, d, _) in enumerate(rows):
+            operands.append(np.array([probs[D] * diag(deg + D) ** d for D in range(N)], dtype=dtype))
+            subs.append(letters[a])
+        for (a, b), m in shape.pairs:
+            da, db = rows[a][0], rows[b][0]
+            operands.append(np.array([[off(da + i, db + j) ** m for j in range(N)] for i in range(N)],
+                                     dtype=dtype))
+            subs.append(letters[a] + letters[b])
+        val = np.einsum(",".join(subs) + "->", *operands, optimize=True) if len(operands) > 1 else operands[0].sum()
+        val = mpmath.mpf(np.asarray(val, dtype=object).item()) * self.c ** len(through)
+        # every factor is at most B = sup f^2 in absolute value: the neglected degrees carry at
+        # most r * tail of the (probability) mass, and an error e in each of the k factors
+        # moves a product by at most k e B^(k-1)
+        B = activation_bound(self.model.activation, 0, self.dps) ** 2
+        k = shape.k
+        err = self.c ** len(through) * (shape.rows * tail * B ** k + k * mpmath.mpf(table_err) * B ** (k - 1))
+        err += abs(val) * (self.eps if table_err == 0 else mpmath.mpf(1e-14))
+        return val, err
