@@ -12,8 +12,8 @@ method              models                                   module
 gaussian-thetas     gaussian weights, any activation         :mod:`.gaussian_weights`
 sparse-signs        sparse rademacher entries, rademacher    :mod:`.sparse_signs`
                     inputs, any activation
-sparse-gauss        sparse rademacher entries, normal        :mod:`.sparse_gauss`
-                    inputs, bounded activations
+sparse-tables       sparse rademacher entries, normal,       :mod:`.sparse_tables`
+                    uniform inputs, bounded activations
 sparse-normal-sin   sparse normal entries, normal inputs,    :mod:`.sinweights`
                     sin
 stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
@@ -26,7 +26,7 @@ stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
 from .base import WeightMethod
 from .gaussian_weights import GaussianWeights
 from .sinweights import SparseNormalSinWeights
-from .sparse_gauss import SparseGaussWeights
+from .sparse_tables import SparseTableWeights
 from .sparse_signs import SparseSignWeights
 from .stable_erf import StableErfWeights
 from .stable_sin import StableSinWeights
@@ -35,7 +35,7 @@ __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_ma
            "coverage", "coverage_table", "methods_table", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
 
 #: the registered weight methods
-METHODS = [GaussianWeights, SparseSignWeights, SparseGaussWeights, SparseNormalSinWeights,
+METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights,
            StableSinWeights, StableErfWeights]
 
 #: the cells of the coverage matrix (issue 9): weights x inputs x activations

@@ -1,13 +1,15 @@
-"""Sparse rademacher entries with normal inputs, any bounded activation.
+"""Sparse rademacher entries with normal, uniform (or rademacher) inputs, any bounded activation.
 
-Given W, the pre-activations of one factor are jointly Gaussian with variances
-``s_a = deg_a + D_a`` (row norms) and covariance ``w_a w_b = ±1``; the factor is
-``w_a w_b F(s_a, s_b)`` with the closed forms of MATH.md §4
+Given W, row a's pre-activation is a sum of ``s_a = deg_a + D_a`` inputs with signs
+(``D_a ~ Poisson(c)`` the rest degree), and two clique-mates share one input with
+weights ``w_a w_b = ±1``; the factor is ``w_a w_b F(s_a, s_b)`` with the factor tables
+of :mod:`momentck.numeric.sumtables` (``diag(s) = E f(S_s)^2``,
+``off(s, t) = E g_s(x0) g_t(x0)``, ``g_s(t) = E f(t + S_{s-1})``).  With normal inputs the
+pre-activations are jointly Gaussian, and for sin and erf the closed forms of MATH.md §4
 (``sin(beta x)``: ``F = exp(-beta^2 (s_a + s_b)/2) sinh(beta^2)``, diagonal
 ``(1 - exp(-2 beta^2 s))/2``; ``erf(beta x)``:
 ``F = (2/pi) arcsin(2 beta^2 / sqrt((1 + 2 beta^2 s_a)(1 + 2 beta^2 s_b)))``, diagonal
-``(2/pi) arcsin(2 beta^2 s / (1 + 2 beta^2 s))``), and float64 trapezoid tables
-(:mod:`momentck.numeric.gaussfactors`) for other bounded activations.  Rows are
+``(2/pi) arcsin(2 beta^2 s / (1 + 2 beta^2 s))``) replace the tables.  Rows are
 coupled through F, so the weight is a sum over all rows' degrees, contracted along
 the shape with ``numpy.einsum`` (mpmath numbers in object arrays) and truncated
 where the Poisson tail is below the requested precision.
@@ -19,19 +21,21 @@ import sympy
 
 from ..errors import MomentckError
 from ..laws import Normal, Rademacher
-from .base import BOUNDED, WeightMethod, activation_bound, entries_are, law_is, memoized, poisson_probabilities
+from .base import BOUNDED, WeightMethod, activation_bound, any_of, entries_are, law_is, memoized, \
+    poisson_probabilities
+from .sumtables import TABLE_INPUTS, factor_tables
 
-__all__ = ["SparseGaussWeights"]
+__all__ = ["SparseTableWeights"]
 
 
-class SparseGaussWeights(WeightMethod):
-    """Contraction over Poisson row degrees of Gaussian factors (sparse rademacher, normal inputs)."""
+class SparseTableWeights(WeightMethod):
+    """Contraction over Poisson row degrees of factor tables (sparse rademacher entries)."""
 
-    name = "sparse-gauss"
+    name = "sparse-tables"
     weights = entries_are(Rademacher, "sparse rademacher")
-    inputs = law_is(Normal, "normal")
+    inputs = any_of(*(law_is(law, law.name) for law in TABLE_INPUTS))
     activation = BOUNDED
-    accuracy = "working precision for sin, erf; float64 tables (~1e-14) otherwise"
+    accuracy = "working precision for sin, erf with normal inputs; float64 tables (~1e-14) otherwise"
     cost = 0.01
 
     def _setup(self):
@@ -41,14 +45,14 @@ class SparseGaussWeights(WeightMethod):
     def _factor_forms(self, smax):
         """``(diag, off, error)``: the factors as functions of the rows' variances.
 
-        Closed forms in mpmath for sin and erf (``error`` 0; rounded to float64, with
-        ``error`` 1e-16, when at most 12 digits are asked: the contraction is then far
-        faster); float64 trapezoid tables for other bounded activations, ``error`` the
-        largest error estimate of an entry.
+        Closed forms in mpmath for sin and erf with normal inputs (``error`` 0; rounded to
+        float64, with ``error`` 1e-16, when at most 12 digits are asked: the contraction is
+        then far faster); float64 tables otherwise, ``error`` the largest error estimate of
+        an entry.
         """
         f = self.model.activation
         b2 = mpmath.mpf(sympy.N(f.scale, self.dps)) ** 2
-        if f.name in ("sin", "erf"):
+        if f.name in ("sin", "erf") and isinstance(self.model.inputs, Normal):
             if f.name == "sin":
                 diag = lambda s: (1 - mpmath.exp(-2 * b2 * s)) / 2  # noqa: E731
                 off = lambda s, t: mpmath.exp(-b2 * (s + t) / 2) * mpmath.sinh(b2)  # noqa: E731
@@ -59,13 +63,12 @@ class SparseGaussWeights(WeightMethod):
             if self.digits > 12:
                 return diag, off, 0
             return (lambda s: float(diag(s))), (lambda s, t: float(off(s, t))), 1e-16
-        t = self._gaussian_tables(smax)
+        t = self._tables(smax)
         return (lambda s: t.diag[s]), (lambda s, u: t.off[s, u]), max(t.diag_error.max(), t.off_error.max())
 
     @memoized
-    def _gaussian_tables(self, smax):
-        from .gaussfactors import GaussianFactorTables
-        return GaussianFactorTables(self.model.activation, smax)
+    def _tables(self, smax):
+        return factor_tables(self.model.activation, self.model.inputs, smax)
 
     def _weight(self, shape, rows, through):
         probs, tail = self._pois, self._pois_tail
