@@ -19,7 +19,7 @@ os.environ["MOMENTCK_CACHE_DIR"] = "off"
 from momentck import Model  # noqa: E402
 from momentck.engine import limiting_moments  # noqa: E402
 from momentck.errors import MomentckError  # noqa: E402
-from momentck.numeric import COVERAGE_ACTIVATIONS, COVERAGE_INPUTS, COVERAGE_WEIGHTS, select  # noqa: E402
+from momentck.numeric import COVERAGE_ACTIVATIONS, COVERAGE_INPUTS, COVERAGE_WEIGHTS, refusal, select  # noqa: E402
 
 
 def _run(spec, k, queue):
@@ -35,9 +35,9 @@ def _run(spec, k, queue):
 def cell(spec, k, cap):
     """``(status, seconds, error bound, method or reason)`` of one cell."""
     model = Model(*spec)
-    method, why = select(model, k)
+    method, _ = select(model, k)
     if method is None and not (model.weights.finite_moments and model.activation.is_polynomial):
-        return "refused", 0.0, None, why
+        return "refused", 0.0, None, refusal(model, k)
     queue = mp.get_context("fork").Queue()
     proc = mp.get_context("fork").Process(target=_run, args=(spec, k, queue))
     t = time.perf_counter()

@@ -32,7 +32,7 @@ from .stable_erf import StableErfWeights
 from .stable_sin import StableSinWeights
 
 __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_max_k", "numeric_weights",
-           "coverage", "coverage_table", "methods_table", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
+           "coverage", "coverage_table", "methods_table", "refusal", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
 
 #: the registered weight methods
 METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights,
@@ -99,6 +99,20 @@ def methods_table():
     return "\n".join(lines)
 
 
+def refusal(model, k=None):
+    """Why no method covers ``model`` (walks up to ``k``), in short: what the methods for its weight
+    law need, or the walk-length limit; "" when one does."""
+    method, why = select(model, k)
+    if method is not None:
+        return ""
+    if " are implemented for k <= " in why:
+        return why.split(" are ", 1)[1]
+    if "not for weights" not in why:  # symbols
+        return why
+    near = [m.applies(model)[1] for m in METHODS if m.weights[1](model.weights)]
+    return "; ".join(near) if near else f"no method for weights {model.weights.spec}"
+
+
 def coverage(weights=COVERAGE_WEIGHTS, inputs=COVERAGE_INPUTS, activations=COVERAGE_ACTIVATIONS):
     """One dict per cell: ``weights``, ``inputs``, ``activation`` (specs), ``method`` (a name or None),
     ``max_k`` (None when unlimited) and ``reason`` (why no method applies, else "")."""
@@ -113,9 +127,8 @@ def coverage(weights=COVERAGE_WEIGHTS, inputs=COVERAGE_INPUTS, activations=COVER
                     out.append(dict(weights=w, inputs=x, activation=f, method=method.name,
                                     max_k=method.max_k(model), reason=""))
                     continue
-                near = [m.applies(model)[1] for m in METHODS if m.weights[1](model.weights)]
-                reason = "; ".join(near) if near else f"no method for weights {w}"
-                out.append(dict(weights=w, inputs=x, activation=f, method=None, max_k=None, reason=reason))
+                out.append(dict(weights=w, inputs=x, activation=f, method=None, max_k=None,
+                                reason=refusal(model)))
     return out
 
 
