@@ -92,7 +92,7 @@ def numeric_weights(model, digits=15, k=None):
 
 def methods_table():
     """The registered methods as a Markdown table: name, models, largest k, accuracy, cost."""
-    lines = ["| method | covers | largest k | accuracy | cost (s/shape, k = 4) |", "|---|---|---|---|---|"]
+    lines = ["| method | covers | largest k | accuracy | cost (s per shape, k ≤ 4) |", "|---|---|---|---|---|"]
     for m in METHODS:
         kmax = m.max_k(None)
         lines.append(f"| {m.name} | {m.covers()} | {'any' if kmax is None else kmax} | {m.accuracy} | {m.cost:g} |")

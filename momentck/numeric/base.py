@@ -8,8 +8,9 @@ subclass of :class:`WeightMethod` declaring
   :attr:`~WeightMethod.inputs` and :attr:`~WeightMethod.activation`, each a
   ``(description, test)`` pair read by :meth:`~WeightMethod.applies`;
 * its largest walk length (:meth:`~WeightMethod.max_k`), its cost
-  (:attr:`~WeightMethod.cost`, seconds per shape at k = 4, measured on 2 cores;
-  the registry prefers the cheapest method that applies) and its accuracy
+  (:attr:`~WeightMethod.cost`, seconds per shape of m_1..m_4: the wall time of
+  ``benchmarks/bench_coverage.py --k 4`` over its 19 shapes, on 2 shared cores; the
+  registry prefers the cheapest method that applies) and its accuracy
   (:attr:`~WeightMethod.accuracy`);
 * ``_weight(shape, rows, through)``, called only for shapes whose incidence
   counts pass :meth:`~WeightMethod.vanishes` (the parity condition shared by all
@@ -133,7 +134,7 @@ class WeightMethod:
     weights = inputs = activation = ANY
     #: accuracy, in words
     accuracy = "working precision"
-    #: rough seconds per shape at k = 4 on 2 cores (the registry prefers the cheapest)
+    #: seconds per shape of m_1..m_4 (bench_coverage, 2 shared cores; the registry prefers the cheapest)
     cost = 0.01
 
     @classmethod

@@ -24,7 +24,7 @@ class GaussianWeights(WeightMethod):
     name = "gaussian-thetas"
     weights = law_is(Gaussian, "gaussian")
     accuracy = "working precision (quadrature of theta_1, theta_2)"
-    cost = 1e-4
+    cost = 0.015
 
     def _setup(self):
         from ..gaussian import gaussian_thetas

@@ -102,7 +102,7 @@ class SparseNormalSinWeights(SinExpansion):
     name = "sparse-normal-sin"
     weights = entries_are(Normal, "sparse normal")
     accuracy = "working precision (Gaussian determinants)"
-    cost = 0.05
+    cost = 0.005
 
     def _setup(self):
         super()._setup()

@@ -33,7 +33,7 @@ class SparseSignWeights(WeightMethod):
     weights = entries_are(Rademacher, "sparse rademacher")
     inputs = law_is(Rademacher, "rademacher")
     accuracy = "working precision (exact sums, bounded tails)"
-    cost = 1e-3
+    cost = 0.007
 
     def _setup(self):
         self.c = mpmath.mpf(sympy.N(self.model.weights.c, self.dps))

@@ -36,7 +36,7 @@ class SparseTableWeights(WeightMethod):
     inputs = any_of(*(law_is(law, law.name) for law in TABLE_INPUTS))
     activation = BOUNDED
     accuracy = "working precision for sin, erf with normal inputs; float64 tables (~1e-14) otherwise"
-    cost = 0.01
+    cost = 0.15
 
     def _setup(self):
         self.c = mpmath.mpf(sympy.N(self.model.weights.c, self.dps))

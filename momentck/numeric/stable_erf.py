@@ -103,7 +103,7 @@ class StableErfWeights(WeightMethod):
     inputs = law_is(Normal, "normal")
     activation = named("erf")
     accuracy = "float64 quadrature, 1e-13 to 1e-10 relative"
-    cost = 0.2
+    cost = 0.8
     level = 4
 
     @classmethod

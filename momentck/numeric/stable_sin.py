@@ -52,7 +52,7 @@ class StableSinWeights(SinExpansion):
     name = "stable-sin"
     weights = law_is(Stable, "stable")
     accuracy = "~1e-17 (closed forms, Hermite traces, long-double cone integrals)"
-    cost = 1.0
+    cost = 3.5
 
     @classmethod
     def max_k(cls, model):
