@@ -77,7 +77,7 @@ def test_sparse_tanh_agrees_with_simulation_and_local_limit():
 
 def test_numeric_refuses_models_it_does_not_cover():
     for spec in [("stable(alpha=1)", "normal", "tanh"), ("sparse(c=2, entries=normal)", "normal", "tanh"),
-                 ("sparse(c=2)", "uniform", "tanh")]:
+                 ("sparse(c=2, entries=normal)", "uniform", "tanh")]:
         ok, why = numeric_available(Model(*spec))
         assert not ok and "not for weights" in why
         with pytest.raises(MomentckError, match="numeric weights are implemented"):
