@@ -23,10 +23,11 @@ import sympy
 
 from . import cache as _cache
 from .compression import free_poisson_moments
-from .errors import MomentckError, TooMuchWork
+from .errors import MomentckError, NotCovered, TooMuchWork
 from .model import Model
 from .shapes import Shape, enumerate_shapes
 from .numeric import select
+from .validation import check_k as _check_k
 from .weights import Coefficients, shape_weight
 
 __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
@@ -126,12 +127,6 @@ class MomentResult:
         return f"MomentResult({name}={list(self.exact)!r}, method={self.method!r})"
 
 
-def _check_k(k):
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise MomentckError(f"k must be an integer >= 1, got {k!r}")
-    return k
-
-
 def _shape_count(k):
     if k <= len(SHAPE_COUNTS):
         return SHAPE_COUNTS[k - 1]
@@ -229,12 +224,12 @@ def _plan(req):
         else:
             reason = (f"weights {model.weights.spec} have infinite Lévy moments"
                       if not model.weights.finite_moments else f"activation {f.spec} is not a polynomial")
-            raise MomentckError(f"no method applies: {reason}, so exact symbolic weights do not exist "
+            raise NotCovered(f"no method applies: {reason}, so exact symbolic weights do not exist "
                                 f"(a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
                                 f"of a polynomial instead); and {numeric_why}")
     if method == "numeric":
         if weigher is None:
-            raise MomentckError(numeric_why)
+            raise NotCovered(numeric_why)
         if truncation is not None:
             raise MomentckError("truncation applies to method='symbolic' only")
         shapes_total, _ = estimate_work(k, 3)

@@ -76,6 +76,7 @@ from .laws import Gaussian, MomentInputs, Rademacher, Sparse
 from .model import Model
 from .parallel import Memory as _Memory, run_replicates
 from .resources import available_memory, gib as _gib
+from .validation import check_int as _check_int
 
 __all__ = ["SimulationResult", "available_memory", "memory_estimate", "simulate",
            "simulate_replicate", "sizes_for"]
@@ -157,12 +158,6 @@ class SimulationResult:
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
-
-def _check_int(value, what, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise MomentckError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _check_model(model):
     if not isinstance(model, Model):
