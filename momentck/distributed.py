@@ -28,7 +28,8 @@ replicates recomputed on the others (the scheduler reschedules them; tasks that
 raise are retried twice), and since a replicate is a pure function of its seed
 the result equals an undisturbed run.  With ``checkpoint=`` every finished
 replicate is saved at once (:mod:`momentck.checkpoint`).  When workers keep
-dying (Dask's ``KilledWorker``: a task lost with three workers in a row) the
+dying (Dask's ``KilledWorker``: a task on which more workers died than
+``distributed.scheduler.allowed-failures``, default 3, allows) the
 run stops with :class:`momentck.errors.WorkersLost`, the replicates finished
 so far being recorded.
 
@@ -50,7 +51,6 @@ each fitting in its machine's memory) or in process with all cores.
 
 import contextlib
 import logging
-import os
 import sys
 import uuid
 

@@ -25,7 +25,7 @@ from . import cache as _cache
 from .compression import free_poisson_moments
 from .errors import MomentckError, NotCovered, TooMuchWork
 from .model import Model
-from .shapes import Shape, enumerate_shapes
+from .shapes import enumerate_shapes
 from .numeric import select
 from .validation import check_k as _check_k
 from .weights import Coefficients, shape_weight

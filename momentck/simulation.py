@@ -511,13 +511,13 @@ def _check_results(n, k, reps, eigenvalues, available):
     return need
 
 
-def _lost_message(exc, reps, todo, per, checkpoint, store):
+def _lost_message(exc, reps, finished, checkpoint, store):
     """One line: why the run stopped, what was kept and how to go on."""
     if store is not None:
         saved = len(store)
         return (f"{exc}: {saved} of {reps} replicates are saved in {checkpoint}; "
                 "run the same command again to resume from them")
-    return (f"{exc}: {reps - todo} of {reps} replicates were finished but not saved; "
+    return (f"{exc}: {finished} of {reps} replicates were finished but not saved; "
             "use checkpoint=FILE (--checkpoint FILE) to keep finished replicates and resume")
 
 
@@ -605,9 +605,7 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
     n, d, m = sizes_for(model, n)
     k = _check_int(k, "k", 1)
     reps = _check_int(reps, "reps", 1)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise MomentckError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = _check_int(seed, "seed", 0)
     if chunk is not None:
         chunk = _check_int(chunk, "chunk", 1)
     if not isinstance(eigenvalues, bool):
@@ -639,7 +637,10 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
                 found[i] = ev
     todo = [i for i in range(reps) if store is None or i not in store]
 
+    finished = []
+
     def record(i, row, ev):
+        finished.append(i)
         per[i] = row
         if eigenvalues:
             found[i] = ev
@@ -652,7 +653,7 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
         run_replicates(task, streams, todo, record, memory=memory, available=avail, scheduler=scheduler,
                        workers=workers, sizes=(n, m), progress=show, desc=f"simulate n={n}")
     except WorkersLost as exc:
-        raise WorkersLost(_lost_message(exc, reps, len(todo), per, checkpoint, store)) from exc
+        raise WorkersLost(_lost_message(exc, reps, len(finished), checkpoint, store)) from exc
 
     eigs = None
     if eigenvalues:

@@ -3,7 +3,6 @@
 import ast
 import json
 import pathlib
-import sys
 
 import networkx as nx
 import numpy as np
@@ -103,7 +102,9 @@ def _refuse(*args, **kwargs):
 def _die(model, n, k, seed_seq, **kwargs):
     """A replicate task whose process dies (as if killed) for replicates after the first."""
     import os
+    import time
     if seed_seq.spawn_key[-1] > 0:
+        time.sleep(0.5)              # replicate 0 is recorded first
         os._exit(1)
     return np.zeros(k), None
 
@@ -113,9 +114,9 @@ def test_dying_local_workers_give_one_line_with_what_was_saved(monkeypatch, tmp_
     monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
     monkeypatch.setattr(simulation, "simulate_replicate", _die)
     path = tmp_path / "run.npz"
-    with pytest.raises(WorkersLost, match=r"of 4 replicates are saved in .*run\.npz; run the same command"):
+    with pytest.raises(WorkersLost, match=r": 1 of 4 replicates are saved in .*run\.npz; run the same command"):
         simulate(Model(*SPARSE), 100, 2, reps=4, checkpoint=path, progress=False)
-    with pytest.raises(WorkersLost, match=r"were finished but not saved; use checkpoint=FILE"):
+    with pytest.raises(WorkersLost, match=r": 1 of 4 replicates were finished but not saved; use checkpoint=FILE"):
         simulate(Model(*SPARSE), 100, 2, reps=4, progress=False)
 
 
