@@ -18,10 +18,10 @@ the BLAS thread count (threaded sums split differently), so one thread
 everywhere makes a run bit-identical however its replicates are spread: in
 this process, over local processes, over any number of Dask workers, and
 after resuming from a checkpoint.  It also avoids oversubscription: OpenBLAS
-threads spin-wait for each other, so on a machine where another process keeps
-one core busy, two-thread BLAS on small eigenproblems was measured 26 times
-slower than one thread (benchmarks/bench_contention.py); processes that each
-run one thread only share the cores.
+threads spin-wait for each other, so on a 2-core machine where another process
+keeps one core busy, two-thread BLAS made ``simulate --n 1500 --k 3 --reps 8``
+26 times slower than one thread (89 s against 3.4 s, issue 13); processes that
+each run one thread only share the cores (benchmarks/bench_contention.py).
 
 Why processes and not threads.  scipy's BLAS and LAPACK wrappers (``syrk``,
 ``eigvalsh``) hold the GIL, so replicates in threads of one process do not run
@@ -119,8 +119,16 @@ def _serial(task, streams, todo, record, bar, threads):
 
 
 def _pooled(task, streams, todo, record, bar, workers):
-    """Replicates on ``workers`` local processes; results recorded as they finish."""
-    pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_pin_worker)
+    """Replicates on ``workers`` local processes; results recorded as they finish.
+
+    Where processes cannot be started (no semaphores, e.g. without /dev/shm) the
+    replicates run in this process instead: the results are the same bits.
+    """
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_pin_worker)
+    except (OSError, NotImplementedError, ImportError):
+        _serial(task, streams, todo, record, bar, 1)
+        return
     try:
         pending = {pool.submit(task, streams[i]): i for i in todo}
         while pending:
