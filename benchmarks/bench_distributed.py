@@ -3,15 +3,15 @@
 1. Replicate-parallel speed-up: ``--reps`` replicates (default 8) of sparse
    weights at n = ``--n`` (2000: about 0.5 s per replicate), k = ``--k`` (4): wall time of
 
-   * the in-process default (one process, BLAS on every core),
-   * the in-process run with one BLAS thread,
+   * the default run (``scheduler=None``: local worker processes, one BLAS thread
+     each, :mod:`momentck.parallel`),
    * a local Dask cluster of 1 worker and of 2 workers (one BLAS thread each;
      cluster start-up and the workers' first imports are excluded and shown apart),
 
    each the best and the median of ``--repeat`` runs (the best is the least
    disturbed by other load on the machine).  Target: 2 workers >= 1.6x faster than
-   1 worker on 2 cores.  Also checks that the 1-worker, 2-worker and one-thread
-   in-process results are bit-identical.
+   1 worker on 2 cores.  Also checks that the 1-worker, 2-worker and default
+   results are bit-identical.
 2. float32 against float64: one replicate at n = ``--n32`` (3000), k = 4.
 3. Largest n whose replicate fits in ``--budget-gib`` GiB (20), for float64 and
    float32, from :func:`momentck.simulation.memory_estimate`.
@@ -62,16 +62,8 @@ def speed(args):
     kw = dict(reps=args.reps, seed=1, progress=False)
     rows = []
 
-    def run_inprocess(threads):
-        if threads is None:
-            return lambda: simulate(model, args.n, args.k, **kw)
-        def fn():
-            with blas_threads(threads):
-                return simulate(model, args.n, args.k, **kw)
-        return fn
-
-    rows.append(("in process, BLAS on all cores",) + _timed(run_inprocess(None), args.repeat) + (None,))
-    rows.append(("in process, 1 BLAS thread",) + _timed(run_inprocess(1), args.repeat) + (None,))
+    rows.append(("default (local processes)",) + _timed(lambda: simulate(model, args.n, args.k, **kw),
+                                                          args.repeat) + (None,))
     for workers in (1, 2):
         t0 = time.perf_counter()
         with local_client(workers) as client:
@@ -83,7 +75,7 @@ def speed(args):
 
     one = next(r for r in rows if r[0] == "Dask, 1 worker")
     two = next(r for r in rows if r[0] == "Dask, 2 workers")
-    pinned = rows[1][3]
+    default = rows[0][3]
     print(f"== replicate-parallel speed: sparse(c=2) rademacher tanh, n = d = m = {args.n}, k = {args.k}, "
           f"{args.reps} replicates, {os.cpu_count()} CPUs; best and median of {args.repeat} runs")
     print(f"{'configuration':32s} {'best s':>8s} {'median s':>9s} {'s/replicate':>12s} {'start-up s':>11s}")
@@ -92,13 +84,11 @@ def speed(args):
         print(f"{name:32s} {best:8.2f} {med:9.2f} {best / args.reps:12.3f} {st}")
     print(f"speed-up 2 workers / 1 worker: {one[1] / two[1]:.2f}x best, {one[2] / two[2]:.2f}x median "
           "(target >= 1.6)")
-    print(f"speed-up 2 workers / in-process default: {rows[0][1] / two[1]:.2f}x best, "
+    print(f"speed-up 2 workers / default run: {rows[0][1] / two[1]:.2f}x best, "
           f"{rows[0][2] / two[2]:.2f}x median")
     same = (np.array_equal(one[3].per_replicate, two[3].per_replicate)
-            and np.array_equal(one[3].per_replicate, pinned.per_replicate))
-    print(f"1 worker == 2 workers == in-process with 1 BLAS thread, bit for bit: {same}")
-    diff = np.max(np.abs(rows[0][3].per_replicate / two[3].per_replicate - 1))
-    print(f"in-process default vs workers: max relative difference {diff:.1e}")
+            and np.array_equal(one[3].per_replicate, default.per_replicate))
+    print(f"1 worker == 2 workers == default run, bit for bit: {same}")
     print()
 
 

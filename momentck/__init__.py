@@ -5,7 +5,7 @@ See docs/MATH.md for the mathematics and conventions.
 """
 
 from .activations import Activation, Poly, activation
-from .errors import MomentckError, SpecError, TooMuchWork
+from .errors import ConvergenceError, MomentckError, NotCovered, SpecError, TooMuchWork, WorkersLost
 from .laws import (Gaussian, InputLaw, MomentInputs, Normal, Rademacher, Sparse, Stable,
                    Uniform, WeightLaw, input_law, weight_law)
 from .model import Model
@@ -17,7 +17,8 @@ from .verify import verify
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Poly", "activation", "MomentckError", "SpecError", "TooMuchWork",
+    "Activation", "Poly", "activation", "MomentckError", "SpecError", "TooMuchWork", "NotCovered",
+    "ConvergenceError", "WorkersLost",
     "Gaussian", "InputLaw", "MomentInputs", "Normal", "Rademacher", "Sparse", "Stable",
     "Uniform", "WeightLaw", "input_law", "weight_law", "Model",
     "SimulationResult", "simulate", "memory_estimate",

@@ -20,6 +20,7 @@ import sympy
 
 from .errors import MomentckError, SpecError
 from .specs import exact_number, parse_spec, positive_number
+from .validation import check_int
 
 __all__ = ["Activation", "Named", "Poly", "activation"]
 
@@ -48,9 +49,8 @@ class Activation:
         dict
             ``{p: a_p}`` for odd ``p <= order`` (sympy numbers or expressions).
         """
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-            raise MomentckError(f"Taylor order must be an integer >= 1, got {order!r}")
-        return {p: self._coefficient(p) for p in range(1, int(order) + 1, 2)}
+        order = check_int(order, "Taylor order", 1)
+        return {p: self._coefficient(p) for p in range(1, order + 1, 2)}
 
     @property
     def is_polynomial(self):

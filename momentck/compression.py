@@ -24,15 +24,10 @@ from math import factorial
 import sympy
 
 from .errors import MomentckError
+from .validation import check_k as _check_k
 
 __all__ = ["noncrossing_partitions", "noncrossing_type_counts", "free_poisson_moments",
            "marchenko_pastur_moment"]
-
-
-def _check_k(k, what="k"):
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise MomentckError(f"{what} must be an integer >= 1, got {k!r}")
-    return k
 
 
 def noncrossing_partitions(k):

@@ -15,9 +15,9 @@ sequences with ``dask.distributed`` (``Client.map`` and ``as_completed``):
 Reproducibility.  Replicate ``i`` always uses ``SeedSequence(seed).spawn(reps)[i]``
 and every task runs with one BLAS thread (OpenBLAS results differ at the
 rounding level with the thread count), so results are bit-identical whatever
-the number of workers or machines (same library builds), and equal to an
-in-process run with one BLAS thread; the default in-process run, whose BLAS
-uses every core, agrees to rounding (relative differences up to about 1e-13).
+the number of workers or machines (same library builds), and equal to the
+default run on this machine, which also gives each replicate one BLAS thread
+(:mod:`momentck.parallel`, the module that decides where replicates run).
 One BLAS thread per worker also keeps N workers on N cores from
 oversubscribing them: the local cluster sets
 ``OPENBLAS_NUM_THREADS=1`` (and OMP, MKL) before each worker starts, and each
@@ -27,17 +27,23 @@ Resilience.  A worker that dies (killed, out of memory, machine lost) has its
 replicates recomputed on the others (the scheduler reschedules them; tasks that
 raise are retried twice), and since a replicate is a pure function of its seed
 the result equals an undisturbed run.  With ``checkpoint=`` every finished
-replicate is saved at once (:mod:`momentck.checkpoint`).
+replicate is saved at once (:mod:`momentck.checkpoint`).  When workers keep
+dying (Dask's ``KilledWorker``: a task on which more workers died than
+``distributed.scheduler.allowed-failures``, default 3, allows) the
+run stops with :class:`momentck.errors.WorkersLost`, the replicates finished
+so far being recorded.
 
-Memory.  Before mapping, :func:`momentck.simulation.memory_estimate` is checked
+Memory.  Before mapping, the estimate of one replicate
+(:func:`momentck.simulation.memory_estimate`) is checked
 against each worker's budget: the available memory of its machine shared by the
 worker threads on that machine, and its Dask memory limit.  A run that would not
 fit is refused with the figures in GiB.
 
 Not done: block-level parallelism within one replicate.  A replicate's cost
 is the ``syrk`` that forms G and, for ``k >= 3``, the eigenvalues of G; both
-already use every core of one machine through BLAS/LAPACK in an in-process run,
-and splitting G's accumulation over machines would ship n×n partial sums
+could use every core of one machine through BLAS/LAPACK (a lone replicate run
+on this machine does, see :mod:`momentck.parallel`), and splitting G's
+accumulation over machines would ship n×n partial sums
 (8 n^2 bytes each) and need X's chunks drawn out of order, which would change
 the random stream.  For large n, run replicates in parallel (one per worker,
 each fitting in its machine's memory) or in process with all cores.
@@ -45,12 +51,11 @@ each fitting in its machine's memory) or in process with all cores.
 
 import contextlib
 import logging
-import os
 import sys
 import uuid
 
-from .errors import MomentckError
-from .simulation import _gib, available_memory, check_memory, memory_estimate, simulate_replicate
+from .errors import MomentckError, WorkersLost
+from .resources import available_memory, cpu_count, gib
 
 __all__ = ["local_client", "replicate_task", "run_replicates"]
 
@@ -72,13 +77,6 @@ def _dask():
     return dask, distributed
 
 
-def _cpu_count():
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):   # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 @contextlib.contextmanager
 def local_client(n_workers=None):
     """A ``distributed.Client`` on a new local cluster, closed on exit.
@@ -89,7 +87,7 @@ def local_client(n_workers=None):
     Dask's per-worker memory limit (:func:`run_replicates` checks memory).
     """
     dask, distributed = _dask()
-    n_workers = _cpu_count() if n_workers is None else int(n_workers)
+    n_workers = cpu_count() if n_workers is None else int(n_workers)
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     env.update(_PINNED_ENV)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
@@ -106,14 +104,14 @@ def local_client(n_workers=None):
         cluster.close()
 
 
-def replicate_task(seed_seq, model, n, k, eigenvalues=False, chunk=None, dtype="float64"):
-    """:func:`simulate_replicate` with one BLAS thread: the unit of work on a worker.
+def replicate_task(seed_seq, task):
+    """``task(seed_seq)`` with one BLAS thread: the unit of work on a worker.
 
     The seed sequence comes first, for ``Client.map`` over the replicates' streams.
     """
     from ._blas import set_blas_threads
     set_blas_threads(1)
-    return simulate_replicate(model, n, k, seed_seq, eigenvalues=eigenvalues, chunk=chunk, dtype=dtype)
+    return task(seed_seq)
 
 
 def _workers_info(client):
@@ -138,29 +136,29 @@ def _worker_budgets(client):
     return budgets
 
 
-def _check_workers(client, model, n, dtype, chunk):
+def _check_workers(client, memory):
     budgets = _worker_budgets(client)
     if not budgets:
         raise MomentckError("the Dask cluster has no workers")
-    need = memory_estimate(model, n, dtype, chunk)
+    need = memory.need
     short = {a: b for a, b in budgets.items() if b < need}
     if short:
         addr, budget = min(short.items(), key=lambda kv: kv[1])
         raise MomentckError(
-            f"not enough memory on {len(short)} of {len(budgets)} Dask workers: one replicate at n = {n} "
-            f"({dtype}) needs about {_gib(need):.2f} GiB, but worker {addr} has {_gib(budget):.2f} GiB "
+            f"not enough memory on {len(short)} of {len(budgets)} Dask workers: {memory.what} "
+            f"needs about {gib(need):.2f} GiB, but worker {addr} has {gib(budget):.2f} GiB "
             "(its machine's available memory shared by the worker threads there, or its memory "
             "limit); refusing to run rather than swap. Use fewer workers per machine"
-            + (", dtype='float32'" if dtype == "float64" else "") + ", or a smaller n")
+            + memory.hint + ", or a smaller n")
 
 
-def run_replicates(model, n, k, streams, todo, record, *, eigenvalues=False, chunk=None,
-                   dtype="float64", scheduler="processes", workers=None, progress=False):
+def run_replicates(task, streams, todo, record, *, memory, available, scheduler="processes",
+                   workers=None, progress=False, desc="replicates"):
     """Compute replicates ``todo`` on Dask and pass each to ``record(i, traces, eigs)``.
 
-    Called by :func:`momentck.simulate` (which validates the arguments):
-    ``streams[i]`` is replicate ``i``'s SeedSequence; results arrive in the order
-    they finish.  See the module notes for ``scheduler`` and ``workers``.
+    Called by :func:`momentck.parallel.run_replicates` (same arguments);
+    results arrive in the order they finish.  See the module notes for
+    ``scheduler`` and ``workers``.
     """
     _, distributed = _dask()
     if not todo:
@@ -169,32 +167,29 @@ def run_replicates(model, n, k, streams, todo, record, *, eigenvalues=False, chu
     with owned:
         if isinstance(scheduler, distributed.Client):
             client = scheduler
-            _check_workers(client, model, n, dtype, chunk)
+            _check_workers(client, memory)
         elif scheduler == "processes":
-            avail = available_memory()
             if workers is None:
-                need = memory_estimate(model, n, dtype, chunk)
-                fit = int(avail // need)
-                workers = max(1, min(_cpu_count(), fit, len(todo)))
-            check_memory(model, n, dtype, chunk, copies=workers, available=avail)
+                fit = int(available // max(1, memory.need))
+                workers = max(1, min(cpu_count(), fit, len(todo)))
+            memory.check(workers, available)
             client = owned.enter_context(local_client(workers))
         elif isinstance(scheduler, str) and scheduler.strip():
             try:
                 client = owned.enter_context(distributed.Client(scheduler, timeout="30s"))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise MomentckError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from exc
-            _check_workers(client, model, n, dtype, chunk)
+            _check_workers(client, memory)
         else:
             raise MomentckError("scheduler must be None, 'processes', a Dask scheduler address or a "
                                 f"distributed.Client, got {scheduler!r}")
-        _map(client, distributed, model, n, k, streams, todo, record, eigenvalues, chunk, dtype, progress)
+        _map(client, distributed, task, streams, todo, record, progress, desc)
 
 
-def _map(client, distributed, model, n, k, streams, todo, record, eigenvalues, chunk, dtype, progress):
+def _map(client, distributed, task, streams, todo, record, progress, desc):
     token = uuid.uuid4().hex[:12]
     keys = [f"momentck-replicate-{i}-{token}" for i in todo]
-    futures = client.map(replicate_task, [streams[i] for i in todo], key=keys, retries=RETRIES,
-                         model=model, n=n, k=k, eigenvalues=eigenvalues, chunk=chunk, dtype=dtype)
+    futures = client.map(replicate_task, [streams[i] for i in todo], key=keys, retries=RETRIES, task=task)
     index = {f.key: i for f, i in zip(futures, todo)}
     bar = None
     if progress:
@@ -202,12 +197,15 @@ def _map(client, distributed, model, n, k, streams, todo, record, eigenvalues, c
         nworkers = len(_workers_info(client))
         total = len(streams)
         bar = tqdm(total=total, initial=total - len(todo), unit="rep", file=sys.stderr, leave=False,
-                   desc=f"simulate n={n} ({nworkers} workers)")
+                   desc=f"{desc} ({nworkers} workers)")
     try:
         # Future.result waits for the recomputation when the worker holding a finished
         # replicate dies before it is fetched.
         for future in distributed.as_completed(futures):
-            row, ev = future.result()
+            try:
+                row, ev = future.result()
+            except distributed.KilledWorker as exc:
+                raise WorkersLost(f"Dask workers kept dying (KilledWorker: {_first_line(exc)})") from exc
             record(index[future.key], row, ev)
             future.release()
             if bar is not None:
@@ -219,3 +217,8 @@ def _map(client, distributed, model, n, k, streams, todo, record, eigenvalues, c
     finally:
         if bar is not None:
             bar.close()
+
+
+def _first_line(exc, limit=120):
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -14,7 +14,6 @@ The call path reads like MATH.md:
 ``explain`` lays out step 3 term by term.
 """
 
-import ast
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -24,10 +23,11 @@ import sympy
 
 from . import cache as _cache
 from .compression import free_poisson_moments
-from .errors import MomentckError, TooMuchWork
+from .errors import MomentckError, NotCovered, TooMuchWork
 from .model import Model
-from .shapes import Shape, enumerate_shapes
+from .shapes import enumerate_shapes
 from .numeric import select
+from .validation import check_k as _check_k
 from .weights import Coefficients, shape_weight
 
 __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
@@ -127,12 +127,6 @@ class MomentResult:
         return f"MomentResult({name}={list(self.exact)!r}, method={self.method!r})"
 
 
-def _check_k(k):
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise MomentckError(f"k must be an integer >= 1, got {k!r}")
-    return k
-
-
 def _shape_count(k):
     if k <= len(SHAPE_COUNTS):
         return SHAPE_COUNTS[k - 1]
@@ -161,17 +155,12 @@ def shapes(k, cache=True):
     """Shapes of closed walks of length ``k`` (cached on disk)."""
     _check_k(k)
     if cache:
-        got = _cache.load("shapes", [k])
+        got = _cache.load("shapes", [k], lambda payload: _cache.decode_shapes(payload, k))
         if got is not None:
-            return [Shape(ast.literal_eval(s["key"]), tuple(tuple(b) for b in s["blocks"]),
-                          tuple(s["diag"]), tuple((tuple(p), m) for p, m in s["pairs"]),
-                          s["walks"], tuple(s["example"])) for s in got]
+            return got
     out = enumerate_shapes(k)
     if cache:
-        _cache.store("shapes", [k], [
-            {"key": repr(s.key), "blocks": [list(b) for b in s.blocks], "diag": list(s.diag),
-             "pairs": [[list(p), m] for p, m in s.pairs], "walks": s.walks,
-             "example": list(s.example)} for s in out])
+        _cache.store("shapes", [k], _cache.encode_shapes(out))
     return out
 
 
@@ -235,12 +224,12 @@ def _plan(req):
         else:
             reason = (f"weights {model.weights.spec} have infinite Lévy moments"
                       if not model.weights.finite_moments else f"activation {f.spec} is not a polynomial")
-            raise MomentckError(f"no method applies: {reason}, so exact symbolic weights do not exist "
+            raise NotCovered(f"no method applies: {reason}, so exact symbolic weights do not exist "
                                 f"(a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
                                 f"of a polynomial instead); and {numeric_why}")
     if method == "numeric":
         if weigher is None:
-            raise MomentckError(numeric_why)
+            raise NotCovered(numeric_why)
         if truncation is not None:
             raise MomentckError("truncation applies to method='symbolic' only")
         shapes_total, _ = estimate_work(k, 3)
@@ -300,19 +289,17 @@ def _weights(model, j, degree, cache, progress):
     key = [model.weights.spec, model.inputs.spec, model.activation.spec, degree, j,
            sorted(sympy.srepr(s) for s in model.free_symbols)]
     shp = shapes(j, cache=cache)
-    if cache:
-        got = _cache.load("weights", key)
-        if got is not None and len(got) == len(shp):
-            table = dict(got)
-            if all(repr(s.key) in table for s in shp):
-                return [(s, sympy.sympify(table[repr(s.key)])) for s in shp]
     f = model.activation
     co = Coefficients(f.taylor(degree), model.weights.levy_moment, model.inputs.moment,
                       max_order=2 * degree * j)
-    out = [(s, co.to_sympy(shape_weight(s, co))) for s in _progress(shp, progress, f"weights, k={j}")]
     if cache:
-        _cache.store("weights", key, [[repr(s.key), sympy.srepr(w)] for s, w in out])
-    return out
+        got = _cache.load("weights", key, lambda payload: _cache.decode_weights(payload, shp, co))
+        if got is not None:
+            return list(zip(shp, got))
+    raw = [shape_weight(s, co) for s in _progress(shp, progress, f"weights, k={j}")]
+    if cache:
+        _cache.store("weights", key, _cache.encode_weights(shp, raw, co))
+    return [(s, co.to_sympy(w)) for s, w in zip(shp, raw)]
 
 
 def _multiplicity(shape, psi):

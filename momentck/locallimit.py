@@ -31,9 +31,11 @@ import math
 
 import numpy as np
 
-from .errors import MomentckError
+from ._blas import blas_threads
+from .errors import MomentckError, NotCovered
 from .laws import Sparse
 from .model import Model
+from .validation import check_int
 
 __all__ = ["LocalLimitResult", "local_limit_moments"]
 
@@ -118,17 +120,25 @@ def local_limit_moments(model, k, samples=2000, seed=0, copies=256):
     if not isinstance(model, Model):
         raise MomentckError(f"expected a momentck Model, got {model!r}")
     if not isinstance(model.weights, Sparse):
-        raise MomentckError(
+        raise NotCovered(
             f"the local-limit sampler needs sparse weights (a finite Poisson tree); got {model.weights.spec}")
     if model.free_symbols:
         raise MomentckError("the local-limit sampler needs numeric parameters")
     for what, v, lo in (("k", k, 1), ("samples", samples, 2), ("seed", seed, 0), ("copies", copies, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise MomentckError(f"{what} must be an integer >= {lo}, got {v!r}")
+        check_int(v, what, lo)
     rng = np.random.default_rng(seed)
+    est = np.empty((samples, k))
+    with blas_threads(1):        # many small products: BLAS threads would only spin-wait
+        sizes = _sample_estimates(model, k, samples, rng, copies, est)
+    mean = est.mean(axis=0)
+    se = est.std(axis=0, ddof=1) / math.sqrt(samples)
+    return LocalLimitResult(mean, se, samples, seed, sizes / samples)
+
+
+def _sample_estimates(model, k, samples, rng, copies, est):
+    """Fill ``est[s, t]`` with tree ``s``'s estimate of ``h_{t+1}``; return the total number of rows."""
     f, inputs = model.activation, model.inputs
     depth = k // 2
-    est = np.empty((samples, k))
     sizes = 0
     for s in range(samples):
         rows, ncols = _sample_tree(model, depth, rng)
@@ -147,6 +157,4 @@ def local_limit_moments(model, k, samples=2000, seed=0, copies=256):
             Y = f(B @ inputs.sample((ncols, copies), rng))   # independent copies for step t
             v = (mask * (Y @ Y.T)) @ v / copies              # e_rho^T prod_t (A * K_t), K_t symmetric
             est[s, t] = v[0]
-    mean = est.mean(axis=0)
-    se = est.std(axis=0, ddof=1) / math.sqrt(samples)
-    return LocalLimitResult(mean, se, samples, seed, sizes / samples)
+    return sizes

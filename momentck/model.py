@@ -10,6 +10,7 @@ from .activations import Activation, activation
 from .errors import MomentckError
 from .laws import InputLaw, Stable, WeightLaw, input_law, weight_law
 from .specs import positive_number
+from .validation import check_int
 
 __all__ = ["Model"]
 
@@ -64,8 +65,7 @@ class Model:
         """Matrix sizes ``(n, d, m)`` with ``d = round(psi n)`` and ``m = round(psi n / phi)``."""
         if self.free_symbols & (set(self.phi.free_symbols) | set(self.psi.free_symbols)):
             raise MomentckError("cannot size matrices with symbolic phi or psi")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise MomentckError(f"n must be an integer >= 1, got {n!r}")
+        n = check_int(n, "n", 1)
         d = int(round(float(self.psi) * n))
         m = int(round(float(self.psi) * n / float(self.phi)))
         if d < 2 or m < 2:

@@ -32,7 +32,7 @@ from itertools import permutations, product
 
 import networkx as nx
 
-from .errors import MomentckError
+from .validation import check_k as _check_k
 
 __all__ = ["Shape", "closed_walks", "enumerate_shapes", "canonical_key", "shape_counts"]
 
@@ -114,12 +114,6 @@ class Shape:
         facs = [f"K{a}{a}^{m}" for a, m in enumerate(self.diag) if m]
         facs += [f"K{a}{b}^{m}" for (a, b), m in self.pairs]
         return (blocks + " | " if blocks else "") + " ".join(facs)
-
-
-def _check_k(k):
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise MomentckError(f"k must be an integer >= 1, got {k!r}")
-    return k
 
 
 def closed_walks(k):

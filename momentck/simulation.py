@@ -51,15 +51,17 @@ so results depend neither on the order nor on how replicates are spread over
 processes (:func:`simulate_replicate` is the unit of work to map), nor on the
 block size ``chunk``: X is drawn sample by sample (column by column) in the
 same order whatever the blocking.  At the rounding level BLAS results depend on
-its thread count: Dask workers run one BLAS thread each
-(:mod:`momentck.distributed`), so distributed results are bit-identical
-whatever the number of workers, and equal to an in-process run with one BLAS
-thread; a default in-process run (all cores) agrees to rounding (relative
-differences up to about 1e-13).
+its thread count, so :func:`simulate_replicate` runs BLAS with one thread
+(``blas_threads=1``), wherever it runs (:mod:`momentck.parallel`: in this
+process, on local worker processes, on Dask workers): results are bit-identical
+however replicates are spread.  The one exception is a run of a single
+replicate with ``min(n, m) >= 4000`` on this machine, which lets BLAS use every
+core and agrees with one thread to rounding (relative differences up to about
+1e-13).
 """
 
+import functools
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 
@@ -67,10 +69,14 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg.blas import ddot, dgemm, dsyrk, sgemm, ssyrk
 
+from ._blas import blas_threads as _blas_threads
 from .activations import Named
-from .errors import MomentckError
+from .errors import MomentckError, WorkersLost
 from .laws import Gaussian, MomentInputs, Rademacher, Sparse
 from .model import Model
+from .parallel import Memory as _Memory, run_replicates
+from .resources import available_memory, gib as _gib
+from .validation import check_int as _check_int
 
 __all__ = ["SimulationResult", "available_memory", "memory_estimate", "simulate",
            "simulate_replicate", "sizes_for"]
@@ -152,12 +158,6 @@ class SimulationResult:
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------
-
-def _check_int(value, what, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise MomentckError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _check_model(model):
     if not isinstance(model, Model):
@@ -326,7 +326,8 @@ def _sum_squares64(g):
     return total
 
 
-def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dtype="float64"):
+def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dtype="float64",
+                       blas_threads=1):
     """One Monte Carlo replicate: ``[(1/n) tr M^j for j = 1..k]``.
 
     Parameters
@@ -342,6 +343,9 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dty
         Samples (columns of Y) built per block; the result does not depend on it.
     dtype : {"float64", "float32"}
         Precision of W, X, Y and G (the draws are the same; see the module notes).
+    blas_threads : int
+        BLAS threads for this replicate: 1 (default) gives the same bits wherever
+        it runs; more changes the result at the rounding level.
 
     Returns
     -------
@@ -365,8 +369,13 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dty
     dtype = _check_dtype(dtype)
     if not isinstance(seed_seq, np.random.SeedSequence):
         raise MomentckError(f"seed_seq must be a numpy SeedSequence, got {seed_seq!r}")
-    rng = np.random.default_rng(seed_seq)
+    threads = _check_int(blas_threads, "blas_threads", 1)
+    with _blas_threads(threads):
+        return _replicate(model, n, d, m, k, np.random.default_rng(seed_seq), eigenvalues, chunk, dtype)
 
+
+def _replicate(model, n, d, m, k, rng, eigenvalues, chunk, dtype):
+    """:func:`simulate_replicate` after its checks."""
     g = _gram_streamed(model, n, d, m, rng, chunk, dtype)
     single = dtype == "float32"
     size = g.shape[0]              # min(n, m)
@@ -401,51 +410,6 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dty
 # ---------------------------------------------------------------------------
 # Memory
 # ---------------------------------------------------------------------------
-
-def _meminfo_available():
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _cgroup_available():
-    """Room left under a cgroup memory limit (v2, then v1), or None."""
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
-        try:
-            with open(limit_file) as fh:
-                limit = fh.read().strip()
-            with open(usage_file) as fh:
-                usage = int(fh.read().strip())
-        except (OSError, ValueError):
-            continue
-        if limit == "max" or not limit.isdigit() or int(limit) >= 1 << 60:
-            return None
-        return max(0, int(limit) - usage)
-    return None
-
-
-def available_memory():
-    """Bytes of memory available to a new allocation without swapping.
-
-    ``MemAvailable`` of /proc/meminfo (else free physical pages), and no more
-    than the room left under a cgroup memory limit.
-    """
-    avail = _meminfo_available()
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):   # pragma: no cover - not POSIX
-            avail = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    room = _cgroup_available()
-    return int(avail if room is None else min(avail, room))
-
 
 def memory_estimate(model, n, dtype="float64", chunk=None):
     """Peak memory in bytes of one replicate of ``model`` at width ``n`` in one process.
@@ -501,10 +465,6 @@ def memory_estimate(model, n, dtype="float64", chunk=None):
     return int(max(w_sample, build, eig) + _OVERHEAD_BYTES)
 
 
-def _gib(nbytes):
-    return nbytes / 2 ** 30
-
-
 def check_memory(model, n, dtype="float64", chunk=None, copies=1, available=None):
     """Raise :class:`MomentckError` when ``copies`` concurrent replicates would not fit.
 
@@ -534,6 +494,32 @@ def check_memory(model, n, dtype="float64", chunk=None, copies=1, available=None
 # ---------------------------------------------------------------------------
 # Many replicates
 # ---------------------------------------------------------------------------
+
+#: memory kept per replicate besides its moments (its SeedSequence and bookkeeping), measured ~380 bytes
+_PER_REPLICATE_BYTES = 512
+
+
+def _check_results(n, k, reps, eigenvalues, available):
+    """Bytes the results of a run keep in this process; refuse a run whose results do not fit."""
+    need = reps * (_PER_REPLICATE_BYTES + 8 * k + (8 * n if eigenvalues else 0))
+    if need > available // 2:
+        raise MomentckError(
+            f"not enough memory: the results of reps = {reps} replicates ({k} moments"
+            + (f" and {n} eigenvalues" if eigenvalues else "") + f" each) need about {_gib(need):.2f} GiB, "
+            f"more than half of the {_gib(available):.2f} GiB available; use fewer replicates"
+            + (" or no eigenvalues" if eigenvalues else "") + " (several runs with other seeds add up)")
+    return need
+
+
+def _lost_message(exc, reps, finished, checkpoint, store):
+    """One line: why the run stopped, what was kept and how to go on."""
+    if store is not None:
+        saved = len(store)
+        return (f"{exc}: {saved} of {reps} replicates are saved in {checkpoint}; "
+                "run the same command again to resume from them")
+    return (f"{exc}: {finished} of {reps} replicates were finished but not saved; "
+            "use checkpoint=FILE (--checkpoint FILE) to keep finished replicates and resume")
+
 
 def _show_progress(progress):
     if progress is None:
@@ -572,12 +558,15 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
         Precision of the matrices: float32 about halves the memory; its moments agree
         with float64 at the same seed to 1e-5 relative or better (module notes).
     scheduler : None, "processes", str or distributed.Client
-        None (default): replicates run one after the other in this process.
-        Otherwise they are mapped over Dask workers (:mod:`momentck.distributed`,
+        None (default): replicates run on this machine, on up to one process per
+        CPU (in this process when they are small), one BLAS thread each
+        (:mod:`momentck.parallel`).  Otherwise they are mapped over Dask workers (:mod:`momentck.distributed`,
         ``pip install 'momentck[distributed]'``): ``"processes"`` starts a local
         cluster of ``workers`` processes; any other string is the address of a
         running Dask scheduler; a ``distributed.Client`` is used as it is.
-        Results do not depend on the number of workers (one BLAS thread each).
+        Results do not depend on the scheduler or the number of workers (one BLAS
+        thread each), except for a lone replicate with ``min(n, m) >= 4000`` on
+        this machine (all BLAS threads; equal to rounding).
     workers : int, optional
         With ``scheduler="processes"``: number of worker processes (default: the
         CPU count, fewer when memory would not hold them all).
@@ -596,8 +585,12 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
     ------
     MomentckError
         For bad parameters: the message names the parameter and what is allowed;
-        and when one replicate would not fit in the available memory (the
+        and, before any work, when one replicate (or the concurrent ones, or the
+        results of all replicates) would not fit in the available memory (the
         message gives :func:`memory_estimate` in GiB).
+    WorkersLost
+        When worker processes keep dying; the message says how many replicates
+        were saved (``checkpoint=``) and how to resume.
 
     Examples
     --------
@@ -612,9 +605,7 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
     n, d, m = sizes_for(model, n)
     k = _check_int(k, "k", 1)
     reps = _check_int(reps, "reps", 1)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise MomentckError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = _check_int(seed, "seed", 0)
     if chunk is not None:
         chunk = _check_int(chunk, "chunk", 1)
     if not isinstance(eigenvalues, bool):
@@ -625,6 +616,11 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
         if scheduler != "processes":
             raise MomentckError(f"workers= goes with scheduler='processes', got scheduler={scheduler!r}")
     show = _show_progress(progress)
+    total = available_memory()
+    avail = total - _check_results(n, k, reps, eigenvalues, total)
+    memory = _Memory(memory_estimate(model, n, dtype, chunk),
+                     functools.partial(check_memory, model, n, dtype, chunk),
+                     f"one replicate at n = {n} ({dtype})", ", dtype='float32'" if dtype == "float64" else "")
 
     streams = np.random.SeedSequence(seed).spawn(reps)
     per = np.empty((reps, k))
@@ -641,35 +637,23 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
                 found[i] = ev
     todo = [i for i in range(reps) if store is None or i not in store]
 
+    finished = []
+
     def record(i, row, ev):
+        finished.append(i)
         per[i] = row
         if eigenvalues:
             found[i] = ev
         if store is not None:
             store.record(i, row, ev)
 
-    if scheduler is not None:
-        from . import distributed
-        distributed.run_replicates(model, n, k, streams, todo, record, eigenvalues=eigenvalues,
-                                   chunk=chunk, dtype=dtype, scheduler=scheduler, workers=workers,
-                                   progress=show)
-    elif todo:
-        check_memory(model, n, dtype, chunk)
-        bar = None
-        if show:
-            from tqdm import tqdm
-            bar = tqdm(total=reps, initial=reps - len(todo), desc=f"simulate n={n}", unit="rep",
-                       file=sys.stderr, leave=False)
-        try:
-            for i in todo:
-                row, ev = simulate_replicate(model, n, k, streams[i], eigenvalues=eigenvalues,
-                                             chunk=chunk, dtype=dtype)
-                record(i, row, ev)
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.close()
+    task = functools.partial(simulate_replicate, model, n, k, eigenvalues=eigenvalues, chunk=chunk,
+                             dtype=dtype)
+    try:
+        run_replicates(task, streams, todo, record, memory=memory, available=avail, scheduler=scheduler,
+                       workers=workers, sizes=(n, m), progress=show, desc=f"simulate n={n}")
+    except WorkersLost as exc:
+        raise WorkersLost(_lost_message(exc, reps, len(finished), checkpoint, store)) from exc
 
     eigs = None
     if eigenvalues:

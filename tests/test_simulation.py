@@ -280,7 +280,7 @@ def test_progress_bar(capsys):
     ({"k": 0}, "k must be an integer >= 1"),
     ({"k": 2.0}, "k must be"),
     ({"reps": 0}, "reps must be an integer >= 1"),
-    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"seed": -1}, "seed must be an integer >= 0"),
     ({"seed": 1.5}, "seed"),
     ({"seed": True}, "seed"),
     ({"seed": None}, "seed"),

@@ -83,10 +83,10 @@ def numeric_max_k(model):
 
 def numeric_weights(model, digits=15, k=None):
     """The weight method for ``model`` (walks up to ``k``) at ``digits`` digits, ready to call on shapes."""
-    from ..errors import MomentckError
+    from ..errors import NotCovered
     method, why = select(model, k)
     if method is None:
-        raise MomentckError(why)
+        raise NotCovered(why)
     return method(model, digits)
 
 

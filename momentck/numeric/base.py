@@ -26,7 +26,8 @@ from functools import wraps
 import mpmath
 import sympy
 
-from ..errors import MomentckError
+from ..errors import NotCovered
+from ..validation import check_int
 
 __all__ = ["WeightMethod", "incidence_counts", "memoized", "activation_bound", "poisson_probabilities",
            "law_is", "entries_are", "named", "any_of"]
@@ -159,9 +160,8 @@ class WeightMethod:
     def __init__(self, model, digits=15):
         ok, why = self.applies(model)
         if not ok:
-            raise MomentckError(why)
-        if isinstance(digits, bool) or not isinstance(digits, int) or not 5 <= digits <= 1000:
-            raise MomentckError(f"digits must be an integer in [5, 1000], got {digits!r}")
+            raise NotCovered(why)
+        digits = check_int(digits, "digits", 5, 1000)
         self.model, self.digits, self.dps = model, digits, digits + 10
         with mpmath.workdps(self.dps):
             self.eps = mpmath.mpf(10) ** (-(digits + 5))

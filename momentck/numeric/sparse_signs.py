@@ -19,7 +19,7 @@ activation, polynomial or not.
 import mpmath
 import sympy
 
-from ..errors import MomentckError
+from ..errors import ConvergenceError
 from ..laws import Rademacher
 from .base import WeightMethod, activation_bound, entries_are, law_is, memoized
 
@@ -71,7 +71,7 @@ class SparseSignWeights(WeightMethod):
             p = p * c / nxt
             D = nxt
             if D > 100000:  # pragma: no cover
-                raise MomentckError("Poisson sum did not converge")
+                raise ConvergenceError("Poisson sum did not converge")
 
     def _weight(self, shape, rows, through):
         val = self.c ** len(through)

@@ -19,7 +19,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from ..errors import MomentckError
+from ..errors import NotCovered
 from ..laws import Normal, Rademacher
 from .base import BOUNDED, WeightMethod, activation_bound, any_of, entries_are, law_is, memoized, \
     poisson_probabilities
@@ -77,7 +77,7 @@ class SparseTableWeights(WeightMethod):
         dtype = object if table_err == 0 else float
         letters = "abcdefghijklmnopqrstuvwxyz"
         if shape.rows > len(letters):  # pragma: no cover
-            raise MomentckError("too many rows for the numeric contraction")
+            raise NotCovered("too many rows for the numeric contraction")
         operands, subs = [], []
         for a, (deg, d, _) in enumerate(rows):
             operands.append(np.array([probs[D] * diag(deg + D) ** d for D in range(N)], dtype=dtype))

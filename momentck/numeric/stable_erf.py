@@ -44,7 +44,7 @@ import numpy as np
 import sympy
 from scipy.special import expit
 
-from ..errors import MomentckError
+from ..errors import NotCovered
 from ..laws import Normal, Stable
 from .base import WeightMethod, law_is, named
 from .quadrature import tanh_sinh
@@ -195,7 +195,7 @@ class StableErfWeights(WeightMethod):
             u2 = np.sqrt(T[:, None] * sc[None, :]).ravel()[keep]
             out = ([u1, u2], np.broadcast_to(Tc[:, None], lw.shape).ravel()[keep], w[keep])
         else:
-            raise MomentckError("stable weights with erf: rows in more than two blocks "
+            raise NotCovered("stable weights with erf: rows in more than two blocks "
                                 "(walks longer than 5) are not implemented")
         self._memo[key] = out
         return out

@@ -37,7 +37,7 @@ from math import comb
 import mpmath
 import sympy
 
-from ..errors import MomentckError
+from ..errors import NotCovered
 from ..laws import Stable
 from .base import law_is
 from .sin_cycles import cycle_order, hermite_cycle, homogeneous_cycle_with_error
@@ -96,7 +96,7 @@ class StableSinWeights(SinExpansion):
             return self._cycle([lams[a] for a in order])
         cover = _vertex_cover(rows, pairs)
         if cover is None:
-            raise MomentckError("stable weights with sin: blocks whose walk graph needs more than two "
+            raise NotCovered("stable weights with sin: blocks whose walk graph needs more than two "
                                 "rows to cover its pairs (walks longer than 4) are not implemented")
         if len(cover) == 1:
             return self._star(cover[0], pairs, lams)
@@ -108,7 +108,7 @@ class StableSinWeights(SinExpansion):
         """A cycle block (:mod:`momentck.numeric.sin_cycles`): homogeneous when every lambda is b."""
         L = len(lams)
         if L > 4:
-            raise MomentckError("stable weights with sin: cycle blocks of more than four rows (walks "
+            raise NotCovered("stable weights with sin: cycle blocks of more than four rows (walks "
                                 "longer than 4) are not implemented")
         if all(lam == self.b for lam in lams):
             v, e = homogeneous_cycle_with_error(L, float(self.alpha))  # cached across instances

@@ -1,0 +1,196 @@
+"""Spreading Monte Carlo replicates over this process, local worker processes or Dask workers.
+
+:func:`momentck.simulate` hands its replicates to :func:`run_replicates`, the
+one place that decides where they run and with how many BLAS threads:
+
+* ``scheduler=None`` (default): on this machine.  Replicates big enough to pay
+  for a process (:data:`POOL_MIN_WORK`) run on up to ``cpu_count()`` worker
+  processes at once (no more than fit in the available memory, nor than there
+  are replicates), each with one BLAS thread; small ones run one after the
+  other in this process, also with one BLAS thread.  Only a run of a single
+  replicate with ``min(n, m) >= BLAS_MIN_SIZE`` lets BLAS and LAPACK use every
+  core, for its one large matrix.
+* ``scheduler="processes"``, an address or a ``distributed.Client``: Dask
+  workers (:mod:`momentck.distributed`), one BLAS thread each.
+
+Why one BLAS thread.  A replicate's result depends at the rounding level on
+the BLAS thread count (threaded sums split differently), so one thread
+everywhere makes a run bit-identical however its replicates are spread: in
+this process, over local processes, over any number of Dask workers, and
+after resuming from a checkpoint.  It also avoids oversubscription: OpenBLAS
+threads spin-wait for each other, so on a 2-core machine where another process
+keeps one core busy, two-thread BLAS made ``simulate --n 1500 --k 3 --reps 8``
+26 times slower than one thread (89 s against 3.4 s, issue 13); processes that
+each run one thread only share the cores (benchmarks/bench_contention.py).
+
+Why processes and not threads.  scipy's BLAS and LAPACK wrappers (``syrk``,
+``eigvalsh``) hold the GIL, so replicates in threads of one process do not run
+at the same time (measured: two threads no faster than one).  Local workers are
+started by the ``forkserver`` method where available (``spawn`` elsewhere), so
+they never inherit locks or BLAS thread pools of this process; a worker process
+sets one BLAS thread before its first replicate.
+"""
+
+import contextlib
+import multiprocessing
+import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from . import distributed
+from ._blas import set_blas_threads
+from .errors import WorkersLost
+from .resources import cpu_count
+
+__all__ = ["BLAS_MIN_SIZE", "POOL_MIN_WORK", "Memory", "local_workers", "run_replicates"]
+
+#: a lone replicate whose Gram matrix has at least this order uses every BLAS thread
+BLAS_MIN_SIZE = 4000
+#: replicates with ``n * m * min(n, m)`` below this run in this process (a process costs ~0.1 s)
+POOL_MIN_WORK = 1 << 29
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What one replicate needs, for the checks made before any work.
+
+    Attributes
+    ----------
+    need : int
+        Peak bytes of one replicate.
+    check : callable
+        ``check(copies, available)`` raises :class:`MomentckError` when ``copies``
+        concurrent replicates do not fit in ``available`` bytes.
+    what : str
+        The replicate, for messages (``"one replicate at n = 2000 (float64)"``).
+    hint : str
+        Extra advice for a Dask cluster that is too small (``", dtype='float32'"``).
+    """
+
+    need: int
+    check: object
+    what: str = "one replicate"
+    hint: str = ""
+
+
+def local_workers(todo, memory, available, heavy=True):
+    """How many local processes run ``todo`` replicates at once (1: in this process).
+
+    At most the CPU count, the number of replicates and what fits in
+    ``available`` bytes; 1 when replicates are not ``heavy`` enough to pay for a
+    process.  Checks that one replicate fits.
+
+    >>> local_workers(range(8), Memory(1 << 30, lambda copies, available: None), 3 << 30) <= 3
+    True
+    """
+    memory.check(1, available)
+    if not heavy:
+        return 1
+    fit = max(1, int(available // max(1, memory.need)))
+    return max(1, min(cpu_count(), len(todo), fit))
+
+
+def _pin_worker():
+    """Initializer of a local worker process: one BLAS thread."""
+    set_blas_threads(1)
+
+
+def _pool_context():
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["momentck.simulation"])
+    return ctx
+
+
+def _bar(progress, total, done, desc):
+    if not progress:
+        return contextlib.nullcontext()
+    from tqdm import tqdm
+    return tqdm(total=total, initial=done, desc=desc, unit="rep", file=sys.stderr, leave=False)
+
+
+def _serial(task, streams, todo, record, bar, threads):
+    for i in todo:
+        record(i, *task(streams[i], blas_threads=threads))
+        if bar is not None:
+            bar.update(1)
+
+
+def _pooled(task, streams, todo, record, bar, workers):
+    """Replicates on ``workers`` local processes; results recorded as they finish.
+
+    Where processes cannot be started (no semaphores, e.g. without /dev/shm) the
+    replicates run in this process instead: the results are the same bits.
+    """
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_pin_worker)
+    except (OSError, NotImplementedError, ImportError):
+        _serial(task, streams, todo, record, bar, 1)
+        return
+    try:
+        pending = {pool.submit(task, streams[i]): i for i in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    row, ev = future.result()
+                except BrokenProcessPool as exc:
+                    raise WorkersLost(f"a worker process died ({exc})") from exc
+                record(i, row, ev)
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_replicates(task, streams, todo, record, *, memory, available, scheduler=None, workers=None,
+                   sizes=(1, 1), progress=False, desc="replicates"):
+    """Compute replicates ``todo`` and pass each to ``record(i, traces, eigs)`` as it finishes.
+
+    Parameters
+    ----------
+    task : callable
+        ``task(seed_seq, blas_threads=1) -> (traces, eigs)``, picklable (a
+        module-level function or a ``functools.partial`` of one).
+    streams : list of numpy.random.SeedSequence
+        ``streams[i]`` is replicate ``i``'s stream.
+    todo : list of int
+        The replicates to compute.
+    record : callable
+        Called in this process, in the order replicates finish.
+    memory : Memory
+    available : int
+        Bytes available on this machine.
+    scheduler, workers
+        See :func:`momentck.simulate`; ``scheduler=None`` runs on this machine.
+    sizes : (int, int)
+        ``(n, m)`` of a replicate, for :data:`POOL_MIN_WORK` and :data:`BLAS_MIN_SIZE`.
+    progress : bool
+        A tqdm bar on stderr.
+
+    Raises
+    ------
+    WorkersLost
+        When worker processes (local or Dask) keep dying; the replicates recorded
+        so far stay recorded.
+    """
+    if not todo:
+        return
+    total = len(streams)
+    if scheduler is not None:
+        distributed.run_replicates(task, streams, todo, record, memory=memory, available=available,
+                                   scheduler=scheduler, workers=workers, progress=progress, desc=desc)
+        return
+    n, m = sizes
+    n_proc = local_workers(todo, memory, available, heavy=n * m * min(n, m) >= POOL_MIN_WORK)
+    if n_proc > 1:
+        memory.check(n_proc, available)
+    with _bar(progress, total, total - len(todo), desc) as bar:
+        if n_proc > 1:
+            _pooled(task, streams, todo, record, bar, n_proc)
+        else:
+            lone = total == 1 and min(n, m) >= BLAS_MIN_SIZE
+            _serial(task, streams, todo, record, bar, cpu_count() if lone else 1)

@@ -1,0 +1,117 @@
+"""The on-disk cache holds data only: edited entries are misses and never run code."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+import sympy
+
+from momentck import Model, Poly, Sparse, engine
+from momentck import cache as _cache
+
+a1, a3, psi, c = sympy.symbols("a1 a3 psi c", positive=True)
+
+
+def _model():
+    return Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")
+
+
+def _entries(tmp_path, kind):
+    files = sorted(tmp_path.glob(f"{kind}/*.json"))
+    assert files
+    return files
+
+
+def _rewrite(path, edit, secret=None):
+    """Edit an entry's payload; refresh a plain SHA-256 of it and, given the secret, its HMAC."""
+    entry = json.loads(path.read_text())
+    edit(entry["payload"])
+    entry["sha256"] = hashlib.sha256(json.dumps(entry["payload"], sort_keys=True).encode()).hexdigest()
+    if secret is not None:
+        body = json.dumps([entry["key"], entry["payload"]], sort_keys=True).encode()
+        entry["mac"] = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    path.write_text(json.dumps(entry))
+
+
+def _no_recompute(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("weights recomputed despite the cache")
+    monkeypatch.setattr(engine, "shape_weight", boom)
+
+
+@pytest.fixture
+def cached(monkeypatch, tmp_path):
+    monkeypatch.setenv("MOMENTCK_CACHE_DIR", str(tmp_path))
+    first = engine.kernel_moments(_model(), 2)
+    return tmp_path, first
+
+
+def test_edited_weight_with_recomputed_checksum_is_a_miss(cached, monkeypatch):
+    tmp_path, first = cached
+    for fp in _entries(tmp_path, "weights"):
+        def seven(payload):
+            for terms in payload["weights"]:
+                for term in terms:
+                    term[1] *= 7
+        _rewrite(fp, seven)
+    again = engine.kernel_moments(_model(), 2)
+    assert list(again) == list(first)
+    _no_recompute(monkeypatch)       # the rebuilt entries are valid again
+    assert list(engine.kernel_moments(_model(), 2)) == list(first)
+
+
+def test_entry_carrying_code_is_never_run_even_with_a_valid_hmac(cached, tmp_path):
+    tmp_path, first = cached
+    secret = bytes.fromhex((tmp_path / "key").read_text())
+    marker = tmp_path / "pwned"
+    code = f"__import__('pathlib').Path({str(marker)!r}).write_text('ran')"
+
+    def inject(payload):
+        payload["weights"][0] = code
+        payload["gens"] = [code]
+
+    for fp in _entries(tmp_path, "weights"):
+        _rewrite(fp, inject, secret)
+    assert list(engine.kernel_moments(_model(), 2)) == list(first)
+    assert not marker.exists()
+
+
+def test_edited_shape_entry_is_a_miss(cached, monkeypatch):
+    tmp_path, first = cached
+    secret = bytes.fromhex((tmp_path / "key").read_text())
+
+    def more_walks(payload):
+        payload[-1][4] += 1          # walk count: caught by the HMAC
+    for fp in _entries(tmp_path, "shapes"):
+        _rewrite(fp, more_walks)
+
+    def other_key(payload):
+        payload[-1][0] = [0, []]     # a key that is not the shape's: caught by the decoder
+    assert list(engine.kernel_moments(_model(), 2)) == list(first)
+    for fp in _entries(tmp_path, "shapes"):
+        _rewrite(fp, other_key, secret)
+    assert [s.walks for s in engine.shapes(2)] == [s.walks for s in engine.shapes(2, cache=False)]
+    assert engine.shapes(2) == engine.shapes(2, cache=False)
+
+
+def test_symbolic_generators_round_trip_by_name(monkeypatch, tmp_path):
+    monkeypatch.setenv("MOMENTCK_CACHE_DIR", str(tmp_path))
+    for model in (Model(Sparse(c, "normal"), "normal", Poly([a1, a3]), phi=1, psi=psi),
+                  Model("gaussian", "normal", "erf")):
+        kw = {} if model.activation.is_polynomial else {"truncation": 5}
+        first = engine.kernel_moments(model, 3, **kw)
+        with monkeypatch.context() as mp:
+            _no_recompute(mp)
+            assert list(engine.kernel_moments(model, 3, **kw)) == list(first)
+    payload = json.loads(max(_entries(tmp_path, "weights"), key=lambda p: p.stat().st_size).read_text())
+    text = json.dumps(payload["payload"])
+    assert "Symbol" not in text and "Integer" not in text        # no srepr
+
+
+def test_entry_without_the_key_file_is_a_miss(cached, monkeypatch):
+    tmp_path, first = cached
+    (tmp_path / "key").unlink()
+    assert list(engine.kernel_moments(_model(), 2)) == list(first)
+    assert (tmp_path / "key").exists()
+    assert _cache.load("weights", ["nothing"]) is None
