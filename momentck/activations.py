@@ -19,12 +19,21 @@ import numpy as np
 import sympy
 
 from .errors import MomentckError, SpecError
-from .specs import exact_number, parse_spec, positive_number
+from .specs import exact_number, parse_spec, positive_number, quote
 from .validation import check_int
 
-__all__ = ["Activation", "Named", "Poly", "activation"]
+__all__ = ["Activation", "Named", "Poly", "activation", "MAX_DEGREE"]
 
 X = sympy.Symbol("x")
+#: highest polynomial degree and Taylor order accepted (the exact engine's cost grows
+#: like degree^4; far below this it already needs ``force=True``)
+MAX_DEGREE = 199
+
+
+def _check_degree(degree, what):
+    """Refuse a degree (int or string of digits) above :data:`MAX_DEGREE`."""
+    if len(str(degree)) > 5 or int(degree) > MAX_DEGREE:
+        raise MomentckError(f"{what} {quote(str(degree))} is too large; allowed: at most {MAX_DEGREE}")
 
 
 class Activation:
@@ -50,6 +59,7 @@ class Activation:
             ``{p: a_p}`` for odd ``p <= order`` (sympy numbers or expressions).
         """
         order = check_int(order, "Taylor order", 1)
+        _check_degree(order, "Taylor order")
         return {p: self._coefficient(p) for p in range(1, order + 1, 2)}
 
     @property
@@ -86,7 +96,7 @@ class Named(Activation):
 
     def __init__(self, name, scale=1):
         if name not in self._sympy:
-            raise SpecError(f"unknown activation {name!r}; allowed: tanh, erf, sin, atan, poly(...)")
+            raise SpecError(f"unknown activation {quote(name)}; allowed: tanh, erf, sin, atan, poly(...)")
         self.name = name
         self.scale = positive_number(scale, f"activation {name}: scale")
 
@@ -148,6 +158,8 @@ class Poly(Activation):
     bounded = False
 
     def __init__(self, coefficients, scale=1):
+        coefficients = list(coefficients)
+        _check_degree(2 * len(coefficients) - 1, "poly activation: degree")
         coeffs = [exact_number(c, f"poly activation: coefficient a{2 * i + 1}")
                   for i, c in enumerate(coefficients)]
         while coeffs and coeffs[-1] == 0:
@@ -234,13 +246,14 @@ def activation(spec):
         coeffs = list(pos)
         if kw:
             if pos:
-                raise SpecError(f"activation spec {spec!r}: give poly coefficients either "
+                raise SpecError(f"activation spec {quote(spec)}: give poly coefficients either "
                                 "positionally (a1, a3, ...) or as a1=, a3=, ..., not both")
             powers = {}
             for key, val in kw.items():
-                if not (key.startswith("a") and key[1:].isdigit() and int(key[1:]) >= 0):
-                    raise SpecError(f"activation spec {spec!r}: unknown argument {key!r}")
-                powers[int(key[1:])] = exact_number(val, f"poly activation: {key}")
+                if not (key.startswith("a") and key[1:].isdigit()):
+                    raise SpecError(f"activation spec {quote(spec)}: unknown argument {quote(key)}")
+                _check_degree(key[1:], "poly activation: power")
+                powers[int(key[1:])] = exact_number(val, f"poly activation: {quote(key)}")
             even = sorted(p for p, v in powers.items() if p % 2 == 0 and v != 0)
             if even:
                 raise MomentckError(
@@ -249,10 +262,10 @@ def activation(spec):
             top = max(powers)
             coeffs = [powers.get(p, 0) for p in range(1, top + 1, 2)]
         if not coeffs:
-            raise SpecError(f"activation spec {spec!r}: poly needs coefficients, e.g. poly(1, -1/6)")
+            raise SpecError(f"activation spec {quote(spec)}: poly needs coefficients, e.g. poly(1, -1/6)")
         return Poly(coeffs, scale=exact_number(scale, "activation poly: scale"))
     if kw:
-        raise SpecError(f"activation spec {spec!r}: {name} takes only scale=<number>")
+        raise SpecError(f"activation spec {quote(spec)}: {name} takes only scale=<number>")
     if pos:
-        raise SpecError(f"activation spec {spec!r}: {name} takes only scale=<number>")
+        raise SpecError(f"activation spec {quote(spec)}: {name} takes only scale=<number>")
     return Named(name, scale=exact_number(scale, f"activation {name}: scale"))

@@ -27,6 +27,15 @@ __all__ = ["Checkpoint", "FORMAT"]
 FORMAT = "momentck-simulate-checkpoint/1"
 
 
+def _why_unreadable(path, exc):
+    """Why ``np.load`` failed, in words that suggest no unsafe remedy (never ``allow_pickle``)."""
+    if os.path.getsize(path) == 0:
+        return "the file is empty"
+    if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+        return "it holds Python objects, which momentck never loads"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:80]}"
+
+
 class Checkpoint:
     """Finished replicates of one run, mirrored in the file ``path``.
 
@@ -63,9 +72,10 @@ class Checkpoint:
                 indices = np.asarray(data["indices"], dtype=np.int64)
                 values = np.asarray(data["values"], dtype=np.float64)
                 eigs = np.asarray(data["eigenvalues"]) if "eigenvalues" in data.files else None
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            why = _why_unreadable(self.path, exc)
             raise MomentckError(f"checkpoint {self.path!r} is not a momentck checkpoint file "
-                                f"({exc}); delete it or choose another file") from exc
+                                f"({why}); delete it or choose another file") from exc
         if not isinstance(params, dict) or params.get("format") != FORMAT:
             raise MomentckError(f"checkpoint {self.path!r} is not a momentck checkpoint file "
                                 f"(format {params.get('format') if isinstance(params, dict) else None!r})")
@@ -79,7 +89,7 @@ class Checkpoint:
         k = self.params.get("k")
         reps = self.params.get("reps")
         bad = (indices.ndim != 1 or values.shape != (len(indices), k if k is not None else values.shape[-1])
-               or len(set(indices.tolist())) != len(indices)
+               or len(set(indices.tolist())) != len(indices) or not np.isfinite(values).all()
                or (len(indices) and (indices.min() < 0 or (reps is not None and indices.max() >= reps)))
                or (self.params.get("eigenvalues") and (eigs is None or len(eigs) != len(indices))))
         if bad:

@@ -4,11 +4,15 @@ Each subcommand is a pair ``_add_<name>(subparsers)`` / ``_run_<name>(args)``;
 the model options shared by subcommands come from :func:`_add_model_options`
 and are turned into a :class:`~momentck.model.Model` by :func:`_model_from_args`.
 Every :class:`~momentck.errors.MomentckError` and every usage error becomes one
-line ``momentck: error: ...`` on stderr and a non-zero exit status.
+line ``momentck: error: ...`` on stderr and a non-zero exit status.  Every
+``--json`` output goes through :func:`_print_json`: strict JSON, with any
+non-finite number written as ``null`` and named in ``notes``.
 """
 
 import argparse
 import json
+import math
+import os
 import re
 import sys
 import warnings
@@ -16,8 +20,10 @@ import warnings
 import numpy as np
 
 from . import __version__
+from .activations import MAX_DEGREE
 from .errors import MomentckError
 from .model import Model
+from .specs import quote
 from .simulation import simulate
 from . import engine
 
@@ -30,6 +36,8 @@ DEFAULT_MODEL = {"weights": "sparse(c=2, entries=rademacher)", "inputs": "radema
                  "activation": "tanh", "phi": "1", "psi": "1"}
 #: MATH.md §6: h_1 = m_1 of the default model (exact finite sum over Poisson(2) row degrees)
 SANITY_M1 = 0.4969146756
+#: significant digits of numeric weights when --digits is not given
+DEFAULT_DIGITS = 15
 #: the demo's model with exact moments from the engine (polynomial activation, psi != 1)
 EXACT_DEMO_MODEL = {"weights": "sparse(c=2, entries=rademacher)", "inputs": "rademacher",
                     "activation": "poly(1, -1/10)", "phi": "1", "psi": "1/2"}
@@ -40,7 +48,8 @@ STABLE_DEMO_MODEL = {"weights": "stable(alpha=1)", "inputs": "normal", "activati
 EXAMPLES = """\
 examples:
   momentck demo
-      simulate the default sparse model and compare m_1 with its exact value
+      limiting m_1..m_4 of three embedded models (sparse weights with tanh, a polynomial
+      activation with exact rational moments, stable weights with erf) next to Monte Carlo
 
   momentck simulate --weights 'sparse(c=2, entries=rademacher)' --inputs rademacher \\
       --activation tanh --phi 1 --psi 1 --n 2000 --k 3 --reps 4 --seed 1 --json
@@ -77,7 +86,8 @@ class _UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        raise _UsageError(message)
+        # "argument --n: must be an integer >= 1, ..." -> "--n must be an integer >= 1, ..."
+        raise _UsageError(re.sub(r"^argument (\S+): must be", r"\1 must be", message))
 
 
 def _formatter(prog):
@@ -115,7 +125,71 @@ def _progress_flag(args):
 
 
 def _fmt(x):
-    return "nan" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.10g}"
+    return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.10g}"
+
+
+def _int_arg(minimum, maximum=None):
+    """An argparse ``type``: an integer in ``[minimum, maximum]``."""
+    allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+
+    def parse(text):
+        try:
+            value = int(text) if len(text) <= 20 else None
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be an integer {allowed}, got {quote(text)}")
+        return value
+    return parse
+
+
+def _json_clean(obj, path, bad):
+    """``obj`` with numpy scalars made Python and non-finite floats made None (paths into ``bad``)."""
+    if isinstance(obj, (float, np.floating)):
+        if math.isfinite(obj):
+            return float(obj)
+        bad.append(path)
+        return None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.ndarray):
+        obj = obj.tolist()
+    if isinstance(obj, dict):
+        return {k: _json_clean(v, f"{path}.{k}" if path else str(k), bad) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_clean(v, f"{path}[{i}]", bad) for i, v in enumerate(obj)]
+    return obj
+
+
+def _print_json(obj):
+    """Print ``obj`` (a dict) as strict JSON: the one JSON writer of every subcommand.
+
+    A non-finite number (NaN, an overflow to infinity) has no JSON form: it is
+    written as ``null`` and its place is named in the list ``notes``.
+    """
+    bad = []
+    out = _json_clean(obj, "", bad)
+    if bad:
+        shown = ", ".join(bad[:8]) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
+        out["notes"] = list(out.get("notes") or []) + [
+            f"not a finite float64 (undefined, e.g. a standard error of one replicate, or an "
+            f"overflow), written as null: {shown}"]
+    print(json.dumps(out, allow_nan=False))
+
+
+#: suffixes of --eigenvalues-out and the writers
+_EIGENVALUE_FORMATS = (".npy", ".txt", ".csv")
+
+
+def _check_output_path(path, option):
+    """Refuse, before any work, an output file that could not be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise MomentckError(f"{option}: {quote(path)} is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise MomentckError(f"{option}: folder {quote(folder)} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise MomentckError(f"{option}: cannot write {quote(path)} (permission denied)")
 
 
 # ---------------------------------------------------------------------------
@@ -133,14 +207,15 @@ def _add_simulate(subparsers):
                "--reps 4 --seed 1 --json")
     _add_model_options(p)
     g = p.add_argument_group("simulation")
-    g.add_argument("--n", type=int, default=1000, help="width n (default: %(default)s)")
-    g.add_argument("--k", type=int, default=3, help="number of moments (default: %(default)s)")
-    g.add_argument("--reps", type=int, default=4, help="independent replicates (default: %(default)s)")
-    g.add_argument("--seed", type=int, default=1, help="non-negative seed (default: %(default)s)")
+    g.add_argument("--n", type=_int_arg(1), default=1000, help="width n (default: %(default)s)")
+    g.add_argument("--k", type=_int_arg(1), default=3, help="number of moments (default: %(default)s)")
+    g.add_argument("--reps", type=_int_arg(1), default=4,
+                   help="independent replicates (default: %(default)s)")
+    g.add_argument("--seed", type=_int_arg(0), default=1, help="non-negative seed (default: %(default)s)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--eigenvalues-out", metavar="FILE",
                    help="save the eigenvalues of M, one row per replicate "
-                        "(.npy binary; .txt or .csv text)")
+                        "(FILE.npy binary; FILE.txt or FILE.csv text)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="precision of the matrices: float32 about halves the memory; its moments "
@@ -149,7 +224,7 @@ def _add_simulate(subparsers):
                    help="save each finished replicate to FILE (.npz) and, when FILE exists, "
                         "resume from it (same parameters only)")
     d = p.add_argument_group("distributed (Dask: pip install 'momentck[distributed]')")
-    d.add_argument("--workers", type=int, metavar="N",
+    d.add_argument("--workers", type=_int_arg(1), metavar="N",
                    help="run the replicates on a local Dask cluster of N worker processes "
                         "(one BLAS thread each; the results do not depend on N)")
     d.add_argument("--scheduler", metavar="ADDRESS",
@@ -162,8 +237,13 @@ def _run_simulate(args):
     model = _model_from_args(args)
     if args.workers is not None and args.scheduler is not None:
         raise MomentckError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
-    if args.workers is not None and args.workers < 1:
-        raise MomentckError(f"--workers must be an integer >= 1, got {args.workers}")
+    if args.eigenvalues_out is not None:
+        if not args.eigenvalues_out.lower().endswith(_EIGENVALUE_FORMATS):
+            raise MomentckError(f"--eigenvalues-out: {quote(args.eigenvalues_out)} has no known suffix; "
+                                "allowed: .npy (binary), .txt or .csv (text)")
+        _check_output_path(args.eigenvalues_out, "--eigenvalues-out")
+    if args.checkpoint is not None:
+        _check_output_path(args.checkpoint, "--checkpoint")
     where = {}
     if args.workers is not None:
         where = {"scheduler": "processes", "workers": args.workers}
@@ -175,7 +255,7 @@ def _run_simulate(args):
     if args.eigenvalues_out is not None:
         _save_eigenvalues(args.eigenvalues_out, np.vstack(res.eigenvalues))
     if args.json:
-        print(json.dumps(res.to_dict()))
+        _print_json(res.to_dict())
         return 0
     print(f"model: weights={model.weights.spec} inputs={model.inputs.spec} "
           f"activation={model.activation.spec} phi={model.phi} psi={model.psi}")
@@ -191,7 +271,7 @@ def _save_eigenvalues(path, eigs):
     try:
         if path.lower().endswith((".txt", ".csv")):
             np.savetxt(path, eigs, delimiter="," if path.lower().endswith(".csv") else " ")
-        else:
+        else:                                       # .npy (checked by _run_simulate)
             with open(path, "wb") as fh:
                 np.save(fh, eigs)
     except OSError as exc:
@@ -208,13 +288,14 @@ def _add_engine_options(p, k_default, json_help, latex_help):
     p.add_argument("--json", action="store_true", help=json_help)
     p.add_argument("--latex", action="store_true", help=latex_help)
     g = p.add_argument_group("exact engine")
-    g.add_argument("--k", type=int, default=k_default, help="order (default: %(default)s)")
+    g.add_argument("--k", type=_int_arg(1), default=k_default, help="order (default: %(default)s)")
     g.add_argument("--method", default="auto", choices=("auto", "symbolic", "numeric"),
                    help="auto: symbolic whenever it gives the true moment, else numeric where "
                         "implemented (default: %(default)s)")
-    g.add_argument("--digits", type=int, default=15,
-                   help="significant digits of numeric weights (default: %(default)s)")
-    g.add_argument("--truncation", type=int, default=None, metavar="ORDER",
+    g.add_argument("--digits", type=_int_arg(5, 1000), default=None,
+                   help=f"significant digits of numeric weights (default: {DEFAULT_DIGITS}); the "
+                        "symbolic route is exact and ignores it")
+    g.add_argument("--truncation", type=_int_arg(3, MAX_DEGREE), default=None, metavar="ORDER",
                    help="Taylor order for a non-polynomial activation (the result is then the "
                         "moment of the Taylor polynomial, not of f)")
     g.add_argument("--force", action="store_true", help="run even when the estimated work is large")
@@ -224,7 +305,15 @@ def _add_engine_options(p, k_default, json_help, latex_help):
 
 def _engine_kwargs(args):
     return {"method": args.method, "truncation": args.truncation, "force": args.force,
-            "progress": _progress_flag(args), "cache": not args.no_cache, "digits": args.digits}
+            "progress": _progress_flag(args), "cache": not args.no_cache,
+            "digits": DEFAULT_DIGITS if args.digits is None else args.digits}
+
+
+def _digits_notes(args, method):
+    """A note when ``--digits`` was given but the exact (symbolic) route does not use it."""
+    if args.digits is not None and method != "numeric":
+        return [f"--digits {args.digits} applies to numeric weights; the {method} route is exact"]
+    return []
 
 
 def _add_moments(subparsers):
@@ -242,8 +331,9 @@ def _add_moments(subparsers):
 def _run_moments(args):
     model = _model_from_args(args)
     res = engine.limiting_moments(model, args.k, **_engine_kwargs(args))
+    res.notes.extend(_digits_notes(args, res.method))
     if args.json:
-        print(json.dumps(res.to_dict()))
+        _print_json(res.to_dict())
         return 0
     if args.latex:
         print(res.latex())
@@ -280,9 +370,10 @@ def _run_explain(args):
     model = _model_from_args(args)
     kw = _engine_kwargs(args)
     table = engine.explain(model, args.k, **kw)
+    table.notes.extend(_digits_notes(args, "numeric" if table.error is not None else "symbolic"))
     if args.json:
-        print(json.dumps({"model": model.to_dict(), "k": args.k, "rows": table.to_dicts(),
-                          "total": str(table.total), "error": table.error, "notes": table.notes}))
+        _print_json({"model": model.to_dict(), "k": args.k, "rows": table.to_dicts(),
+                     "total": str(table.total), "error": table.error, "notes": table.notes})
     elif args.latex:
         print(table.latex())
     else:
@@ -299,12 +390,12 @@ def _add_verify(subparsers):
                     "sparse weights the local-limit estimates of h_j (MATH.md §6).")
     _add_model_options(p)
     g = p.add_argument_group("verification")
-    g.add_argument("--k", type=int, default=3, help="order (default: %(default)s)")
-    g.add_argument("--n", type=int, nargs="+", default=[250, 500, 1000],
-                   help="sizes to simulate (default: %(default)s)")
-    g.add_argument("--reps", type=int, default=20, help="replicates per n (default: %(default)s)")
-    g.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
-    g.add_argument("--local-samples", type=int, default=2000,
+    g.add_argument("--k", type=_int_arg(1), default=3, help="order (default: %(default)s)")
+    g.add_argument("--n", type=_int_arg(1), nargs="+", default=[250, 500, 1000],
+                   help="distinct sizes to simulate (default: %(default)s)")
+    g.add_argument("--reps", type=_int_arg(1), default=20, help="replicates per n (default: %(default)s)")
+    g.add_argument("--seed", type=_int_arg(0), default=0, help="seed (default: %(default)s)")
+    g.add_argument("--local-samples", type=_int_arg(0), default=2000,
                    help="trees for the local-limit sampler, 0 to skip (default: %(default)s)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -317,8 +408,8 @@ def _run_verify(args):
     rep = verify(model, args.k, n=args.n, reps=args.reps, seed=args.seed,
                  local_samples=args.local_samples or None, progress=_progress_flag(args))
     if args.json:
-        print(json.dumps({"model": model.to_dict(), "k": args.k, "n": rep.ns, "reps": rep.reps,
-                          "seed": rep.seed, "rows": rep.rows, "warnings": rep.warnings, "ok": rep.ok}))
+        _print_json({"model": model.to_dict(), "k": args.k, "n": rep.ns, "reps": rep.reps,
+                     "seed": rep.seed, "rows": rep.rows, "warnings": rep.warnings, "ok": rep.ok})
     else:
         print(rep)
     return 0
@@ -386,10 +477,10 @@ def _add_demo(subparsers):
                     f"psi = {EXACT_DEMO_MODEL['psi']}, and numeric m_1..m_k (k <= 5) of "
                     f"{STABLE_DEMO_MODEL['weights']}, {STABLE_DEMO_MODEL['inputs']} inputs, "
                     f"{STABLE_DEMO_MODEL['activation']}, each next to Monte Carlo.")
-    p.add_argument("--n", type=int, default=1000, help="width n (default: %(default)s)")
-    p.add_argument("--k", type=int, default=4, help="number of moments (default: %(default)s)")
-    p.add_argument("--reps", type=int, default=20, help="replicates (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=1, help="seed (default: %(default)s)")
+    p.add_argument("--n", type=_int_arg(1), default=1000, help="width n (default: %(default)s)")
+    p.add_argument("--k", type=_int_arg(1), default=4, help="number of moments (default: %(default)s)")
+    p.add_argument("--reps", type=_int_arg(1), default=20, help="replicates (default: %(default)s)")
+    p.add_argument("--seed", type=_int_arg(0), default=1, help="seed (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_demo)
@@ -397,11 +488,11 @@ def _add_demo(subparsers):
 
 def _run_demo(args):
     models = [("default model: limiting moments (numeric weights, exact Poisson sums) vs Monte Carlo",
-               DEFAULT_MODEL, max(args.k, 1)),
+               DEFAULT_MODEL, args.k),
               ("polynomial activation: exact rational moments (symbolic engine) vs Monte Carlo",
-               EXACT_DEMO_MODEL, max(args.k, 1)),
+               EXACT_DEMO_MODEL, args.k),
               ("heavy tails: alpha-stable weights with erf, numeric limit vs Monte Carlo",
-               STABLE_DEMO_MODEL, min(max(args.k, 1), 5))]
+               STABLE_DEMO_MODEL, min(args.k, 5))]
     out = []
     for title, spec, k in models:
         model = Model(spec["weights"], spec["inputs"], spec["activation"], phi=spec["phi"], psi=spec["psi"])
@@ -409,7 +500,7 @@ def _run_demo(args):
                          progress=_progress_flag(args))
         out.append({"title": title, "model": spec, "rows": rows})
     if args.json:
-        print(json.dumps({"n": args.n, "reps": args.reps, "seed": args.seed, "sections": out}))
+        _print_json({"n": args.n, "reps": args.reps, "seed": args.seed, "sections": out})
         return 0
     for sec in out:
         spec = sec["model"]

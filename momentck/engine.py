@@ -14,6 +14,7 @@ The call path reads like MATH.md:
 ``explain`` lays out step 3 term by term.
 """
 
+import math
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from .errors import MomentckError, NotCovered, TooMuchWork
 from .model import Model
 from .shapes import enumerate_shapes
 from .numeric import select
-from .validation import check_k as _check_k
+from .validation import check_int, check_k as _check_k
 from .weights import Coefficients, shape_weight
 
 __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments", "explain",
@@ -35,6 +36,11 @@ __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments",
 
 #: number of shapes of closed walks of length k (k = 1..10), measured by enumeration
 SHAPE_COUNTS = (1, 2, 4, 12, 33, 110, 362, 1284, 4616, 17194)
+#: growth of the shape count per order beyond k = 10 (the ratio of the last two counts)
+_SHAPE_GROWTH = SHAPE_COUNTS[-1] / SHAPE_COUNTS[-2]
+#: seconds of exact algebra per shape of order 9 (degree-3 activation, 2 cores), and the growth
+#: of that time per order: fitted to the measured m_1..m_8 in 17 s and m_1..m_9 in 144 s (README)
+_SECONDS_PER_SHAPE_9, _SECONDS_GROWTH = 0.0275, 2.36
 #: above this estimated number of shapes (summed over j <= k), ``force=True`` is required
 SHAPE_LIMIT = 2000
 #: above this value of (Taylor degree) x k, ``force=True`` is required
@@ -128,21 +134,53 @@ class MomentResult:
 
 
 def _shape_count(k):
+    """Shapes of order ``k``: :data:`SHAPE_COUNTS`, extrapolated geometrically beyond k = 10
+    (a float, ``inf`` where it overflows)."""
     if k <= len(SHAPE_COUNTS):
         return SHAPE_COUNTS[k - 1]
-    return int(SHAPE_COUNTS[-1] * 3.7 ** (k - len(SHAPE_COUNTS)))
+    try:
+        return SHAPE_COUNTS[-1] * _SHAPE_GROWTH ** (k - len(SHAPE_COUNTS))
+    except OverflowError:
+        return math.inf
 
 
 def estimate_work(k, degree):
     """``(shapes, seconds)``: rough cost of exact moments up to order ``k``.
 
-    ``shapes`` sums the shape counts over orders 1..k; ``seconds`` extrapolates
-    timings measured for a degree-3 activation on a 2-core machine (about 13 s
-    at k = 8) with a factor for the degree.
+    ``shapes`` sums the shape counts over orders 1..k (:data:`SHAPE_COUNTS`,
+    extrapolated beyond k = 10); ``seconds`` sums per-shape times fitted to the
+    totals measured for a degree-3 activation on a 2-core machine (m_1..m_8 in
+    17 s, m_1..m_9 in 2.4 min), with a factor ``(degree / 3)^4`` for the degree.
+
+    >>> estimate_work(9, 3)[0], round(estimate_work(9, 3)[1] / 60, 1)
+    (6424, 2.4)
     """
-    shapes_total = sum(_shape_count(j) for j in range(1, k + 1))
-    seconds = 13.0 * 6.0 ** (k - 8) * (max(degree, 3) / 3) ** 4
-    return shapes_total, seconds
+    counts = [_shape_count(j) for j in range(1, min(k, 400) + 1)] + [math.inf] * (k > 400)
+    per_shape = [_SECONDS_PER_SHAPE_9 * _SECONDS_GROWTH ** (j - 9) for j in range(1, len(counts) + 1)]
+    seconds = sum(c * t for c, t in zip(counts, per_shape)) * (max(degree, 3) / 3) ** 4
+    return sum(counts), seconds
+
+
+def _describe_work(k, degree=None):
+    """``"4616 walk shapes of order 9 (6424 for orders 1..9) and roughly 2.4 min"``."""
+    shapes_total, seconds = estimate_work(k, degree or 3)
+    text = f"{_count(_shape_count(k))} walk shapes of order {k}"
+    if k > 1:
+        text += f" ({_count(shapes_total)} for orders 1..{k})"
+    if degree is not None:
+        text += f" and roughly {_duration(seconds)} of exact algebra"
+    return text
+
+
+def _count(x):
+    return f"{x}" if isinstance(x, int) else ("more than 1e300" if not x < 1e300 else f"about {x:.2g}")
+
+
+def _duration(seconds):
+    for unit, size in (("years", 3.15e7), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return "more than 1e6 years" if seconds > 3.15e13 else f"{seconds / size:.2g} {unit}"
+    return f"{seconds:.2g} s"
 
 
 def _model(model):
@@ -181,6 +219,7 @@ class Request:
     def __post_init__(self):
         _model(self.model)
         _check_k(self.k)
+        check_int(self.digits, "digits", 5, 1000)   # on every route: the symbolic one ignores it
 
 
 @dataclass
@@ -224,9 +263,12 @@ def _plan(req):
         else:
             reason = (f"weights {model.weights.spec} have infinite Lévy moments"
                       if not model.weights.finite_moments else f"activation {f.spec} is not a polynomial")
-            raise NotCovered(f"no method applies: {reason}, so exact symbolic weights do not exist "
-                                f"(a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
-                                f"of a polynomial instead); and {numeric_why}")
+            # a Taylor truncation needs finite Lévy moments: advise it only where it can run
+            advice = ("" if not model.weights.finite_moments else
+                      " (a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
+                      "of a polynomial instead)")
+            raise NotCovered(f"no method applies: {reason}, so exact symbolic weights do not exist"
+                             f"{advice}; and {numeric_why}")
     if method == "numeric":
         if weigher is None:
             raise NotCovered(numeric_why)
@@ -234,7 +276,7 @@ def _plan(req):
             raise MomentckError("truncation applies to method='symbolic' only")
         shapes_total, _ = estimate_work(k, 3)
         if not req.force and shapes_total > 4 * SHAPE_LIMIT:
-            raise TooMuchWork(f"k = {k} needs about {shapes_total} walk shapes; "
+            raise TooMuchWork(f"k = {k} needs {_describe_work(k)}; "
                               "pass force=True (CLI: --force) to run it anyway")
         return _Plan(req, method, weigher=weigher(model, req.digits))
     return _Plan(req, method, *_symbolic_degree(req))
@@ -266,12 +308,11 @@ def _symbolic_degree(req):
         if f.radius != sympy.oo:
             notes.append(f"the Taylor series of {f.spec} has finite radius of convergence "
                          f"{f.radius}; truncations do not converge to its moments as the order grows")
-    shapes_total, seconds = estimate_work(k, degree)
+    shapes_total, _ = estimate_work(k, degree)
     if not req.force and (shapes_total > SHAPE_LIMIT or degree * k > DEGREE_LIMIT):
         raise TooMuchWork(
-            f"k = {k} with a degree-{degree} activation needs about {shapes_total} walk shapes and "
-            f"roughly {seconds:.0f} s of exact algebra (more with symbolic parameters); "
-            "pass force=True (CLI: --force) to run it anyway")
+            f"k = {k} with a degree-{degree} activation needs {_describe_work(k, degree)} "
+            "(more with symbolic parameters); pass force=True (CLI: --force) to run it anyway")
     return degree, notes
 
 
@@ -307,6 +348,21 @@ def _multiplicity(shape, psi):
     return shape.walks * psi ** (1 - shape.rows)
 
 
+def _numeric_weights(plan, shp, desc):
+    """``[(shape, w(S), error)]`` from the plan's weight method; its arithmetic failures (e.g. a
+    determinant that vanishes at the working precision) become a one-line :class:`MomentckError`."""
+    try:
+        return [(s, *plan.weigher(s)) for s in _progress(shp, plan.request.progress, desc)]
+    except MomentckError:
+        raise
+    except (ArithmeticError, ValueError) as exc:
+        req = plan.request
+        raise MomentckError(
+            f"numeric weights of {req.model!r} failed at {req.digits} digits ({type(exc).__name__}"
+            f"{': ' + str(exc) if str(exc) else ''}); extreme parameters such as a very large "
+            "activation scale are beyond this method") from exc
+
+
 def _terms(plan, j):
     """The one loop over shapes: ``[(shape, w(S), error, contribution, contribution error)]`` of
     ``h_j = sum_S N_j(S) psi^-(r(S)-1) w(S)`` (errors None for exact weights).  Numeric weights
@@ -315,8 +371,7 @@ def _terms(plan, j):
     req = plan.request
     psi = plan.psi()
     if plan.numeric:
-        weighed = [(s, *plan.weigher(s)) for s in _progress(shapes(j, cache=req.cache), req.progress,
-                                                             f"numeric weights, k={j}")]
+        weighed = _numeric_weights(plan, shapes(j, cache=req.cache), f"numeric weights, k={j}")
     else:
         weighed = [(s, w, None) for s, w in _weights(req.model, j, plan.degree, req.cache, req.progress)]
     out = []
@@ -536,5 +591,6 @@ def supported_digits(value, error, digits):
     v = mpmath.mpf(value)
     n = digits
     if error and v:
-        n = max(1, min(digits, int(mpmath.floor(mpmath.log10(abs(v) / mpmath.mpf(error))))))
+        ratio = abs(v) / mpmath.mpf(error)          # 0 or NaN for an infinite or NaN bound: 1 digit
+        n = max(1, min(digits, int(mpmath.floor(mpmath.log10(ratio))))) if ratio > 10 else 1
     return sympy.Float(v, n)

@@ -28,7 +28,7 @@ import numpy as np
 import sympy
 
 from .errors import MomentckError, SpecError
-from .specs import exact_number, parse_spec, positive_number
+from .specs import exact_number, parse_spec, positive_number, quote
 
 __all__ = [
     "InputLaw", "Normal", "Rademacher", "Uniform", "MomentInputs",
@@ -204,17 +204,17 @@ def input_law(spec):
     name, pos, kw = parse_spec(spec, "inputs")
     if name == "moments":
         if pos:
-            raise SpecError(f"inputs spec {spec!r}: moments(...) takes mu4=..., mu6=... keywords")
+            raise SpecError(f"inputs spec {quote(spec)}: moments(...) takes mu4=..., mu6=... keywords")
         mus = {}
         for key, val in kw.items():
-            if not (key.startswith("mu") and key[2:].isdigit()):
-                raise SpecError(f"inputs spec {spec!r}: unknown keyword {key!r}; use mu4=, mu6=, ...")
+            if not (key.startswith("mu") and key[2:].isdigit() and len(key) <= 6):
+                raise SpecError(f"inputs spec {quote(spec)}: unknown keyword {quote(key)}; use mu4=, mu6=, ...")
             mus[int(key[2:])] = exact_number(val, f"inputs {key}")
         return MomentInputs(mus)
     if name not in _INPUTS:
-        raise SpecError(f"unknown inputs {name!r}; allowed: normal, rademacher, uniform")
+        raise SpecError(f"unknown inputs {quote(name)}; allowed: normal, rademacher, uniform")
     if pos or kw:
-        raise SpecError(f"inputs {name!r} takes no arguments, got {spec!r}")
+        raise SpecError(f"inputs {quote(name)} takes no arguments, got {quote(spec)}")
     return _INPUTS[name]()
 
 
@@ -297,7 +297,7 @@ class Sparse(WeightLaw):
         ent = entries if isinstance(entries, InputLaw) else None
         if ent is None:
             if not isinstance(entries, str) or entries.strip().lower() not in ("rademacher", "normal"):
-                raise SpecError(f"sparse weights: entries must be rademacher or normal, got {entries!r}")
+                raise SpecError(f"sparse weights: entries must be rademacher or normal, got {quote(entries)}")
             ent = _INPUTS[entries.strip().lower()]()
         if not isinstance(ent, (Rademacher, Normal)):
             raise SpecError(f"sparse weights: entries must be rademacher or normal, got {ent.spec!r}")
@@ -484,23 +484,23 @@ def weight_law(spec):
     name, pos, kw = parse_spec(spec, "weights")
     if name == "gaussian":
         if pos or kw:
-            raise SpecError(f"weights 'gaussian' takes no arguments, got {spec!r}")
+            raise SpecError(f"weights 'gaussian' takes no arguments, got {quote(spec)}")
         return Gaussian()
     if name == "sparse":
         args = dict(zip(("c", "entries"), pos))
         if len(pos) > 2:
-            raise SpecError(f"weights spec {spec!r}: sparse takes c= and entries=")
+            raise SpecError(f"weights spec {quote(spec)}: sparse takes c= and entries=")
         for key in kw:
             if key not in ("c", "entries") or key in args:
-                raise SpecError(f"weights spec {spec!r}: unexpected argument {key!r}; "
+                raise SpecError(f"weights spec {quote(spec)}: unexpected argument {quote(key)}; "
                                 "sparse takes c=<number>, entries=rademacher|normal")
         args.update(kw)
         if "c" not in args:
-            raise SpecError(f"weights spec {spec!r}: sparse needs c=<number>")
+            raise SpecError(f"weights spec {quote(spec)}: sparse needs c=<number>")
         return Sparse(exact_number(args["c"], "sparse weights: c"), args.get("entries", "rademacher"))
     if name == "stable":
         if len(pos) + len(kw) != 1 or (kw and "alpha" not in kw):
-            raise SpecError(f"weights spec {spec!r}: stable takes exactly alpha=<number> in (0, 2)")
+            raise SpecError(f"weights spec {quote(spec)}: stable takes exactly alpha=<number> in (0, 2)")
         return Stable(exact_number(pos[0] if pos else kw["alpha"], "stable weights: alpha"))
-    raise SpecError(f"unknown weights {name!r}; allowed: gaussian, sparse(c=..., entries=...), "
+    raise SpecError(f"unknown weights {quote(name)}; allowed: gaussian, sparse(c=..., entries=...), "
                     "stable(alpha=...)")

@@ -5,6 +5,9 @@ aspect ratios ``phi = d/m`` and ``psi = d/n`` (Pennington–Worah convention); t
 same object feeds the simulator and the exact engine.
 """
 
+import math
+
+import sympy
 
 from .activations import Activation, activation
 from .errors import MomentckError
@@ -12,7 +15,10 @@ from .laws import InputLaw, Stable, WeightLaw, input_law, weight_law
 from .specs import positive_number
 from .validation import check_int
 
-__all__ = ["Model"]
+__all__ = ["Model", "MAX_SIZE"]
+
+#: largest d or m a simulation may ask for (W is n×d, X is d×m; far beyond memory)
+MAX_SIZE = 1e12
 
 
 class Model:
@@ -66,8 +72,15 @@ class Model:
         if self.free_symbols & (set(self.phi.free_symbols) | set(self.psi.free_symbols)):
             raise MomentckError("cannot size matrices with symbolic phi or psi")
         n = check_int(n, "n", 1)
-        d = int(round(float(self.psi) * n))
-        m = int(round(float(self.psi) * n / float(self.phi)))
+        psi, phi = float(self.psi), float(self.phi)
+        d_real, m_real = psi * n, psi * n / phi if phi > 0 else math.inf
+        if not (math.isfinite(m_real) and math.isfinite(d_real)) or max(d_real, m_real) > MAX_SIZE:
+            raise MomentckError(
+                f"phi = {sympy.N(self.phi, 3)}, psi = {sympy.N(self.psi, 3)} at n = {n} give d = psi n "
+                f"= {d_real:.3g}, m = psi n / phi = {m_real:.3g}: too large to sample; "
+                f"allowed: d, m <= {MAX_SIZE:.0e}")
+        d = int(round(d_real))
+        m = int(round(m_real))
         if d < 2 or m < 2:
             raise MomentckError(
                 f"n = {n} is too small for phi = {self.phi}, psi = {self.psi}: it gives d = {d}, m = {m}; "

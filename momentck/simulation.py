@@ -77,6 +77,7 @@ from .model import Model
 from .parallel import Memory as _Memory, run_replicates
 from .resources import available_memory, gib as _gib
 from .validation import check_int as _check_int
+from .specs import quote
 
 __all__ = ["SimulationResult", "available_memory", "memory_estimate", "simulate",
            "simulate_replicate", "sizes_for"]
@@ -376,10 +377,16 @@ def simulate_replicate(model, n, k, seed_seq, eigenvalues=False, chunk=None, dty
 
 def _replicate(model, n, d, m, k, rng, eigenvalues, chunk, dtype):
     """:func:`simulate_replicate` after its checks."""
-    g = _gram_streamed(model, n, d, m, rng, chunk, dtype)
+    with np.errstate(over="ignore", invalid="ignore"):      # overflows are refused just below
+        g = _gram_streamed(model, n, d, m, rng, chunk, dtype)
     single = dtype == "float32"
     size = g.shape[0]              # min(n, m)
     diag = np.diagonal(g).astype(np.float64)
+    if not np.isfinite(diag).all():    # every entry of Y enters a diagonal entry of G
+        raise MomentckError(
+            f"Y = f(WX) has entries that are not finite in {dtype}: "
+            + (f"the weights {model.weights.spec} overflow" if model.activation.bounded else
+               f"{quote(model.activation.spec)} overflows; use smaller coefficients or scale"))
     traces = np.empty(k)
     traces[0] = diag.sum() / m / n
     if k >= 2:
@@ -399,12 +406,23 @@ def _replicate(model, n, d, m, k, rng, eigenvalues, chunk, dtype):
         if single:
             lam = lam.astype(np.float64)
         lam /= m
-        for j in range(3, k + 1):
-            traces[j - 1] = float(np.sum(lam ** j)) / n
+        with np.errstate(over="ignore", invalid="ignore"):
+            for j in range(3, k + 1):
+                traces[j - 1] = float(np.sum(lam ** j)) / n
         if eigenvalues:
             eigs = lam if size == n else np.concatenate((np.zeros(n - size), lam))
             eigs.sort()
+    _check_finite(traces, dtype)
     return traces, eigs
+
+
+def _check_finite(moments, dtype):
+    """The final guard: no moment that is not a finite number leaves the simulator."""
+    bad = np.flatnonzero(~np.isfinite(moments))
+    if bad.size:
+        raise MomentckError(
+            f"(1/n) tr M^j overflows {dtype} for j >= {bad[0] + 1} (of k = {len(moments)}): "
+            f"ask for at most k = {max(1, int(bad[0]))} moments at this size")
 
 
 # ---------------------------------------------------------------------------
@@ -662,6 +680,7 @@ def simulate(model, n, k, reps=1, seed=0, eigenvalues=False, progress=None, chun
             ev.setflags(write=False)
             eigs.append(ev)
     moments = per.mean(axis=0)
+    _check_finite(moments, dtype)
     if reps > 1:
         stderr = per.std(axis=0, ddof=1) / math.sqrt(reps)
     else:

@@ -13,10 +13,43 @@ import sympy
 
 from .errors import MomentckError, SpecError
 
-__all__ = ["parse_spec", "exact_number", "positive_number"]
+__all__ = ["parse_spec", "exact_number", "positive_number", "quote", "MAX_EXPONENT", "MAX_DIGITS"]
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/[+-]?\d+)?$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$", re.ASCII)
+_NUMBER = re.compile(r"^[+-]?(?P<mant>\d+(\.\d*)?|\.\d+)([eE](?P<exp>[+-]?\d+))?(/[+-]?(?P<den>\d+))?$",
+                     re.ASCII)
+#: largest decimal exponent a number may carry (float64's range: ~1e-308 to ~1e308)
+MAX_EXPONENT = 308
+#: most decimal digits in the mantissa or the denominator of a number
+MAX_DIGITS = 100
+#: characters of user input quoted in an error message
+_QUOTE_LIMIT = 80
+
+
+def quote(value, limit=_QUOTE_LIMIT):
+    """``repr(value)`` cut to about ``limit`` characters, for error messages.
+
+    >>> quote("x" * 200)[-28:]
+    "xxxxx... (200 characters)'"
+    >>> quote("tanh")
+    "'tanh'"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[:limit] + "..." + size + text[-1]
+
+
+def _check_size(match, value, what):
+    """Refuse numbers whose exact value would be astronomically large or long (parsing hangs)."""
+    exp = match.group("exp")
+    if exp is not None and (len(exp.lstrip("+-").lstrip("0")) > 4 or abs(int(exp)) > MAX_EXPONENT):
+        raise MomentckError(f"{what}: the exponent of {quote(value)} is out of range; "
+                            f"allowed: |exponent| <= {MAX_EXPONENT}")
+    digits = len(match.group("mant")) - ("." in match.group("mant"))
+    if digits > MAX_DIGITS or len(match.group("den") or "") > MAX_DIGITS:
+        raise MomentckError(f"{what}: {quote(value)} has more than {MAX_DIGITS} digits")
 
 
 def exact_number(value, what):
@@ -46,14 +79,16 @@ def exact_number(value, what):
         return sympy.Rational(repr(value))
     if isinstance(value, str):
         text = value.replace(" ", "")
-        if not _NUMBER.match(text):
+        match = _NUMBER.match(text)
+        if not match:
             raise MomentckError(
-                f"{what} must be a number such as 2, 0.5 or 1/3, got {value!r}")
+                f"{what} must be a number such as 2, 0.5 or 1/3, got {quote(value)}")
+        _check_size(match, value, what)
         num, _, den = text.partition("/")
         q = sympy.Rational(num)
         if den:
             if int(den) == 0:
-                raise MomentckError(f"{what} has a zero denominator: {value!r}")
+                raise MomentckError(f"{what} has a zero denominator: {quote(value)}")
             q = q / sympy.Integer(den)
         return q
     try:
@@ -64,7 +99,7 @@ def exact_number(value, what):
             return exact_number(float(value), what)
     except ImportError:  # pragma: no cover
         pass
-    raise MomentckError(f"{what} must be a number, got {value!r}")
+    raise MomentckError(f"{what} must be a number, got {quote(value)}")
 
 
 def positive_number(value, what):
@@ -91,7 +126,7 @@ def _split_args(body, spec):
             cur.append(ch)
     args.append("".join(cur))
     if depth != 0:
-        raise SpecError(f"unbalanced parentheses in {spec!r}")
+        raise SpecError(f"unbalanced parentheses in {quote(spec)}")
     return args
 
 
@@ -122,31 +157,31 @@ def parse_spec(spec, kind):
     ('poly', ['1', '-1/6'], {})
     """
     if not isinstance(spec, str):
-        raise SpecError(f"{kind} spec must be a string, got {spec!r}")
+        raise SpecError(f"{kind} spec must be a string, got {quote(spec)}")
     text = re.sub(r"\s+", "", spec)
     if not text:
         raise SpecError(f"{kind} spec is empty")
     m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)(\((.*)\))?$", text)
     if not m:
-        raise SpecError(f"malformed {kind} spec {spec!r}: expected name or name(arguments)")
+        raise SpecError(f"malformed {kind} spec {quote(spec)}: expected name or name(arguments)")
     name, body = m.group(1).lower(), m.group(3)
     positional, keywords = [], {}
     if body is not None:
         if body == "":
-            raise SpecError(f"malformed {kind} spec {spec!r}: empty parentheses")
+            raise SpecError(f"malformed {kind} spec {quote(spec)}: empty parentheses")
         for arg in _split_args(body, spec):
             if arg == "":
-                raise SpecError(f"malformed {kind} spec {spec!r}: empty argument")
+                raise SpecError(f"malformed {kind} spec {quote(spec)}: empty argument")
             if "=" in arg:
                 key, _, val = arg.partition("=")
                 if not _NAME.match(key) or val == "":
-                    raise SpecError(f"malformed {kind} spec {spec!r}: bad argument {arg!r}")
+                    raise SpecError(f"malformed {kind} spec {quote(spec)}: bad argument {quote(arg)}")
                 if key.lower() in keywords:
-                    raise SpecError(f"malformed {kind} spec {spec!r}: {key!r} given twice")
+                    raise SpecError(f"malformed {kind} spec {quote(spec)}: {quote(key)} given twice")
                 keywords[key.lower()] = val
             else:
                 if keywords:
                     raise SpecError(
-                        f"malformed {kind} spec {spec!r}: positional argument after keyword")
+                        f"malformed {kind} spec {quote(spec)}: positional argument after keyword")
                 positional.append(arg)
     return name, positional, keywords

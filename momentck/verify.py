@@ -129,6 +129,8 @@ def verify(model, k, n=(250, 500, 1000), reps=20, seed=0, local_samples=2000, pr
     ns = [n] if isinstance(n, int) else list(n)
     if not ns:
         raise MomentckError("n must list at least one size")
+    if len(set(ns)) != len(ns):
+        raise MomentckError(f"n must list distinct sizes (the a + b/n fit needs them), got {ns}")
     warnings = []
     exact = h_exact = None
     try:
