@@ -33,7 +33,7 @@ from .specs import exact_number, parse_spec, positive_number, quote
 __all__ = [
     "InputLaw", "Normal", "Rademacher", "Uniform", "MomentInputs",
     "WeightLaw", "Gaussian", "Sparse", "Stable",
-    "input_law", "weight_law", "chambers_mallows_stuck",
+    "input_law", "weight_law", "chambers_mallows_stuck", "chambers_mallows_stuck_log",
 ]
 
 
@@ -222,6 +222,13 @@ def input_law(spec):
 # Weight laws
 # ---------------------------------------------------------------------------
 
+def _check_dims(n, d):
+    for what, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise MomentckError(f"{what} must be an integer >= 1, got {v!r}")
+    return int(n), int(d)
+
+
 class WeightLaw:
     """Law of the entries of W together with its row limit (Lévy measure ``nu``)."""
 
@@ -240,10 +247,7 @@ class WeightLaw:
 
     def sample(self, n, d, rng=None):
         """Finite-size n×d weight matrix (dense ndarray or scipy.sparse CSR)."""
-        for what, v in (("n", n), ("d", d)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise MomentckError(f"{what} must be an integer >= 1, got {v!r}")
-        return self._sample(int(n), int(d), _check_rng(rng))
+        return self._sample(*_check_dims(n, d), _check_rng(rng))
 
     def describe(self):
         """A dict of the law's name, spec and first Lévy moments."""
@@ -373,21 +377,64 @@ def chambers_mallows_stuck(alpha, size, rng=None):
     ...                  * (np.cos(-0.5 * v) / e) ** (-0.5 / 1.5)))
     True
     """
-    rng = _check_rng(rng)
     a = float(alpha)
-    v = rng.uniform(-math.pi / 2, math.pi / 2, size=size)
+    v, e = _cms_draws(a, size, _check_rng(rng))
     if a == 1.0:
         return np.tan(v, out=v)
-    e = rng.standard_exponential(size=size)
-    vf, ef = v.reshape(-1), e.reshape(-1)
-    block = 1 << 14
-    for i in range(0, vf.size, block):
-        _cms_block(a, vf[i:i + block], ef[i:i + block])
+    for vb, eb in _blocks(v, e):
+        _cms_parts(a, vb, eb)
+        np.exp(eb, out=eb)
+        vb *= eb
     return v
 
 
-def _cms_block(a, v, e):
-    """In place: ``v <- CMS(v, e)``; ``e`` is used as scratch."""
+def chambers_mallows_stuck_log(alpha, size, rng=None):
+    """``(log|w|, w < 0)`` of the samples of :func:`chambers_mallows_stuck` (same draws).
+
+    For small ``alpha``, ``|w|`` is about ``E^(-1/alpha)`` with E ~ Exp(1) and
+    overflows float64 (at ``alpha = 0.01`` already for E < 8e-4); its logarithm
+    never does.
+
+    Examples
+    --------
+    >>> logw, neg = chambers_mallows_stuck_log(1.5, 4, np.random.default_rng(0))
+    >>> w = chambers_mallows_stuck(1.5, 4, np.random.default_rng(0))
+    >>> bool(np.allclose(np.where(neg, -1, 1) * np.exp(logw), w))
+    True
+    >>> bool(np.isfinite(chambers_mallows_stuck_log(0.001, 1000, np.random.default_rng(0))[0]).all())
+    True
+    """
+    a = float(alpha)
+    v, e = _cms_draws(a, size, _check_rng(rng))
+    neg = np.signbit(v)                     # sin(a V) and tan V have the sign of V
+    if a == 1.0:
+        np.tan(v, out=v)
+    with np.errstate(divide="ignore"):      # V = 0 exactly: log 0 = -inf, w = 0
+        for vb, eb in _blocks(v, e if a != 1.0 else v):
+            if a != 1.0:
+                _cms_parts(a, vb, eb)
+            np.abs(vb, out=vb)
+            np.log(vb, out=vb)
+            if a != 1.0:
+                vb += eb
+    return v, neg
+
+
+def _cms_draws(a, size, rng):
+    """All V ~ U(-pi/2, pi/2), then (alpha != 1) all E ~ Exp(1): the order fixes the samples."""
+    v = rng.uniform(-math.pi / 2, math.pi / 2, size=size)
+    return v, (rng.standard_exponential(size=size) if a != 1.0 else None)
+
+
+def _blocks(v, e, block=1 << 14):
+    """Matching cache-sized blocks of the flattened ``v`` and ``e``."""
+    vf, ef = v.reshape(-1), e.reshape(-1)
+    for i in range(0, vf.size, block):
+        yield vf[i:i + block], ef[i:i + block]
+
+
+def _cms_parts(a, v, e):
+    """In place: ``v <- sin(a V)``, ``e <- log[(cos((1-a)V)/E)^((1-a)/a) / cos(V)^(1/a)]``."""
     t = np.multiply(v, 1.0 - a)
     np.tan(t, out=t)
     np.square(t, out=t)
@@ -400,16 +447,14 @@ def _cms_block(a, v, e):
     np.square(e, out=e)
     e += 1.0
     np.log(e, out=e)                       # -2 log cos V
-    t += e
-    t *= 0.5 / a
-    np.exp(t, out=t)                       # (cos((1-a)V)/E)^((1-a)/a) / cos(V)^(1/a)
+    e += t
+    e *= 0.5 / a                           # log of the positive factor
     v *= 0.5 * a
     np.tan(v, out=v)                       # tau = tan(a V / 2)
-    np.square(v, out=e)
-    e += 1.0
+    np.square(v, out=t)
+    t += 1.0
     v *= 2.0
-    v /= e                                 # sin(a V)
-    v *= t
+    v /= t                                 # sin(a V)
 
 
 class Stable(WeightLaw):
@@ -458,11 +503,52 @@ class Stable(WeightLaw):
         import mpmath
         return mpmath.mpf(sympy.N(self.c_alpha, 50)) * abs(x) ** (-1 - mpmath.mpf(sympy.N(self.alpha, 50)))
 
-    def _sample(self, n, d, rng):
+    def _log_sample(self, n, d, rng):
+        """``(log|W|, W < 0)``: the entries in log form, finite for every alpha."""
         a = float(self.alpha)
-        w = chambers_mallows_stuck(a, (n, d), rng)
-        w *= d ** (-1.0 / a)
+        logw, neg = chambers_mallows_stuck_log(a, (n, d), rng)
+        logw -= math.log(d) / a
+        return logw, neg
+
+    def _sample(self, n, d, rng):
+        # exact where float64 can hold the entries; beyond it (alpha well below 0.1) +-inf
+        w, neg = self._log_sample(n, d, rng)
+        with np.errstate(over="ignore"):
+            np.exp(w, out=w)
+        np.negative(w, out=w, where=neg)
         return w
+
+    def sample_scaled(self, n, d, rng=None):
+        """The same draws as :meth:`sample` as ``W = diag(exp(s)) V``, representable for every alpha.
+
+        Returns
+        -------
+        log_scale : ndarray, shape (n,)
+            ``s_i = log max_j |W_ij|``, the log of each row's largest entry.
+        v : ndarray, shape (n, d)
+            ``V_ij = W_ij / max_j |W_ij|`` in ``[-1, 1]``; entries below about
+            1e-308 of their row's largest are 0, as they are in any float64 sum
+            with it.
+
+        Notes
+        -----
+        A row's largest entry is about ``E^(-1/alpha)`` with E ~ Exp(1), so as
+        alpha -> 0 rows are astronomically large or small: beyond float64 for
+        ``alpha`` below about 0.1, while the ratios ``V`` stay representable.
+
+        Examples
+        --------
+        >>> law = Stable("1/100")
+        >>> s, v = law.sample_scaled(3, 50, np.random.default_rng(0))
+        >>> bool(np.all(np.abs(v).max(axis=1) == 1)), bool(np.isfinite(s).all())
+        (True, True)
+        """
+        w, neg = self._log_sample(*_check_dims(n, d), _check_rng(rng))
+        top = w.max(axis=1)
+        w -= top[:, None]
+        np.exp(w, out=w)
+        np.negative(w, out=w, where=neg)
+        return top, w
 
 
 def weight_law(spec):

@@ -72,7 +72,7 @@ from scipy.linalg.blas import ddot, dgemm, dsyrk, sgemm, ssyrk
 from ._blas import blas_threads as _blas_threads
 from .activations import Named
 from .errors import MomentckError, WorkersLost
-from .laws import Gaussian, MomentInputs, Rademacher, Sparse
+from .laws import Gaussian, MomentInputs, Rademacher, Sparse, Stable
 from .model import Model
 from .parallel import Memory as _Memory, run_replicates
 from .resources import available_memory, gib as _gib
@@ -89,6 +89,10 @@ _GRAM_MIN_WIDTH = 2048
 #: memory of the interpreter and libraries (numpy, scipy, sympy) in a process
 _OVERHEAD_BYTES = 200 << 20
 _DTYPES = ("float64", "float32")
+#: stable weights: the largest row scale used, times the activation's scale (see _stable_weights)
+_ROW_SCALE_CAP = 1e30
+#: stable weights with sin: the least alpha simulated (see _check_model)
+STABLE_SIN_ALPHA_MIN = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,6 +177,13 @@ def _check_model(model):
         raise MomentckError(
             f"inputs {model.inputs.spec} are given by their moments only and cannot be sampled; "
             "simulate with inputs normal, rademacher or uniform")
+    act = model.activation
+    if isinstance(model.weights, Stable) and act.name == "sin" and model.weights.alpha < STABLE_SIN_ALPHA_MIN:
+        raise MomentckError(
+            f"weights {model.weights.spec} with sin: simulation needs alpha >= {STABLE_SIN_ALPHA_MIN}. "
+            "A row of W has scale about E^(-1/alpha), E ~ Exp(1); sin does not saturate, and below "
+            f"alpha = {STABLE_SIN_ALPHA_MIN} more than 1e-8 of the rows exceed 2^53, where float64 "
+            "loses the phase of sin (tanh, erf and atan saturate and are simulated for every alpha)")
     return model
 
 
@@ -241,7 +252,7 @@ def _gram_width(n, m):
     return min(m, max(_GRAM_MIN_WIDTH, _BLOCK_ELEMENTS // n))
 
 
-def _sample_weights(law, n, d, rng, dtype):
+def _sample_weights(law, n, d, rng, dtype, act=None):
     """``law.sample(n, d, rng)`` in ``dtype`` (the same draws, rounded for float32).
 
     Gaussian weights are drawn row block by row block straight into the result:
@@ -259,10 +270,33 @@ def _sample_weights(law, n, d, rng, dtype):
             w[s:e] = block
             del block          # before the next draw
         return w
+    if type(law) is Stable:
+        return _stable_weights(law, n, d, rng, dtype, act)
     w = law.sample(n, d, rng)
     if dtype != "float64":
         w = w.astype(dtype)
     return w
+
+
+def _stable_weights(law, n, d, rng, dtype, act):
+    """Stable W as ``diag(min(exp(s), cap)) V`` (:meth:`Stable.sample_scaled`): finite for every alpha.
+
+    A row's scale ``exp(s_i)`` is about ``E^(-1/alpha)``: beyond float64 for small
+    alpha, and ``W X`` would hold inf - inf = NaN.  Rows are scaled to at most
+    ``cap = 1e30 / min(beta, 1)`` (``beta`` the activation's scale).  This is exact
+    in float64 for the saturating activations: for ``beta exp(s_i) >= 1e30``,
+    ``f(beta exp(s_i) z) = f(1e30 z) = +-sup f`` (tanh and erf reach +-1 at 19 and 6,
+    atan is within 1e-16 of pi/2 beyond 1e16) unless ``|z| < 1e-14``, and ``z``, the
+    row's dominant entry of X plus much smaller terms, is that small with probability
+    about 1e-14.  sin, which does not saturate, is limited to alpha >= 1/2, where rows
+    beyond 2^53 have probability below 1e-8 (:func:`_check_model`).  ``W X`` stays
+    below 1e30 d max|X| / beta: finite in float32 too for beta >= 0.03.
+    """
+    log_scale, w = law.sample_scaled(n, d, rng)
+    beta = float(act.scale) if isinstance(act, Named) else 1.0
+    cap = math.log(_ROW_SCALE_CAP / min(beta, 1.0))
+    w *= np.exp(np.minimum(log_scale, cap))[:, None]
+    return w if dtype == "float64" else w.astype(dtype)
 
 
 def _gram_streamed(model, n, d, m, rng, chunk, dtype):
@@ -274,7 +308,7 @@ def _gram_streamed(model, n, d, m, rng, chunk, dtype):
     act = model.activation
     single = dtype == "float32"
     gemm, syrk = (sgemm, ssyrk) if single else (dgemm, dsyrk)
-    w = _sample_weights(model.weights, n, d, rng, dtype)
+    w = _sample_weights(model.weights, n, d, rng, dtype, act)
     sparse = not isinstance(w, np.ndarray)
     if chunk is None:
         chunk = _default_chunk(n, d)
@@ -461,9 +495,9 @@ def memory_estimate(model, n, dtype="float64", chunk=None):
     elif type(law) is Gaussian:
         w_final = n * d * size
         w_sample = w_final + 8 * max(1, _BLOCK_ELEMENTS // d) * d
-    else:                                     # stable: all V, then all E (float64)
+    else:                                     # stable: all V, then all E (float64), signs (bool)
         w_final = n * d * size
-        w_sample = 16 * n * d
+        w_sample = 17 * n * d
     sparse = isinstance(law, Sparse)
     act = model.activation
     in_place = isinstance(act, Named) and (act.name in Named._numpy or act.name == "erf")
