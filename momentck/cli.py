@@ -469,7 +469,7 @@ def demo_rows(model=None, n=1000, k=3, reps=4, seed=1, progress=None):
 def _add_demo(subparsers):
     p = subparsers.add_parser(
         "demo", formatter_class=_formatter,
-        help="exact moments of an embedded model next to a Monte Carlo check",
+        help="limiting m_1..m_k of three embedded models next to Monte Carlo",
         description=f"Limiting m_1..m_k of the default model ({DEFAULT_MODEL['weights']}, "
                     f"{DEFAULT_MODEL['inputs']} inputs, {DEFAULT_MODEL['activation']}; m_1 = {SANITY_M1}, "
                     f"MATH.md §6) and exact rational m_1..m_k of {EXACT_DEMO_MODEL['weights']}, "

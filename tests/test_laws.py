@@ -300,3 +300,59 @@ def test_errors_are_value_errors():
     assert issubclass(MomentckError, ValueError) and issubclass(SpecError, MomentckError)
     with pytest.raises(ValueError):
         weight_law(3)
+
+
+# ----------------------------------------------------------------------------
+# Stable sampler in log space (small alpha)
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 1.5])
+def test_stable_log_sampler_is_the_value_sampler(alpha):
+    from momentck.laws import chambers_mallows_stuck_log
+    logw, neg = chambers_mallows_stuck_log(alpha, (30, 40), np.random.default_rng(6))
+    w = chambers_mallows_stuck(alpha, (30, 40), np.random.default_rng(6))
+    np.testing.assert_allclose(np.where(neg, -1.0, 1.0) * np.exp(logw), w, rtol=1e-12)
+
+
+def test_stable_log_sampler_small_alpha_law():
+    # |w|^alpha -> 1/E, E ~ Exp(1), as alpha -> 0 (Cressie 1975): |w|^-alpha is nearly Exp(1) at
+    # alpha = 1e-3, where |w| itself is beyond float64 (above 1e308 or below 1e-308) about half the time.
+    from momentck.laws import chambers_mallows_stuck_log
+    a = 1e-3
+    logw, neg = chambers_mallows_stuck_log(a, 20_000, np.random.default_rng(11))
+    assert np.isfinite(logw).all() and 0.45 < neg.mean() < 0.55
+    assert st.kstest(np.exp(-a * logw), st.expon.cdf).pvalue > 1e-3
+    assert st.kstest(np.exp(-a * logw), st.expon(scale=1.1).cdf).pvalue < 1e-3   # the test has power
+
+
+def test_stable_sample_scaled_is_the_sample():
+    law = Stable("3/2")
+    w = law.sample(20, 300, np.random.default_rng(2))
+    s, v = law.sample_scaled(20, 300, np.random.default_rng(2))
+    np.testing.assert_allclose(np.exp(s)[:, None] * v, w, rtol=1e-12)
+    assert np.all(np.abs(v).max(axis=1) == 1.0)
+    tiny = Stable("1/1000")
+    s, v = tiny.sample_scaled(50, 200, np.random.default_rng(3))
+    assert np.isfinite(s).all() and np.isfinite(v).all() and s.max() > 710   # exp(s) > float64 max
+    assert not np.isnan(tiny.sample(50, 200, np.random.default_rng(3))).any()
+
+
+# ----------------------------------------------------------------------------
+# Spec numbers and degrees are bounded (no parse-time hangs), messages are short
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, match", [("1e999999999", "exponent"), ("1e-309", "exponent"),
+                                         ("1" * 101, "more than 100 digits"), ("1/" + "3" * 101, "100 digits"),
+                                         ("٣", "must be a number")])
+def test_exact_number_bounds(text, match):
+    from momentck.specs import exact_number
+    with pytest.raises(ValueError, match=match) as info:
+        exact_number(text, "phi")
+    assert len(str(info.value)) < 200
+    assert exact_number("1e308", "x") == sympy.Integer(10) ** 308 and exact_number("1e-0308", "x") > 0
+
+
+def test_long_spec_quoted_briefly():
+    with pytest.raises(ValueError) as info:
+        weight_law("x" * 100_000)
+    assert len(str(info.value)) < 200 and "100000 characters" in str(info.value)

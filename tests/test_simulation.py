@@ -336,3 +336,45 @@ def test_bad_ratios(kwargs, match):
 def test_unbounded_activation_with_stable_weights_refused():
     with pytest.raises(ValueError, match="bounded"):
         Model("stable(alpha=1.5)", "normal", "poly(1, 1)")
+
+
+# ---------------------------------------------------------------------------
+# Stable weights at small alpha; the final finiteness guard
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_stable_alpha_near_zero_matches_saturated_limit(dtype):
+    # As alpha -> 0 a row of W is dominated by one entry of size about E^(-1/alpha), E ~ Exp(1)
+    # the row minimum of d exponentials times d: the row saturates (tanh = +-1) when E < 1 and
+    # vanishes when E > 1.  So Y_ij = s_i sign(X_{l_i j}) with s_i ~ Bernoulli(p), p = 1 - 1/e, and
+    # l_i a uniform column: m_1 = p and, at phi = psi = 1, m_2 = p + p^2 (n/d + n/m) = p + 2 p^2
+    # up to O(1/n) and O(alpha) (both below 0.005 here, against standard errors near 0.01 and 0.03).
+    # On the old sampler this gave NaN (overflow in exp).
+    model = Model("stable(alpha=1/1000)", "normal", "tanh")
+    res = simulate(model, 400, 2, reps=8, seed=4, dtype=dtype)
+    p = 1 - math.exp(-1)
+    assert np.isfinite(res.per_replicate).all()
+    assert abs(res.moments[0] - p) < Z * res.stderr[0] + 0.005, res
+    assert abs(res.moments[1] - (p + 2 * p * p)) < Z * res.stderr[1] + 0.005, res
+
+
+@pytest.mark.parametrize("act", ["tanh", "erf", "atan(scale=1/3)"])
+def test_stable_alpha_one_hundredth_is_finite(act):
+    res = simulate(Model("stable(alpha=0.01)", "normal", act), 200, 3, reps=2, seed=1)
+    assert np.isfinite(res.per_replicate).all() and np.all(res.moments > 0)
+
+
+def test_stable_sin_below_one_half_refused_with_reason():
+    with pytest.raises(MomentckError, match="alpha >= 0.5.*phase"):
+        simulate(Model("stable(alpha=0.3)", "normal", "sin"), 100, 1)
+    simulate(Model("stable(alpha=1/2)", "normal", "sin"), 100, 1)       # allowed
+
+
+def test_moment_overflow_is_an_error_not_inf():
+    with pytest.raises(MomentckError, match=r"overflows float64 for j >= \d+ .*at most k = \d+"):
+        simulate(Model(*SPARSE), 50, 1000, reps=1)
+
+
+def test_activation_overflow_is_an_error_not_nan():
+    with pytest.raises(MomentckError, match="not finite.*overflows"):
+        simulate(Model("gaussian", "normal", "poly(1, 1e300)"), 50, 3, reps=1)
