@@ -128,15 +128,15 @@ def _fmt(x):
     return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.10g}"
 
 
+_INTEGER = re.compile(r"^\s*[+-]?\d{1,18}\s*$", re.ASCII)
+
+
 def _int_arg(minimum, maximum=None):
     """An argparse ``type``: an integer in ``[minimum, maximum]``."""
     allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
 
     def parse(text):
-        try:
-            value = int(text) if len(text) <= 20 else None
-        except ValueError:
-            value = None
+        value = int(text) if _INTEGER.match(text) else None
         if value is None or value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be an integer {allowed}, got {quote(text)}")
         return value

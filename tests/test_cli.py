@@ -2,6 +2,7 @@
 
 import json
 from fractions import Fraction
+import math
 import os
 import shutil
 import subprocess
@@ -247,3 +248,122 @@ def test_explain_table_and_json(capsys):
     obj = json.loads(out)
     assert [r["walks"] for r in obj["rows"]] == [1, 1, 2, 1]
     assert obj["total"] == "41493407/7776"
+
+
+# ---------------------------------------------------------------------------
+# Hardening (issue 13): strict JSON, no tracebacks, no hangs, no silent NaN
+# ---------------------------------------------------------------------------
+
+def strict_json(text):
+    """json.loads that refuses NaN and Infinity (which Python's json writes by default)."""
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def one_line_error(capsys, argv, match=""):
+    code, out, err = run(capsys, argv)
+    assert code != 0 and out == "", (out, err)
+    assert err.startswith("momentck: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert match in err, err
+    return err
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "--n", "60", "--k", "2", "--reps", "1", "--local-samples", "50", "--json", "--no-progress"],
+    ["demo", "--n", "60", "--k", "2", "--reps", "1", "--json", "--no-progress"],
+    ["moments", "--psi", "1e-300", "--k", "3", "--json"],
+])
+def test_json_is_strict(capsys, argv):
+    code, out, err = run(capsys, argv)
+    assert code == 0, err
+    data = strict_json(out)
+    if "null" in out and argv[0] != "moments":
+        assert any("written as null" in note for note in data["notes"])
+
+
+def test_json_nonfinite_is_null_with_a_note(capsys):
+    # psi = 1e-300: h_j ~ psi^-(j-1) overflows float64 for j >= 3; the exact strings keep the values
+    code, out, _ = run(capsys, ["moments", "--psi", "1e-300", "--k", "3", "--json"])
+    data = strict_json(out)
+    assert data["moments"][2] is None and data["exact"][2].isdigit() is False
+    assert any("moments[2]" in note and "null" in note for note in data["notes"])
+
+
+def test_simulate_nan_never_exits_zero(capsys):
+    # stable(alpha=0.01) gave NaN moments with exit 0 (k = 2) and a LinAlgError traceback (k = 3)
+    for k in ("2", "3"):
+        code, out, err = run(capsys, ["simulate", "--weights", "stable(alpha=0.01)", "--inputs", "normal",
+                                      "--activation", "tanh", "--n", "200", "--k", k, "--reps", "2", "--json"])
+        assert code == 0, err
+        data = strict_json(out)
+        assert all(isinstance(x, float) and math.isfinite(x) for x in data["moments"])
+    one_line_error(capsys, ["simulate", "--n", "50", "--k", "1000", "--reps", "2", "--json"], "overflows float64")
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["verify", "--n", "200", "200"], "distinct"),
+    (["moments", "--k", "1000"], "walk shapes"),
+    (["explain", "--k", "1000"], "walk shapes"),
+    (["simulate", "--phi", "1e-308"], "too large to sample"),
+    (["simulate", "--phi", "1e-400"], "exponent"),
+    (["simulate", "--phi", "1e5000"], "exponent"),
+    (["moments", "--phi", "1e999999999"], "exponent"),                     # used to hang
+    (["moments", "--activation", "poly(a99999999=1, a1=1)"], "at most 199"),  # used to hang (1.3 GB)
+    (["moments", "--truncation", "99999999", "--force"], "--truncation must be"),
+    (["demo", "--k", "0"], "--k must be an integer >= 1"),
+    (["moments", "--digits", "0", "--activation", "poly(1, 1)"], "--digits must be"),
+    (["simulate", "--n", "9" * 5000], "--n must be"),
+])
+def test_former_tracebacks_and_hangs_are_one_line(capsys, argv, match):
+    err = one_line_error(capsys, argv, match)
+    assert len(err) < 600
+
+
+def test_error_quotes_at_most_80_characters_of_input(capsys):
+    err = one_line_error(capsys, ["moments", "--activation", "relu" + "x" * 10_000], "unknown activation")
+    assert len(err) < 300
+
+
+def test_empty_or_pickled_checkpoint_is_one_line(capsys, tmp_path):
+    empty = tmp_path / "run.npz"
+    empty.write_bytes(b"")
+    one_line_error(capsys, ["simulate", "--n", "40", "--reps", "2", "--checkpoint", str(empty)], "empty")
+    pickled = tmp_path / "obj.npz"
+    np.savez(pickled, params=np.array([{"a": 1}], dtype=object))
+    err = one_line_error(capsys, ["simulate", "--n", "40", "--reps", "2", "--checkpoint", str(pickled)])
+    assert "allow_pickle" not in err and "Python objects" in err
+
+
+@pytest.mark.parametrize("option, name", [("--eigenvalues-out", "missing/e.npy"), ("--checkpoint", "missing/run.npz"),
+                                          ("--eigenvalues-out", "e.json"), ("--eigenvalues-out", "."),
+                                          ("--checkpoint", ".")])
+def test_output_paths_checked_before_any_work(capsys, tmp_path, monkeypatch, option, name):
+    import momentck.cli as cli
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the simulation started")
+    monkeypatch.setattr(cli, "simulate", no_work)
+    path = str(tmp_path / name) if name != "." else str(tmp_path)
+    one_line_error(capsys, ["simulate", "--n", "40", option, path], option)
+    assert not os.path.exists(tmp_path / "e.json")
+
+
+def test_digits_noted_on_the_symbolic_route(capsys):
+    code, out, _ = run(capsys, ["moments", "--activation", "poly(1, -1/6)", "--k", "2", "--digits", "30",
+                                "--json"])
+    assert code == 0
+    assert any("--digits 30" in n and "exact" in n for n in strict_json(out)["notes"])
+
+
+def test_no_truncation_advice_for_stable_weights(capsys):
+    err = one_line_error(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "tanh"],
+                         "no method applies")
+    assert "truncation" not in err
+    err = one_line_error(capsys, ["moments", "--inputs", "uniform"], "no method applies")
+    assert "--truncation 7" in err                           # finite Lévy moments: truncation can run
+
+
+def test_help_describes_the_whole_demo(capsys):
+    code, out, _ = run(capsys, ["--help"])
+    assert "compare m_1 with" not in out and "m_1..m_4 of three embedded models" in out
