@@ -5,7 +5,8 @@ ones (huge and tiny exponents, NaN/inf strings, empty, unicode, very long string
 negatives, fractions).  Each run must either exit 0 with strict JSON whose numbers
 are all finite, or exit non-zero with exactly one ``momentck: error:`` line on
 stderr (other stderr lines may only be ``momentck: warning:`` lines) -- never a
-traceback, and never slower than the hypothesis deadline.  The work a generated
+traceback, and never slower than the hypothesis deadline (``methods``, which has no
+``--json``, must print its tables or refuse in one line).  The work a generated
 case can request is bounded (n <= 48, k <= 2 for the engine, reps <= 3, no
 ``--force``) so the module runs in well under 30 s; the profile is derandomized,
 so CI sees the same cases every time.
@@ -25,7 +26,7 @@ FUZZ = settings(derandomize=True, deadline=timedelta(seconds=10), database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 #: every subcommand must be fuzzed here
-FUZZED = {"simulate", "moments", "explain", "verify", "demo"}
+FUZZED = {"simulate", "moments", "explain", "verify", "demo", "methods"}
 
 HOSTILE_NUMBERS = ["nan", "NaN", "inf", "-inf", "Infinity", "1e999999999", "1e-999999999", "1e5000",
                    "1e-400", "1e308", "1e-308", "1e309", "9" * 400, "0." + "0" * 500 + "1", "",
@@ -194,3 +195,9 @@ def test_fuzz_verify(capsys, model, k, sizes, reps, local, as_json):
 @given(n=small_ints(30, 40), k=small_ints(1, 2), reps=small_ints(1, 2), as_json=st.booleans())
 def test_fuzz_demo(capsys, n, k, reps, as_json):
     check(capsys, ["demo", f"--n={n}", f"--k={k}", f"--reps={reps}", "--no-progress"], as_json)
+
+
+@settings(FUZZ, max_examples=8)
+@given(extra=st.lists(st.sampled_from(["--reasons", "--json", "--k=3", "x", "--reasons=1", "-h"]), max_size=2))
+def test_fuzz_methods(capsys, extra):
+    check(capsys, ["methods", *extra], as_json=False)
