@@ -24,7 +24,7 @@ import sympy
 
 from . import cache as _cache
 from .compression import free_poisson_moments
-from .errors import MomentckError, NotCovered, TooMuchWork
+from .errors import ConvergenceError, MomentckError, NotCovered, TooMuchWork
 from .model import Model
 from .shapes import enumerate_shapes
 from .numeric import select
@@ -357,7 +357,7 @@ def _numeric_weights(plan, shp, desc):
         raise
     except (ArithmeticError, ValueError) as exc:
         req = plan.request
-        raise MomentckError(
+        raise ConvergenceError(
             f"numeric weights of {req.model!r} failed at {req.digits} digits ({type(exc).__name__}"
             f"{': ' + str(exc) if str(exc) else ''}); extreme parameters such as a very large "
             "activation scale are beyond this method") from exc
