@@ -18,6 +18,8 @@ sparse-normal-sin   sparse normal entries, normal inputs,    :mod:`.sinweights`
                     sin
 stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
 stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
+stable-sin-inputs   stable weights, rademacher or uniform    :mod:`.stable_inputs`
+                    inputs, sin
 ==================  =======================================  ===========================
 
 ``momentck methods`` prints the coverage matrix computed here (:func:`coverage_table`).
@@ -29,6 +31,7 @@ from .sinweights import SparseNormalSinWeights
 from .sparse_tables import SparseTableWeights
 from .sparse_signs import SparseSignWeights
 from .stable_erf import StableErfWeights
+from .stable_inputs import StableSinInputs
 from .stable_sin import StableSinWeights
 
 __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_max_k", "numeric_weights",
@@ -36,7 +39,7 @@ __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_ma
 
 #: the registered weight methods
 METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights,
-           StableSinWeights, StableErfWeights]
+           StableSinWeights, StableErfWeights, StableSinInputs]
 
 #: the cells of the coverage matrix (issue 9): weights x inputs x activations
 COVERAGE_WEIGHTS = ("gaussian", "sparse(c=2, entries=rademacher)", "sparse(c=2, entries=normal)",

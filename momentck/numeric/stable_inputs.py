@@ -1,0 +1,240 @@
+"""Weights of alpha-stable models with f = sin and non-normal inputs, conditioning on the inputs (MATH.md §4).
+
+Instead of conditioning on the weights (:mod:`momentck.numeric.stable_sin`), condition on
+every input copy ``x^(t)`` (one per factor t).  Then the rows are independent.  Writing
+each ``sin(beta h)`` as ``sum_eps eps e^{i eps beta h} / (2i)``, row a carries
+``e^{i beta sum_j W_aj (c_a . x_j)}`` for an integer vector ``c_a`` over the factors at a
+(a diagonal factor gives ``c_t`` in {2: 1, -2: 1, 0: -2}, an off-diagonal one
+``c_t = eps`` with weight ``eps``), and the weights integrate in closed form:
+
+* the unvisited columns (``E e^{iuw} = e^{-|u|^alpha}``, law of large numbers over
+  them): ``exp(-beta^alpha M(c_a))``, ``M(c) = E |c . x|^alpha`` over fresh inputs;
+* an incidence of row a with column e: the whole integrand vanishes when its weight is
+  0 (an off-diagonal factor through e then has independent symmetric ends), so
+  ``e^{i beta w u}`` may be replaced by ``e^{i beta w u} - 1``, and
+  ``int nu(dw) (e^{i beta w u} - 1) = -beta^alpha |u|^alpha``, ``u = c_a . x_e``.
+
+Hence, with ``2 sum_a deg = 2k`` sines in all,
+
+    w(S) = (-4)^-k sum_c prod_a wt(c_a) exp(-beta^alpha M(c_a))
+           x prod_e (-beta^alpha)^|e| E prod_{a in e} |c_a . x_e|^alpha,
+
+where column e's inputs ``x_e^(t)`` are shared by the rows of e through the factors
+between them.  The input law enters only through expectations of products of
+``|linear form|^alpha``:
+
+* rademacher: finite sums over sign vectors (exact, any k; walks up to 4 declared);
+* uniform on ``[-sqrt 3, sqrt 3]``: one form (the rests) by the divided-difference
+  formula ``E |sum_t a_t U_t|^p = sum_sigma (prod sigma) F(sigma . a) / (2^n prod a_t)``,
+  ``F(y) = sign(y)^n |y|^(p+n) / prod_{j<=n}(p + j)`` (U_t uniform on [-1, 1]); two forms
+  ``x_1 + x_2`` and ``x_1 - x_2`` (the two-row block of m_2) uniform on a square rotated to
+  the diamond ``|u| + |v| <= 2 sqrt 3``: ``E |u|^p |v|^q = L^(p+q+2) B(p+1, q+1)/(6 (p+q+2))``,
+  ``L = 2 sqrt 3``.  Other blocks are not implemented: walks up to 2;
+* normal (a test oracle for :mod:`momentck.numeric.stable_sin`; not registered): one form
+  ``|c|^p E|Z|^p``, two forms the bivariate formula
+  ``E |U|^p |V|^q = s_U^p s_V^q 2^((p+q)/2) Gamma((p+1)/2) Gamma((q+1)/2) 2F1(-p/2, -q/2; 1/2; rho^2) / pi``.
+"""
+
+from itertools import product
+
+import mpmath
+import sympy
+
+from ..errors import MomentckError
+from ..laws import Normal, Rademacher, Stable, Uniform
+from .base import WeightMethod, any_of, law_is, memoized, named
+
+__all__ = ["StableSinInputs", "FormMoments", "FORM_MOMENTS"]
+
+
+# -- E prod |form|^p for one input law ------------------------------------------------------------------
+def _canonical(forms):
+    """Forms (tuples of ``(coordinate, coefficient)``) with the sign of each fixed (first coefficient
+    positive), equal forms merged: ``((form, power multiplier), ...)``; None when some form is 0."""
+    merged = {}
+    for form in forms:
+        form = tuple(sorted((t, c) for t, c in form if c))
+        if not form:
+            return None
+        if form[0][1] < 0:
+            form = tuple((t, -c) for t, c in form)
+        merged[form] = merged.get(form, 0) + 1
+    return tuple(sorted(merged.items()))
+
+
+class FormMoments:
+    """``E prod_i |c_i . x|^(alpha n_i)`` over i.i.d. inputs ``x`` of one law (mpmath)."""
+
+    #: the largest walk the law's expectations cover
+    max_k = None
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def __call__(self, forms):
+        groups = _canonical(forms)
+        if groups is None:
+            return mpmath.mpf(0)
+        return self._moment(groups)
+
+    def _moment(self, groups):
+        raise NotImplementedError
+
+
+class RademacherForms(FormMoments):
+    """Finite sums over sign vectors (half of them: the global flip leaves ``|.|`` unchanged)."""
+
+    max_k = 4
+
+    def _moment(self, groups):
+        coords = sorted({t for form, _ in groups for t, _ in form})
+        total = mpmath.mpf(0)
+        for signs in product((1, -1), repeat=len(coords) - 1):
+            x = dict(zip(coords, (1,) + signs))
+            term = mpmath.mpf(1)
+            for form, n in groups:
+                term *= mpmath.mpf(abs(sum(c * x[t] for t, c in form))) ** (self.alpha * n)
+            total += term
+        return total / 2 ** (len(coords) - 1)
+
+
+class UniformForms(FormMoments):
+    """Uniform inputs on ``[-sqrt 3, sqrt 3]``: one form, or the pair ``x_1 + x_2``, ``x_1 - x_2``."""
+
+    max_k = 2
+
+    def _moment(self, groups):
+        if len(groups) == 1:
+            (form, n), = groups
+            return _uniform_sum_moment([mpmath.sqrt(3) * abs(c) for _, c in form], self.alpha * n)
+        if len(groups) == 2:
+            (f, n), (g, m) = groups
+            if (len(f) == len(g) == 2 and [t for t, _ in f] == [t for t, _ in g]
+                    and abs(f[0][1]) == abs(f[1][1]) and abs(g[0][1]) == abs(g[1][1])):
+                p, q = self.alpha * n, self.alpha * m
+                L = 2 * mpmath.sqrt(3)
+                diamond = L ** (p + q + 2) * mpmath.beta(p + 1, q + 1) / (6 * (p + q + 2))
+                return abs(f[0][1]) ** p * abs(g[0][1]) ** q * diamond
+        raise MomentckError("stable weights with sin and uniform inputs: blocks beyond the two-row block "
+                            "of m_2 (walks longer than 2) are not implemented")
+
+
+def _uniform_sum_moment(a, p):
+    """``E |sum_t a_t U_t|^p``, U_t i.i.d. uniform on [-1, 1], a_t > 0 (divided differences)."""
+    n = len(a)
+    with mpmath.extradps(10 + 3 * n):
+        denom = 2 ** n * mpmath.fprod(a) * mpmath.fprod(p + j for j in range(1, n + 1))
+        total = mpmath.mpf(0)
+        for sigma in product((1, -1), repeat=n):
+            y = mpmath.fsum(s * x for s, x in zip(sigma, a))
+            sign = mpmath.fprod(sigma) * (mpmath.sign(y) ** n if y else 0)
+            total += sign * abs(y) ** (p + n)
+        return +(total / denom)
+
+
+class NormalForms(FormMoments):
+    """Normal inputs: one or two forms (Gaussian, closed forms); a cross-check of stable-sin."""
+
+    max_k = 2
+
+    def _moment(self, groups):
+        def abs_moment(p):
+            return 2 ** (p / 2) * mpmath.gamma((p + 1) / 2) / mpmath.sqrt(mpmath.pi)
+
+        norms = [mpmath.sqrt(sum(c * c for _, c in form)) for form, _ in groups]
+        powers = [self.alpha * n for _, n in groups]
+        if len(groups) == 1:
+            return norms[0] ** powers[0] * abs_moment(powers[0])
+        if len(groups) == 2:
+            (f, _), (g, _) = groups
+            gd = dict(g)
+            rho = sum(c * gd.get(t, 0) for t, c in f) / (norms[0] * norms[1])
+            p, q = powers
+            return (norms[0] ** p * norms[1] ** q * 2 ** ((p + q) / 2) * mpmath.gamma((p + 1) / 2)
+                    * mpmath.gamma((q + 1) / 2) * mpmath.hyp2f1(-p / 2, -q / 2, 0.5, rho ** 2) / mpmath.pi)
+        raise MomentckError("stable weights with sin and normal inputs (shared-input form): blocks of more "
+                            "than two rows are not implemented")
+
+
+#: the input laws with form moments, by law class
+FORM_MOMENTS = {Rademacher: RademacherForms, Uniform: UniformForms, Normal: NormalForms}
+
+
+# -- the method ----------------------------------------------------------------------------------------
+def _row_options(slots):
+    """``{c: weight}`` for a row's sines; ``slots`` lists ``(factor, diagonal?)``.  Vectors are
+    kept up to a global sign (first nonzero entry positive, weight doubled)."""
+    per_slot = [((2, 1), (-2, 1), (0, -2)) if diag else ((1, 1), (-1, -1)) for _, diag in slots]
+    out = {}
+    for choice in product(*per_slot):
+        c = tuple((t, ci) for (t, _), (ci, _) in zip(slots, choice))
+        first = next((ci for _, ci in c if ci), 0)
+        if first < 0:
+            continue
+        wt = 1
+        for _, w in choice:
+            wt *= w
+        out[c] = out.get(c, 0) + (2 * wt if first else wt)
+    return out
+
+
+class StableSinInputs(WeightMethod):
+    """Weights of stable(alpha) weights, sin(beta x) and rademacher or uniform inputs (shared inputs)."""
+
+    name = "stable-sin-inputs"
+    weights = law_is(Stable, "stable")
+    inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
+    activation = named("sin")
+    accuracy = "working precision (rademacher: finite sums, k ≤ 4; uniform: closed forms, k ≤ 2)"
+    cost = 0.05
+
+    @classmethod
+    def max_k(cls, model):
+        """Rademacher inputs: walks up to 4; uniform: up to 2 (the blocks with closed forms)."""
+        if model is None:
+            return RademacherForms.max_k
+        return FORM_MOMENTS[type(model.inputs)].max_k
+
+    def _setup(self):
+        self.alpha = mpmath.mpf(sympy.N(self.model.weights.alpha, self.dps))
+        beta = mpmath.mpf(sympy.N(self.model.activation.scale, self.dps))
+        self.ba = beta ** self.alpha
+        self.forms = FORM_MOMENTS[type(self.model.inputs)](self.alpha)
+
+    @memoized
+    def _form_moment(self, forms):
+        return self.forms(forms)
+
+    @memoized
+    def _row(self, c, weight):
+        return weight * mpmath.exp(-self.ba * self._form_moment((c,)))
+
+    @memoized
+    def _block(self, cs):
+        return (-self.ba) ** len(cs) * self._form_moment(cs)
+
+    def _weight(self, shape, rows, through):
+        slots = [[] for _ in range(shape.rows)]
+        t = 0
+        for a, n in enumerate(shape.diag):
+            for _ in range(n):
+                slots[a].append((t, True))
+                t += 1
+        for (a, b), m in shape.pairs:
+            for _ in range(m):
+                slots[a].append((t, False))
+                slots[b].append((t, False))
+                t += 1
+        options = [list(_row_options(s).items()) for s in slots]
+        total, size = mpmath.mpf(0), mpmath.mpf(0)
+        for choice in product(*options):
+            term = mpmath.fprod(self._row(c, w) for c, w in choice)
+            for block in shape.blocks:
+                if not term:
+                    break
+                term *= self._block(tuple(choice[a][0] for a in block))
+            total += term
+            size += abs(term)
+        total /= (-4) ** shape.k
+        size /= 4 ** shape.k
+        return total, size * mpmath.mpf(10) ** (-self.dps + 5)
