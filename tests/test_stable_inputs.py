@@ -3,6 +3,7 @@
 import math
 
 import mpmath
+import numpy as np
 import pytest
 import sympy
 
@@ -13,7 +14,8 @@ from momentck.errors import MomentckError
 from momentck.laws import Normal
 from momentck.numeric import select
 from momentck.numeric.base import law_is
-from momentck.numeric.stable_inputs import RademacherForms, StableSinInputs, UniformForms
+from momentck.numeric.cube_forms import cube_form_moment
+from momentck.numeric.stable_inputs import RademacherForms, StableSinInputs, UniformForms, _uniform_sum_moment
 from momentck.numeric.stable_sin import StableSinWeights
 from momentck.shapes import enumerate_shapes
 
@@ -57,34 +59,60 @@ def test_uniform_form_moments_against_quadrature(p):
     want = mpmath.quad(lambda u: mpmath.quad(lambda v: abs(2 * u - v) ** p, [-r3, 2 * u, r3]
                                              if abs(2 * u) < r3 else [-r3, r3]), [-r3, -r3 / 2, 0, r3 / 2, r3]) / 12
     with mpmath.workdps(25):
-        assert abs(forms([((0, 2), (1, -1))]) - want) < 1e-12
+        assert abs(forms([((0, 2), (1, -1))])[0] - want) < 1e-12
     # x_1 + x_2 and x_1 - x_2 (the diamond)
     want = mpmath.quad(lambda u: mpmath.quad(lambda v: abs(u + v) ** p * abs(u - v) ** p,
                                              [-r3, -abs(u), abs(u), r3]), [-r3, 0, r3]) / 12
-    assert abs(forms([((0, 1), (1, 1)), ((0, 3), (1, -3))]) / 3 ** p - want) < 1e-10
+    assert abs(forms([((0, 1), (1, 1)), ((0, 3), (1, -3))])[0] / 3 ** p - want) < 1e-10
+
+
+@pytest.mark.parametrize("p", [0.7, 1.5])
+def test_cube_quadrature_reproduces_the_closed_forms(p):
+    r3 = mpmath.sqrt(3)
+    for coefs in [(1.0, 1.0), (2.0, -1.0, 1.0), (2.0, 2.0, 1.0)]:
+        value, err = cube_form_moment([(coefs, p)])
+        want = _uniform_sum_moment([r3 * abs(c) for c in coefs], mpmath.mpf(p))
+        assert err < 1e-12 and abs(value - want) < 2e-13 * want
+    value, err = cube_form_moment([((1.0, 1.0), p), ((1.0, -1.0), 2 * p)])
+    L = 2 * r3
+    want = L ** (3 * p + 2) * mpmath.beta(p + 1, 2 * p + 1) / (6 * (3 * p + 2))
+    assert err < 1e-12 and abs(value - want) < 2e-13 * want
+
+
+def test_uniform_triangle_against_monte_carlo():
+    # the triangle block of h_3: E |x1 + x3|^a |x1 + x2|^a |x2 - x3|^a over uniform inputs
+    a = 0.7
+    value, err = cube_form_moment([((1.0, 0.0, 1.0), a), ((1.0, 1.0, 0.0), a), ((0.0, 1.0, -1.0), a)])
+    rng = np.random.default_rng(5)
+    means = []
+    for _ in range(8):
+        x = rng.uniform(-math.sqrt(3), math.sqrt(3), size=(3, 500_000))
+        means.append(np.mean(np.abs(x[0] + x[2]) ** a * np.abs(x[0] + x[1]) ** a * np.abs(x[1] - x[2]) ** a))
+    mc, se = np.mean(means), np.std(means, ddof=1) / math.sqrt(len(means))
+    assert err < 1e-12 and abs(mc - value) < 4 * se and se < 1e-3 * value
 
 
 def test_rademacher_form_moments_by_hand():
     forms = RademacherForms(mpmath.mpf("0.5"))
     # |x1 + x2|^a |x1 - x2|^a = 0 for every sign vector; |2 x1 + x2|^a: (3^a + 1)/2
-    assert forms([((0, 1), (1, 1)), ((0, 1), (1, -1))]) == 0
-    assert abs(forms([((0, 2), (1, 1))]) - (mpmath.sqrt(3) + 1) / 2) < 1e-30
-    assert forms([((0, 0),)]) == 0
+    assert forms([((0, 1), (1, 1)), ((0, 1), (1, -1))]) == (0, 0)
+    assert abs(forms([((0, 2), (1, 1))])[0] - (mpmath.sqrt(3) + 1) / 2) < 1e-30
+    assert forms([((0, 0),)]) == (0, 0)
 
 
 def test_selection_and_walk_limits():
     assert select(Model("stable(alpha=3/2)", "rademacher", "sin"), 4)[0] is StableSinInputs
     assert select(Model("stable(alpha=3/2)", "normal", "sin"), 4)[0] is StableSinWeights
-    method, why = select(Model("stable(alpha=7/10)", "uniform", "sin"), 3)
-    assert method is None and "k <= 2, not k = 3" in why
-    with pytest.raises(MomentckError, match="not implemented"):
+    method, why = select(Model("stable(alpha=7/10)", "uniform", "sin"), 4)
+    assert method is None and "k <= 3, not k = 4" in why
+    with pytest.raises(MomentckError, match="more than three shared inputs"):
         StableSinInputs(Model("stable(alpha=1)", "uniform", "sin"))(
-            next(s for s in enumerate_shapes(3) if len(s.blocks) == 1 and s.rows == 3))
+            next(s for s in enumerate_shapes(4) if len(s.blocks) == 1 and s.rows == 4))
 
 
 @pytest.mark.parametrize("alpha,inputs,k,n,reps,seed", [
     ("3/2", "rademacher", 4, 600, 6, 11), ("7/10", "rademacher", 3, 600, 6, 12),
-    ("3/2", "uniform", 2, 800, 6, 13), ("7/10", "uniform", 2, 800, 6, 14)])
+    ("3/2", "uniform", 3, 800, 6, 31), ("7/10", "uniform", 3, 800, 6, 32)])
 def test_moments_match_simulation(alpha, inputs, k, n, reps, seed):
     model = Model(f"stable(alpha={alpha})", inputs, "sin")
     assert_numeric_matches_simulation(model, k, n=n, reps=reps, seed=seed, max_error=1e-12)

@@ -29,7 +29,8 @@ between them.  The input law enters only through expectations of products of
   ``F(y) = sign(y)^n |y|^(p+n) / prod_{j<=n}(p + j)`` (U_t uniform on [-1, 1]); two forms
   ``x_1 + x_2`` and ``x_1 - x_2`` (the two-row block of m_2) uniform on a square rotated to
   the diamond ``|u| + |v| <= 2 sqrt 3``: ``E |u|^p |v|^q = L^(p+q+2) B(p+1, q+1)/(6 (p+q+2))``,
-  ``L = 2 sqrt 3``.  Other blocks are not implemented: walks up to 2;
+  ``L = 2 sqrt 3``; other blocks by the cube quadrature of :mod:`.cube_forms` (float64, up
+  to three inputs per block: walks up to 3);
 * normal (a test oracle for :mod:`momentck.numeric.stable_sin`; not registered): one form
   ``|c|^p E|Z|^p``, two forms the bivariate formula
   ``E |U|^p |V|^q = s_U^p s_V^q 2^((p+q)/2) Gamma((p+1)/2) Gamma((q+1)/2) 2F1(-p/2, -q/2; 1/2; rho^2) / pi``.
@@ -43,6 +44,7 @@ import sympy
 from ..errors import MomentckError
 from ..laws import Normal, Rademacher, Stable, Uniform
 from .base import WeightMethod, any_of, law_is, memoized, named
+from .cube_forms import cube_form_moment
 
 __all__ = ["StableSinInputs", "FormMoments", "FORM_MOMENTS"]
 
@@ -63,7 +65,7 @@ def _canonical(forms):
 
 
 class FormMoments:
-    """``E prod_i |c_i . x|^(alpha n_i)`` over i.i.d. inputs ``x`` of one law (mpmath)."""
+    """``(value, error)`` of ``E prod_i |c_i . x|^(alpha n_i)`` over i.i.d. inputs ``x`` of one law (mpmath)."""
 
     #: the largest walk the law's expectations cover
     max_k = None
@@ -74,7 +76,7 @@ class FormMoments:
     def __call__(self, forms):
         groups = _canonical(forms)
         if groups is None:
-            return mpmath.mpf(0)
+            return mpmath.mpf(0), mpmath.mpf(0)
         return self._moment(groups)
 
     def _moment(self, groups):
@@ -95,18 +97,20 @@ class RademacherForms(FormMoments):
             for form, n in groups:
                 term *= mpmath.mpf(abs(sum(c * x[t] for t, c in form))) ** (self.alpha * n)
             total += term
-        return total / 2 ** (len(coords) - 1)
+        return total / 2 ** (len(coords) - 1), mpmath.mpf(0)
 
 
 class UniformForms(FormMoments):
-    """Uniform inputs on ``[-sqrt 3, sqrt 3]``: one form, or the pair ``x_1 + x_2``, ``x_1 - x_2``."""
+    """Uniform inputs on ``[-sqrt 3, sqrt 3]``: closed forms for one form and for the pair
+    ``x_1 + x_2``, ``x_1 - x_2``; otherwise cube quadrature (:mod:`.cube_forms`, up to three inputs)."""
 
-    max_k = 2
+    max_k = 3
 
     def _moment(self, groups):
+        zero = mpmath.mpf(0)
         if len(groups) == 1:
             (form, n), = groups
-            return _uniform_sum_moment([mpmath.sqrt(3) * abs(c) for _, c in form], self.alpha * n)
+            return _uniform_sum_moment([mpmath.sqrt(3) * abs(c) for _, c in form], self.alpha * n), zero
         if len(groups) == 2:
             (f, n), (g, m) = groups
             if (len(f) == len(g) == 2 and [t for t, _ in f] == [t for t, _ in g]
@@ -114,9 +118,11 @@ class UniformForms(FormMoments):
                 p, q = self.alpha * n, self.alpha * m
                 L = 2 * mpmath.sqrt(3)
                 diamond = L ** (p + q + 2) * mpmath.beta(p + 1, q + 1) / (6 * (p + q + 2))
-                return abs(f[0][1]) ** p * abs(g[0][1]) ** q * diamond
-        raise MomentckError("stable weights with sin and uniform inputs: blocks beyond the two-row block "
-                            "of m_2 (walks longer than 2) are not implemented")
+                return abs(f[0][1]) ** p * abs(g[0][1]) ** q * diamond, zero
+        coords = sorted({t for form, _ in groups for t, _ in form})
+        rows = [(tuple(float(dict(form).get(t, 0)) for t in coords), float(self.alpha * n)) for form, n in groups]
+        value, err = cube_form_moment(rows)
+        return mpmath.mpf(value), mpmath.mpf(err)
 
 
 def _uniform_sum_moment(a, p):
@@ -144,14 +150,15 @@ class NormalForms(FormMoments):
         norms = [mpmath.sqrt(sum(c * c for _, c in form)) for form, _ in groups]
         powers = [self.alpha * n for _, n in groups]
         if len(groups) == 1:
-            return norms[0] ** powers[0] * abs_moment(powers[0])
+            return norms[0] ** powers[0] * abs_moment(powers[0]), mpmath.mpf(0)
         if len(groups) == 2:
             (f, _), (g, _) = groups
             gd = dict(g)
             rho = sum(c * gd.get(t, 0) for t, c in f) / (norms[0] * norms[1])
             p, q = powers
             return (norms[0] ** p * norms[1] ** q * 2 ** ((p + q) / 2) * mpmath.gamma((p + 1) / 2)
-                    * mpmath.gamma((q + 1) / 2) * mpmath.hyp2f1(-p / 2, -q / 2, 0.5, rho ** 2) / mpmath.pi)
+                    * mpmath.gamma((q + 1) / 2) * mpmath.hyp2f1(-p / 2, -q / 2, 0.5, rho ** 2) / mpmath.pi,
+                    mpmath.mpf(0))
         raise MomentckError("stable weights with sin and normal inputs (shared-input form): blocks of more "
                             "than two rows are not implemented")
 
@@ -185,12 +192,12 @@ class StableSinInputs(WeightMethod):
     weights = law_is(Stable, "stable")
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
     activation = named("sin")
-    accuracy = "working precision (rademacher: finite sums, k ≤ 4; uniform: closed forms, k ≤ 2)"
+    accuracy = "working precision (rademacher: finite sums, k ≤ 4); uniform (k ≤ 3): ~1e-14, cube quadrature"
     cost = 0.05
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: walks up to 4; uniform: up to 2 (the blocks with closed forms)."""
+        """Rademacher inputs: walks up to 4; uniform: up to 3 (blocks with at most three inputs)."""
         if model is None:
             return RademacherForms.max_k
         return FORM_MOMENTS[type(model.inputs)].max_k
@@ -202,16 +209,15 @@ class StableSinInputs(WeightMethod):
         self.forms = FORM_MOMENTS[type(self.model.inputs)](self.alpha)
 
     @memoized
-    def _form_moment(self, forms):
-        return self.forms(forms)
-
-    @memoized
     def _row(self, c, weight):
-        return weight * mpmath.exp(-self.ba * self._form_moment((c,)))
+        value, _ = self.forms((c,))  # one form: a closed form or a finite sum, exact
+        return weight * mpmath.exp(-self.ba * value)
 
     @memoized
     def _block(self, cs):
-        return (-self.ba) ** len(cs) * self._form_moment(cs)
+        value, err = self.forms(cs)
+        scale = self.ba ** len(cs)
+        return (-1) ** len(cs) * scale * value, scale * err
 
     def _weight(self, shape, rows, through):
         slots = [[] for _ in range(shape.rows)]
@@ -226,15 +232,16 @@ class StableSinInputs(WeightMethod):
                 slots[b].append((t, False))
                 t += 1
         options = [list(_row_options(s).items()) for s in slots]
-        total, size = mpmath.mpf(0), mpmath.mpf(0)
+        total, size, err = mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
         for choice in product(*options):
-            term = mpmath.fprod(self._row(c, w) for c, w in choice)
+            term, e = mpmath.fprod(self._row(c, w) for c, w in choice), mpmath.mpf(0)
             for block in shape.blocks:
-                if not term:
+                if not term and not e:
                     break
-                term *= self._block(tuple(choice[a][0] for a in block))
+                v, ev = self._block(tuple(choice[a][0] for a in block))
+                term, e = term * v, abs(term) * ev + e * (abs(v) + ev)
             total += term
             size += abs(term)
-        total /= (-4) ** shape.k
-        size /= 4 ** shape.k
-        return total, size * mpmath.mpf(10) ** (-self.dps + 5)
+            err += e
+        scale = mpmath.mpf(4) ** shape.k
+        return total * (-1) ** shape.k / scale, (err + size * mpmath.mpf(10) ** (-self.dps + 5)) / scale
