@@ -23,7 +23,7 @@ where column e's inputs ``x_e^(t)`` are shared by the rows of e through the fact
 between them.  The input law enters only through expectations of products of
 ``|linear form|^alpha``:
 
-* rademacher: finite sums over sign vectors (exact, any k; walks up to 4 declared);
+* rademacher: finite sums over sign vectors (exact, any k; walks up to 6 declared, m_6 in ~10 s);
 * uniform on ``[-sqrt 3, sqrt 3]``: one form (the rests) by the divided-difference
   formula ``E |sum_t a_t U_t|^p = sum_sigma (prod sigma) F(sigma . a) / (2^n prod a_t)``,
   ``F(y) = sign(y)^n |y|^(p+n) / prod_{j<=n}(p + j)`` (U_t uniform on [-1, 1]); two forms
@@ -86,7 +86,7 @@ class FormMoments:
 class RademacherForms(FormMoments):
     """Finite sums over sign vectors (half of them: the global flip leaves ``|.|`` unchanged)."""
 
-    max_k = 4
+    max_k = 6
 
     def _moment(self, groups):
         coords = sorted({t for form, _ in groups for t, _ in form})
@@ -192,12 +192,12 @@ class StableSinInputs(WeightMethod):
     weights = law_is(Stable, "stable")
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
     activation = named("sin")
-    accuracy = "working precision (rademacher: finite sums, k ≤ 4); uniform (k ≤ 3): ~1e-14, cube quadrature"
+    accuracy = "working precision (rademacher: finite sums, k ≤ 6); uniform (k ≤ 3): ~1e-14, cube quadrature"
     cost = 0.05
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: walks up to 4; uniform: up to 3 (blocks with at most three inputs)."""
+        """Rademacher inputs: walks up to 6 (the sums grow like 4^k); uniform: up to 3 (blocks with at most three inputs)."""
         if model is None:
             return RademacherForms.max_k
         return FORM_MOMENTS[type(model.inputs)].max_k
