@@ -193,7 +193,7 @@ class StableSinInputs(WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
     activation = named("sin")
     accuracy = "working precision (rademacher: finite sums, k ≤ 6); uniform (k ≤ 3): ~1e-14, cube quadrature"
-    cost = 0.05
+    cost = 0.005
 
     @classmethod
     def max_k(cls, model):
