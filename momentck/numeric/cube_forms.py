@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..errors import MomentckError
+from ..errors import NotCovered
 from .quadrature import tanh_sinh
 
 __all__ = ["cube_form_moment"]
@@ -43,7 +43,7 @@ def cube_form_moment(forms):
     coefs = coefs[:, np.any(coefs != 0, axis=0)]
     D, P = coefs.shape[1], powers.sum()
     if D > 3:
-        raise MomentckError("uniform inputs: expectations over more than three shared inputs are not implemented")
+        raise NotCovered("uniform inputs: expectations over more than three shared inputs are not implemented")
     if D == 1:
         return float(np.prod(np.abs(coefs[:, 0]) ** powers) * H ** P / (P + 1)), 0.0
     levels = []

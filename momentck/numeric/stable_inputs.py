@@ -41,7 +41,7 @@ from itertools import product
 import mpmath
 import sympy
 
-from ..errors import MomentckError
+from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Stable, Uniform
 from .base import WeightMethod, any_of, law_is, memoized, named
 from .cube_forms import cube_form_moment
@@ -159,7 +159,7 @@ class NormalForms(FormMoments):
             return (norms[0] ** p * norms[1] ** q * 2 ** ((p + q) / 2) * mpmath.gamma((p + 1) / 2)
                     * mpmath.gamma((q + 1) / 2) * mpmath.hyp2f1(-p / 2, -q / 2, 0.5, rho ** 2) / mpmath.pi,
                     mpmath.mpf(0))
-        raise MomentckError("stable weights with sin and normal inputs (shared-input form): blocks of more "
+        raise NotCovered("stable weights with sin and normal inputs (shared-input form): blocks of more "
                             "than two rows are not implemented")
 
 
