@@ -167,6 +167,11 @@ class NormalForms(FormMoments):
 FORM_MOMENTS = {Rademacher: RademacherForms, Uniform: UniformForms, Normal: NormalForms}
 
 
+def _form_moments(law):
+    """The :class:`FormMoments` class of an input law, or None."""
+    return next((forms for cls, forms in FORM_MOMENTS.items() if isinstance(law, cls)), None)
+
+
 # -- the method ----------------------------------------------------------------------------------------
 def _row_options(slots):
     """``{c: weight}`` for a row's sines; ``slots`` lists ``(factor, diagonal?)``.  Vectors are
@@ -197,16 +202,16 @@ class StableSinInputs(WeightMethod):
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: walks up to 6 (the sums grow like 4^k); uniform: up to 3 (blocks with at most three inputs)."""
-        if model is None:
-            return RademacherForms.max_k
-        return FORM_MOMENTS[type(model.inputs)].max_k
+        """Rademacher inputs: walks up to 6 (the sums grow like 4^k); uniform: up to 3 (at most three
+        inputs per block); the largest of these for models not covered."""
+        forms = None if model is None else _form_moments(model.inputs)
+        return (forms or RademacherForms).max_k
 
     def _setup(self):
         self.alpha = mpmath.mpf(sympy.N(self.model.weights.alpha, self.dps))
         beta = mpmath.mpf(sympy.N(self.model.activation.scale, self.dps))
         self.ba = beta ** self.alpha
-        self.forms = FORM_MOMENTS[type(self.model.inputs)](self.alpha)
+        self.forms = _form_moments(self.model.inputs)(self.alpha)
 
     @memoized
     def _row(self, c, weight):
