@@ -41,11 +41,11 @@ def test_first_moment_is_sin_squared_of_a_stable_law(alpha, inputs, abs_moment, 
 @pytest.mark.parametrize("alpha", ["3/2", "1", "7/10"])
 def test_gaussian_form_moments_reproduce_stable_sin(alpha):
     # with normal inputs the shared-input representation must give the weights of stable-sin (which
-    # conditions on the weights instead): every shape of k <= 3 whose blocks have at most two rows
+    # conditions on the weights instead): every shape of k <= 4 whose blocks have at most two rows
     model = Model(f"stable(alpha={alpha})", "normal", "sin")
     mine, theirs = _NormalInputs(model, 20), StableSinWeights(model, 20)
-    shapes = [s for k in (1, 2, 3) for s in enumerate_shapes(k) if all(len(b) <= 2 for b in s.blocks)]
-    assert len(shapes) == 6
+    shapes = [s for k in (1, 2, 3, 4) for s in enumerate_shapes(k) if all(len(b) <= 2 for b in s.blocks)]
+    assert len(shapes) == 13
     for s in shapes:
         (x, ex), (y, ey) = mine(s), theirs(s)
         assert abs(x - y) < ex + ey + mpmath.mpf(10) ** -18, s.text()
