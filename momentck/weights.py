@@ -138,153 +138,277 @@ def _multinomial(parts):
     return out
 
 
+def _mul(x, y):
+    """Product of two sparse polynomials ``{packed monomial: coefficient}``."""
+    if len(x) < len(y):
+        x, y = y, x
+    out = {}
+    get = out.get
+    for m2, c2 in y.items():
+        for m1, c1 in x.items():
+            m = m1 + m2
+            v = get(m)
+            out[m] = c1 * c2 if v is None else v + c1 * c2
+    return {m: v for m, v in out.items() if v}
+
+
+def _add_to(acc, poly, coef=1, shift=0):
+    """``acc += coef * monomial(shift) * poly`` in place."""
+    for m, v in poly.items():
+        key = m + shift
+        acc[key] = acc[key] + coef * v if key in acc else coef * v
+
+
+class _Layout:
+    """Monomials ``prod_e w_e^{n_e} prod_i P_{2i+2}^{b_i}`` of one row, packed into an int.
+
+    ``w_e`` are the row's incidence weights (``e < deg``), ``P_m = sum_v v^m`` the power
+    sums of the weights of its unvisited columns; each exponent gets ``bits`` bits.
+    """
+
+    def __init__(self, deg, npow, bits):
+        self.deg, self.npow, self.bits = deg, npow, bits
+        self.mask = (1 << bits) - 1
+        self.key = (deg, bits)
+
+    def w(self, e, n=1):
+        return n << (e * self.bits)
+
+    def p(self, i, n=1):
+        return n << ((self.deg + i) * self.bits)
+
+    def unpack(self, mono):
+        out = []
+        for _ in range(self.deg + self.npow):
+            out.append(mono & self.mask)
+            mono >>= self.bits
+        return out[:self.deg], tuple(out[self.deg:])
+
+
 class _RowAlgebra:
-    """Per-coefficient-set caches: factor menus and joint moments of the rests."""
+    """Per-coefficient-set caches: factor polynomials, row tables, expectations.
+
+    One factor ``t`` at a row, given all the W-values, is a polynomial in the
+    incidence weights ``w_e`` and the power sums ``P_m`` of the row's rest: its
+    private inputs are independent given W, and ``R^{(t)} = sum_v v x_v^{(t)}`` has
+    conditional cumulants ``kappa_m(x) P_m``.  The factors of a row multiply as
+    polynomials; the expectation over W then sends ``w_e^n`` to ``gamma_n`` and
+    ``prod P_m^{b_m}`` to the moment of the compound-Poisson vector ``(P_m)``, whose
+    joint cumulants are ``kappa(P_{m_1}, .., P_{m_r}) = gamma_{m_1 + .. + m_r}``.
+    """
 
     def __init__(self, co):
         self.co = co
-        self._menus = {}
-        self._moments = {(): co.one}
-        odd = sorted(co.a)
-        self.pairs = defaultdict(lambda: co.zero)
-        for p in odd:
-            for q in odd:
-                self.pairs[p + q] = self.pairs[p + q] + co.a[p] * co.a[q]
+        self.exps = tuple(range(1, co.degree + 1, 2))   # odd powers of a shared input
+        self.npow = co.degree                            # P_2, P_4, .., P_{2 degree}
+        zero = co.zero
+        self.pairs = {}
+        for p in co.a:
+            for q in co.a:
+                self.pairs[p + q] = self.pairs.get(p + q, zero) + co.a[p] * co.a[q]
+        self.kappa = self._cumulants(2 * co.degree)
+        self._cache = {}
+        self._pmoments = {(0,) * self.npow: co.one}
 
-    def diag_menu(self, deg):
-        """Terms of ``E_x f(h)^2`` (x of the visited columns integrated).
+    def _cumulants(self, top):
+        """Cumulants ``kappa_n`` of one input, ``n <= top`` (odd ones vanish)."""
+        co, kappa = self.co, {}
+        for n in range(1, top + 1):
+            v = co.mu(n)
+            for i in range(1, n):
+                if kappa[i] and co.mu(n - i):
+                    v = v - comb(n - 1, i - 1) * kappa[i] * co.mu(n - i)
+            kappa[n] = v
+        return kappa
 
-        Entries ``(w exponents per incidence, rest exponent, coefficient)``.
-        """
-        key = ("d", deg)
-        if key not in self._menus:
-            co, acc = self.co, defaultdict(lambda: self.co.zero)
-            for total in range(2, 2 * co.degree + 1, 2):
-                c = self.pairs[total]
-                if not c:
-                    continue
-                for comp in _compositions(total, deg + 1):
-                    ws = comp[:deg]
-                    if any(n % 2 for n in ws):
-                        continue
-                    term = c * _multinomial(comp)
-                    for n in ws:
-                        term = term * co.mu(n)
-                    acc[(ws, comp[deg])] += term
-            self._menus[key] = [(w, r, v) for (w, r), v in acc.items() if v]
-        return self._menus[key]
+    def _memo(self, key, build):
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = build()
+        return got
 
-    def half_menu(self, deg, shared):
-        """Terms of one half ``f(h_a)`` of an off-diagonal factor through incidence ``shared``.
+    def _sum_moments(self, lay, members):
+        """``[E(sum_{e in members} w_e x_e + R)^n | W] for n <= 2 degree]`` as polynomials."""
+        def build():
+            co = self.co
+            top = 2 * co.degree
+            if not members:                 # E[R^n | W]: complete Bell polynomial in kappa_m P_m
+                out = [{0: co.one}]
+                for n in range(1, top + 1):
+                    acc = {}
+                    for i in range(2, n + 1, 2):
+                        if self.kappa[i]:
+                            _add_to(acc, out[n - i], comb(n - 1, i - 1) * self.kappa[i], lay.p(i // 2 - 1))
+                    out.append({m: v for m, v in acc.items() if v})
+                return out
+            e, rest = members[-1], self._sum_moments(lay, members[:-1])
+            out = []
+            for n in range(top + 1):
+                acc = {}
+                for j in range(0, n + 1, 2):
+                    _add_to(acc, rest[n - j], comb(n, j) * co.mu(j), lay.w(e, j))
+                out.append({m: v for m, v in acc.items() if v})
+            return out
+        return self._memo(("moments", lay.key, members), build)
 
-        Entries ``(w exponents, exponent of the shared input, rest exponent, coefficient)``;
-        the private inputs are integrated, the shared one is left for the join.
-        """
-        key = ("h", deg, shared)
-        if key not in self._menus:
-            co, acc = self.co, defaultdict(lambda: self.co.zero)
-            for p, ap in co.a.items():
-                if not ap:
-                    continue
-                for comp in _compositions(p, deg + 1):
-                    ws = comp[:deg]
-                    if ws[shared] % 2 == 0:
-                        continue
-                    if any(n % 2 for i, n in enumerate(ws) if i != shared):
-                        continue
-                    term = ap * _multinomial(comp)
-                    for i, n in enumerate(ws):
-                        if i != shared:
-                            term = term * co.mu(n)
-                    acc[(ws, ws[shared], comp[deg])] += term
-            self._menus[key] = [(w, s, r, v) for (w, s, r), v in acc.items() if v]
-        return self._menus[key]
+    def _diag_poly(self, lay):
+        """``E_x f(h)^2`` given W, h = sum_e w_e x_e + R (a diagonal factor)."""
+        def build():
+            moments, acc = self._sum_moments(lay, tuple(range(lay.deg))), {}
+            for n, c in self.pairs.items():
+                if c:
+                    _add_to(acc, moments[n], c)
+            return {m: v for m, v in acc.items() if v}
+        return self._memo(("diag", lay.key), build)
 
-    def rest_moment(self, exps):
-        """``E[prod_t (R^{(t)})^{n_t}]`` for the sorted tuple ``exps`` of positive n_t.
+    def _half_poly(self, lay, s, k):
+        """Coefficient of ``xi^k`` in ``E f(w_s xi + sum_{e != s} w_e x_e + R)`` given W:
+        one half of an off-diagonal factor whose shared input ``xi`` sits at incidence s."""
+        def build():
+            moments = self._sum_moments(lay, tuple(e for e in range(lay.deg) if e != s))
+            acc = {}
+            for p, ap in self.co.a.items():
+                if ap and p >= k:
+                    _add_to(acc, moments[p - k], comb(p, k) * ap, lay.w(s, k))
+            return {m: v for m, v in acc.items() if v}
+        return self._memo(("half", lay.key, s, k), build)
 
-        Joint cumulants ``kappa(j) = gamma_{|j|} prod_t mu_{j_t}``; recursion on the
-        first coordinate: ``m(n) = sum_{j <= n - e_1} C(n - e_1, j) kappa(j + e_1) m(n - e_1 - j)``.
-        """
-        got = self._moments.get(exps)
+    def _power_moment(self, b):
+        """``E prod_i P_{2i+2}^{b_i}``; joint cumulants ``gamma_{sum of orders}``, recursion on
+        the first nonzero exponent."""
+        got = self._pmoments.get(b)
         if got is not None:
             return got
         co = self.co
-        head = (exps[0] - 1,) + exps[1:]
+        i = next(i for i, n in enumerate(b) if n)
+        head = b[:i] + (b[i] - 1,) + b[i + 1:]
         total = co.zero
-        # j_1 + 1 and the other j_t must be even (odd input moments vanish)
-        ranges = [range(1, head[0] + 1, 2)] + [range(0, n + 1, 2) for n in head[1:]]
-        for j in product(*ranges):
-            first = j[0] + 1
-            kappa = co.gamma(first + sum(j[1:])) * co.mu(first)
-            if not kappa:
+        for j in product(*(range(n + 1) for n in head)):
+            g = co.gamma(2 * (i + 1) + sum(2 * (l + 1) * x for l, x in enumerate(j)))
+            if not g:
                 continue
-            for x in j[1:]:
-                if x:
-                    kappa = kappa * co.mu(x)
             coef = 1
             for n, x in zip(head, j):
                 coef *= comb(n, x)
-            rest = tuple(sorted(n - x for n, x in zip(head, j) if n - x))
-            sub = self.rest_moment(rest)
+            sub = self._power_moment(tuple(n - x for n, x in zip(head, j)))
             if sub:
-                total = total + coef * kappa * sub
-        self._moments[exps] = total
+                total = total + coef * g * sub
+        self._pmoments[b] = total
         return total
 
+    def _expect(self, lay, poly):
+        """Expectation over W: ``w_e^n -> gamma_n``, ``prod P^b`` -> its compound-Poisson moment."""
+        co = self.co
+        cache = self._cache.setdefault(("mono", lay.key), {})
+        total = co.zero
+        for mono, c in poly.items():
+            v = cache.get(mono)
+            if v is None:
+                ws, b = lay.unpack(mono)
+                if 0 in ws:  # pragma: no cover - every incidence carries a shared input
+                    raise AssertionError("an incidence weight with total power 0")
+                v = self._power_moment(b)
+                for n in ws:
+                    if not v:
+                        break
+                    v = v * co.gamma(n)
+                cache[mono] = v
+            if v:
+                total = total + c * v
+        return total
 
-def _row_table(alg, deg, diag_count, halves):
-    """Expectation of one row's part of the weight, tabulated by shared-input exponents.
+    def row_table(self, deg, diag, halves):
+        """Expectation of one row's part of the weight, by counts of shared-input powers.
 
-    Parameters
-    ----------
-    deg : int
-        Number of incidences (blocks) of the row.
-    diag_count : int
-        Number of diagonal factors at the row.
-    halves : list of int
-        For each off-diagonal factor at the row, the index of the shared incidence.
+        Parameters
+        ----------
+        deg : int
+            Number of incidences (blocks) of the row.
+        diag : int
+            Number of diagonal factors at the row.
+        halves : tuple of int
+            For each incidence, the number of off-diagonal factors (halves) sharing its input.
 
-    Returns
-    -------
-    dict
-        ``{tuple of shared-input exponents (one per half): coefficient}``.
-    """
-    co = alg.co
-    states = {((0,) * deg, (), ()): co.one}
-    for _ in range(diag_count):
-        menu = alg.diag_menu(deg)
-        new = defaultdict(lambda: co.zero)
-        for (w, rest, keys), c in states.items():
-            for dw, r, v in menu:
-                nr = tuple(sorted(rest + (r,))) if r else rest
-                new[(tuple(x + y for x, y in zip(w, dw)), nr, keys)] += c * v
-        states = new
-    for shared in halves:
-        menu = alg.half_menu(deg, shared)
-        new = defaultdict(lambda: co.zero)
-        for (w, rest, keys), c in states.items():
-            for dw, s, r, v in menu:
-                nr = tuple(sorted(rest + (r,))) if r else rest
-                new[(tuple(x + y for x, y in zip(w, dw)), nr, keys + (s,))] += c * v
-        states = new
-    table = defaultdict(lambda: co.zero)
-    for (w, rest, keys), c in states.items():
-        if not c:
-            continue
-        if any(n == 0 for n in w):  # pragma: no cover - excluded by the parity argument
-            raise AssertionError("an incidence weight with total power 0")
-        g = c
-        for n in w:
-            g = g * co.gamma(n)
-            if not g:
-                break
-        if not g:
-            continue
-        m = alg.rest_moment(rest)
-        if m:
-            table[keys] += g * m
-    return {k: v for k, v in table.items() if v}
+        Returns
+        -------
+        dict
+            ``{counts: value}``; ``counts[e][i]`` is how many halves at incidence e carry
+            the power ``exps[i]`` of their shared input.  The row's expectation for a given
+            assignment of powers to halves depends only on these counts.
+        """
+        key = ("row", deg, diag, halves)
+        got = self._cache.get(key)
+        if got is not None:
+            return got
+        co = self.co
+        lay = _Layout(deg, self.npow, (2 * co.degree * (diag + sum(halves))).bit_length() or 1)
+        poly = {0: co.one}
+        for _ in range(diag):
+            poly = _mul(poly, self._diag_poly(lay))
+        states = {(): poly}
+        for s, m in enumerate(halves):
+            powers = [[{0: co.one}] for _ in self.exps]
+            for i, k in enumerate(self.exps):
+                for _ in range(m):
+                    powers[i].append(_mul(powers[i][-1], self._half_poly(lay, s, k)))
+            new = {}
+            for counts in _compositions(m, len(self.exps)):
+                factor = {0: co.one}
+                for i, n in enumerate(counts):
+                    factor = _mul(factor, powers[i][n])
+                for keys, p in states.items():
+                    new[keys + (counts,)] = _mul(p, factor)
+            states = new
+        table = {}
+        for keys, p in states.items():
+            v = self._expect(lay, p)
+            if v:
+                table[keys] = v
+        self._cache[key] = table
+        return table
+
+    def row_entries(self, deg, diag, groups):
+        """``[(split, value)]``: the row table by counts per pair of rows.
+
+        ``groups`` lists ``(incidence, m)`` for each pair of rows the row belongs to
+        (m factors through that incidence); ``split`` gives one count tuple per pair.
+        """
+        def build():
+            halves = [0] * deg
+            for s, m in groups:
+                halves[s] += m
+            table = self.row_table(deg, diag, tuple(halves))
+            zero = (0,) * len(self.exps)
+            out = []
+            for split in product(*(_compositions(m, len(self.exps)) for _, m in groups)):
+                counts = [zero] * deg
+                for (s, _), c in zip(groups, split):
+                    counts[s] = tuple(x + y for x, y in zip(counts[s], c))
+                v = table.get(tuple(counts))
+                if v:
+                    out.append((split, v))
+            return out
+        return self._memo(("entries", deg, diag, groups), build)
+
+    def pairing(self, m):
+        """``{(c, c'): value}``: sum over the powers of m shared inputs, ``c`` and ``c'`` counting
+        them at the two ends, of ``prod mu_{k + k'}`` (the inputs shared by two rows)."""
+        def build():
+            co, n = self.co, len(self.exps)
+            states = {((0,) * n, (0,) * n): co.one}
+            for _ in range(m):
+                new = {}
+                for (c, d), v in states.items():
+                    for i, k in enumerate(self.exps):
+                        ci = c[:i] + (c[i] + 1,) + c[i + 1:]
+                        for j, q in enumerate(self.exps):
+                            mu = co.mu(k + q)
+                            if mu:
+                                key = (ci, d[:j] + (d[j] + 1,) + d[j + 1:])
+                                new[key] = new[key] + v * mu if key in new else v * mu
+                states = new
+            return {key: v for key, v in states.items() if v}
+        return self._memo(("pairing", m), build)
 
 
 def shape_weight(shape, co):
@@ -299,6 +423,14 @@ def shape_weight(shape, co):
     -------
     ring element
         Convert with ``co.to_sympy``.
+
+    Notes
+    -----
+    Row tables (:meth:`_RowAlgebra.row_table`) are joined over the inputs the rows
+    share.  The ``m`` factors between two rows a, b are exchangeable, and each row's
+    table depends only on how many of its halves carry each power, so the join
+    carries those counts per pair and contracts a pair with ``pairing(m)`` when its
+    second row is reached.
     """
     alg = co.__dict__.get("_algebra")
     if alg is None:
@@ -309,40 +441,35 @@ def shape_weight(shape, co):
         for a in block:
             incid[a].append(j)
     shared_block = shape.pair_blocks
-    # Off-diagonal factor instances, with their ends' half lists.
-    halves = [[] for _ in range(rows)]          # per row: list of (factor id, shared index)
-    fid = 0
-    for (a, b), m in shape.pairs:
+    groups = [[] for _ in range(rows)]         # per row: (pair id, incidence index, multiplicity)
+    for g, ((a, b), m) in enumerate(shape.pairs):
         j = shared_block[(a, b)]
-        for _ in range(m):
-            halves[a].append((fid, incid[a].index(j)))
-            halves[b].append((fid, incid[b].index(j)))
-            fid += 1
-    # Join the row tables over the shared inputs, row by row.
-    partial = {(): co.one}                       # open factor exponents (sorted by id) -> value
+        groups[a].append((g, incid[a].index(j), m))
+        groups[b].append((g, incid[b].index(j), m))
+    partial = {(): co.one}                     # counts of the open pairs (in open order) -> value
     open_ids = ()
     for a in range(rows):
-        table = _row_table(alg, len(incid[a]), shape.diag[a], [s for _, s in halves[a]])
-        ids = [f for f, _ in halves[a]]
-        closing = [i for i, f in enumerate(ids) if f in open_ids]
-        opening = [i for i, f in enumerate(ids) if f not in open_ids]
-        new_open = tuple(sorted(set(open_ids) - {ids[i] for i in closing}) + [ids[i] for i in opening])
-        pos = {f: i for i, f in enumerate(open_ids)}
-        new = defaultdict(lambda: co.zero)
-        for assign, c in partial.items():
-            for keys, v in table.items():
+        closing = [(i, open_ids.index(g), alg.pairing(m)) for i, (g, _, m) in enumerate(groups[a])
+                   if g in open_ids]
+        closed = {g for g, _, _ in groups[a]} & set(open_ids)
+        kept = [i for i, g in enumerate(open_ids) if g not in closed]
+        opening = [i for i, (g, _, _) in enumerate(groups[a]) if g not in closed]
+        entries = alg.row_entries(len(incid[a]), shape.diag[a], tuple((s, m) for _, s, m in groups[a]))
+        new = {}
+        for state, c in partial.items():
+            head = tuple(state[i] for i in kept)
+            for split, v in entries:
                 val = c * v
-                for i in closing:
-                    val = val * co.mu(assign[pos[ids[i]]] + keys[i])
+                for i, pos, pair in closing:
+                    val = val * pair.get((state[pos], split[i]), co.zero)
                     if not val:
                         break
                 if not val:
                     continue
-                closed = {ids[i] for i in closing}
-                kept = tuple(assign[pos[f]] for f in sorted(set(open_ids) - closed))
-                new[kept + tuple(keys[i] for i in opening)] += val
-        partial = {k: v for k, v in new.items() if v}
-        open_ids = new_open
-    if open_ids:  # pragma: no cover - every factor has two ends
+                key = head + tuple(split[i] for i in opening)
+                new[key] = new[key] + val if key in new else val
+        partial = {key: v for key, v in new.items() if v}
+        open_ids = tuple(open_ids[i] for i in kept) + tuple(groups[a][i][0] for i in opening)
+    if open_ids:  # pragma: no cover - every pair has two ends
         raise AssertionError("unclosed factors")
     return partial.get((), co.zero)
