@@ -1,83 +1,133 @@
-"""Benchmarks of the exact engine (issue: exact limiting moments).
+"""Benchmarks of the exact engine against a pinned baseline commit (issue 12).
 
-Reports, in one run on this machine:
+Reports, in one run on this machine, each figure from a cold cache (a fresh empty
+cache directory) in a fresh process:
 
-1. exact m_1..m_6 for sparse(c=2, entries=rademacher), rademacher inputs, poly(1, -1/6);
-2. m_1..m_4 with c, a3, psi and phi all symbolic;
-3. growth of shape counts and time with k (numeric model of 1.), up to --kmax or until
-   a single order exceeds --budget seconds;
-4. numeric weights (the default model, sparse(c=2) rademacher x rademacher, tanh) at 8 digits:
-   growth with k up to --kmax-numeric or the budget;
+1. exact m_1..m_k, k = 6..--kmax, for sparse(c=2, entries=rademacher), rademacher
+   inputs, poly(1, -1/6): shapes of length k, seconds, and the speed-up over the
+   baseline commit (default: the engine before the rework of momentck/weights.py),
+   run in the same session from a `git archive` of that commit; the baseline is run
+   only while its time stays under --baseline-budget and is extrapolated beyond
+   (marked ``~``, by its last growth factor); the exact values of both are compared;
+2. m_1..m_6 with c, a3, psi and phi all symbolic, against the baseline too;
+3. numeric weights (sparse(c=2) rademacher x rademacher, tanh) at 8 digits: growth
+   with k up to --kmax-numeric or the budget.
 
-each with the ratio to the time of enumerating the shapes alone (the combinatorial
-floor measured in the same run).  The cache is disabled so every figure is a cold run.
+The machine is shared: the load average is printed at the start and the end, and
+the speed-ups are ratios of times measured in the same run.
 
-Usage: python benchmarks/bench_engine.py [--kmax 9] [--budget 600]
+Usage: python benchmarks/bench_engine.py [--kmax 12] [--budget 600] [--baseline d77c0fc]
 """
 
 import argparse
+import io
+import json
 import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 
-os.environ["MOMENTCK_CACHE_DIR"] = "off"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BASELINE = "d77c0fc"   # main before the rework of the exact weights (issue 12)
 
-import sympy  # noqa: E402
+RATIONAL = 'model = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")'
+SYMBOLIC = ('c, a3, psi, phi = sympy.symbols("c a3 psi phi", positive=True)\n'
+            'model = Model(Sparse(c, "rademacher"), "rademacher", Poly([1, a3]), phi=phi, psi=psi)')
 
-from momentck import Model, Poly, Sparse  # noqa: E402
-from momentck.engine import limiting_moments  # noqa: E402
-from momentck.shapes import enumerate_shapes  # noqa: E402
+_RUN = """
+import json, time
+import sympy
+from momentck import Model, Poly, Sparse
+from momentck.engine import limiting_moments, shapes
+{model}
+t = time.perf_counter()
+res = limiting_moments(model, {k}, progress=False, force=True, method="{method}", digits=8)
+seconds = time.perf_counter() - t
+print(json.dumps([seconds, len(shapes({k})), [str(x) for x in res.spectral],
+                  res.spectral_error and res.spectral_error[-1]]))
+"""
 
 
-def timed(fn):
-    t = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t
+def run(tree, model, k, method="symbolic", timeout=None):
+    """``(seconds, shapes of length k, [m_1..m_k as strings], error)`` from a fresh process
+    importing momentck from ``tree`` with an empty cache directory; None on timeout."""
+    with tempfile.TemporaryDirectory(prefix="momentck-cache-") as cache:
+        env = dict(os.environ, PYTHONPATH=tree, MOMENTCK_CACHE_DIR=cache)
+        try:
+            out = subprocess.run([sys.executable, "-c", _RUN.format(model=model, k=k, method=method)],
+                                 env=env, cwd=cache, capture_output=True, text=True, check=True,
+                                 timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def baseline_tree(commit, folder):
+    """Extract ``momentck/`` of ``commit`` into ``folder``."""
+    blob = subprocess.run(["git", "-C", REPO, "archive", commit, "momentck"], capture_output=True,
+                          check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def load():
+    return "load average %.1f %.1f %.1f" % os.getloadavg() + f" on {os.cpu_count()} cores"
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--kmax", type=int, default=9)
-    ap.add_argument("--budget", type=float, default=600.0)
-    ap.add_argument("--kmax-numeric", type=int, default=12)
-    ap.add_argument("--skip-exact-growth", action="store_true")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kmax", type=int, default=12)
+    ap.add_argument("--budget", type=float, default=600.0, help="stop the new engine after a k above this")
+    ap.add_argument("--baseline", default=BASELINE, help="commit to compare with")
+    ap.add_argument("--baseline-budget", type=float, default=200.0,
+                    help="run the baseline at k only while its time at k-1 times its growth stays below this")
+    ap.add_argument("--kmax-numeric", type=int, default=10)
     args = ap.parse_args()
+    print(load())
+    with tempfile.TemporaryDirectory(prefix="momentck-baseline-") as folder:
+        old_tree = baseline_tree(args.baseline, folder)
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        print(f"[1] exact m_1..m_k, sparse(c=2) rademacher x rademacher, poly(1,-1/6); "
+              f"new = {commit} (working tree), baseline = {args.baseline}")
+        print(f"    {'k':>3} {'shapes':>7} {'new s':>9} {'baseline s':>11} {'speed-up':>9}  same m")
+        old_prev = growth = None
+        for k in range(6, args.kmax + 1):
+            new = run(REPO, RATIONAL, k)
+            old = None
+            if old_prev is None or old_prev * (growth or 8) < args.baseline_budget:
+                old = run(old_tree, RATIONAL, k)
+            if old is not None:
+                growth = old[0] / old_prev if old_prev else None
+                old_prev, old_s, same = old[0], f"{old[0]:.2f}", str(old[2] == new[2])
+            else:
+                old_prev *= growth
+                old_s, same = f"~{old_prev:.0f}", "-"
+            print(f"    {k:>3} {new[1]:>7} {new[0]:>9.2f} {old_s:>11} {old_prev / new[0]:>8.0f}x  {same}",
+                  flush=True)
+            if new[0] > args.budget:
+                print(f"    stopped: k = {k} took more than {args.budget:.0f} s")
+                break
+        print("    ~: baseline not run, extrapolated by its growth factor from the previous k")
 
-    numeric = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")
-    res, t6 = timed(lambda: limiting_moments(numeric, 6, progress=False))
-    floor6 = sum(timed(lambda j=j: enumerate_shapes(j))[1] for j in range(1, 7))
-    print(f"[1] exact m_1..m_6, sparse(c=2) rademacher poly(1,-1/6): {t6:.2f} s "
-          f"(target < 60 s; {t6 / floor6:.0f}x the shape enumeration alone, {floor6:.3f} s)")
-    print("    m =", [f"{x:.10g}" for x in res.floats()])
+        new, old = run(REPO, SYMBOLIC, 6), run(old_tree, SYMBOLIC, 6)
+        print(f"[2] m_1..m_6 with c, a3, psi, phi symbolic: new {new[0]:.1f} s, baseline {old[0]:.1f} s "
+              f"({old[0] / new[0]:.1f}x; target < 60 s); same m: {old[2] == new[2]}")
 
-    c, a3, psi, phi = sympy.symbols("c a3 psi phi", positive=True)
-    sym = Model(Sparse(c, "rademacher"), "rademacher", Poly([1, a3]), phi=phi, psi=psi)
-    res, t4 = timed(lambda: limiting_moments(sym, 4, progress=False))
-    print(f"[2] m_1..m_4 with c, a3, psi, phi symbolic: {t4:.2f} s (target < 60 s); "
-          f"m_4 has {len(sympy.Add.make_args(res[3]))} terms")
-
-    print("[3] growth with k (numeric model of [1]; total = m_1..m_k from cold):")
-    print(f"    {'k':>3} {'shapes':>7} {'walks':>8} {'enumerate s':>12} {'total s':>9}")
-    for k in range(1, 0 if args.skip_exact_growth else args.kmax + 1):
-        shapes, te = timed(lambda: enumerate_shapes(k))
-        _, tt = timed(lambda: limiting_moments(numeric, k, progress=False, force=True))
-        print(f"    {k:>3} {len(shapes):>7} {sum(s.walks for s in shapes):>8} {te:>12.3f} {tt:>9.2f}",
-              flush=True)
-        if tt > args.budget:
-            print(f"    stopped: k = {k} took more than {args.budget:.0f} s")
-            break
-
-
-    print("[4] numeric weights, default model (tanh), 8 digits; total = m_1..m_k from cold:")
-    tanh = Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh")
-    print(f"    {'k':>3} {'shapes':>7} {'total s':>9}  m_k")
+    print("[3] numeric weights, sparse(c=2) rademacher x rademacher, tanh, 8 digits (m_1..m_k from cold):")
+    print(f"    {'k':>3} {'shapes':>7} {'seconds':>9}  m_k")
+    tanh = 'model = Model("sparse(c=2, entries=rademacher)", "rademacher", "tanh")'
     for k in range(1, args.kmax_numeric + 1):
-        res, tt = timed(lambda: limiting_moments(tanh, k, method="numeric", digits=8, progress=False,
-                                                 force=True))
-        print(f"    {k:>3} {sum(len(enumerate_shapes(j)) for j in [k]):>7} {tt:>9.2f}  "
-              f"{float(res.spectral[-1]):.8g} ± {res.spectral_error[-1]:.1g}", flush=True)
-        if tt > args.budget:
+        t = time.perf_counter()
+        res = run(REPO, tanh, k, method="numeric")
+        print(f"    {k:>3} {res[1]:>7} {res[0]:>9.2f}  {float(res[2][-1]):.8g} ± {res[3]:.1g}", flush=True)
+        if time.perf_counter() - t > args.budget:
             print(f"    stopped: k = {k} took more than {args.budget:.0f} s")
             break
+    print(load())
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ References
 MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integrals.
 """
 
-from collections import Counter
 from dataclasses import dataclass, field
 from itertools import permutations, product
 
@@ -134,10 +133,23 @@ def closed_walks(k):
     5
     """
     _check_k(k)
+    for walk, blocks, _, _ in _walk_states(k):
+        yield tuple(walk), tuple(tuple(b) for b in blocks)
+
+
+def _walk_states(k):
+    """The depth-first search behind :func:`closed_walks`.
+
+    Yields the live ``(walk, blocks, diag, pairs)`` of each closed walk: ``diag[a]``
+    counts the steps that stay at row a, ``pairs[(a, b)]`` the steps between rows
+    ``a < b``; both are kept up to date step by step (valid until the next item).
+    """
     walk = [0]
     blocks = []          # list of lists of rows
     row_blocks = [[]]    # blocks containing each row
     dist = [0]           # block-tree distance (in block hops) to the root
+    diag = [0]
+    pairs = {}
 
     def mates(v):
         for j in row_blocks[v]:
@@ -145,58 +157,58 @@ def closed_walks(k):
                 if u != v:
                     yield u
 
+    def move(v, u, left):
+        pair = (v, u) if v < u else (u, v)
+        pairs[pair] = pairs.get(pair, 0) + 1
+        walk.append(u)
+        yield from step(left - 1)
+        walk.pop()
+        if pairs[pair] == 1:
+            del pairs[pair]
+        else:
+            pairs[pair] -= 1
+
     def step(left):
         v = walk[-1]
         if left == 0:
             if v == 0:
-                yield tuple(walk), tuple(tuple(b) for b in blocks)
+                yield walk, blocks, diag, pairs
             return
         # stay
+        diag[v] += 1
         walk.append(v)
         yield from step(left - 1)
         walk.pop()
+        diag[v] -= 1
         # move to a visited clique-mate
         for u in list(mates(v)):
             if dist[u] <= left - 1:
-                walk.append(u)
-                yield from step(left - 1)
-                walk.pop()
+                yield from move(v, u, left)
         # a new row needs a way back: its distance must be at most the steps left after arriving
         for j in list(row_blocks[v]):             # bring a new row into a visited block
             d_new = dist[blocks[j][0]] + 1        # blocks[j][0] is the block's parent row
             if d_new <= left - 1:
-                yield from new_row(j, d_new, left)
+                yield from new_row(v, j, d_new, left)
         if dist[v] + 1 <= left - 1:               # open a new block at v with a new row
             blocks.append([v])
             row_blocks[v].append(len(blocks) - 1)
-            yield from new_row(len(blocks) - 1, dist[v] + 1, left)
+            yield from new_row(v, len(blocks) - 1, dist[v] + 1, left)
             row_blocks[v].pop()
             blocks.pop()
 
-    def new_row(j, d_new, left):
+    def new_row(v, j, d_new, left):
         label = len(dist)
         blocks[j].append(label)
         row_blocks.append([j])
         dist.append(d_new)
-        walk.append(label)
-        yield from step(left - 1)
-        walk.pop()
+        diag.append(0)
+        yield from move(v, label, left)
+        diag.pop()
         dist.pop()
         row_blocks.pop()
         blocks[j].pop()
 
     yield from step(k)
-
-
-def _factors(walk, rows):
-    diag = [0] * rows
-    pairs = Counter()
-    for a, b in zip(walk, walk[1:]):
-        if a == b:
-            diag[a] += 1
-        else:
-            pairs[(min(a, b), max(a, b))] += 1
-    return tuple(diag), tuple(sorted(pairs.items()))
 
 
 def canonical_key(blocks, diag, pairs):
@@ -234,6 +246,8 @@ def canonical_key(blocks, diag, pairs):
 
     def block_key(parent, block):
         kids = [c for c in block if c != parent]
+        if len(kids) == 1:           # no pairs among the other rows
+            return ((mult.get((parent, kids[0]), 0), row_key(kids[0])),), ()
         items = sorted(((mult.get((parent, c), 0), row_key(c)), c) for c in kids)
         labels = [it[0] for it in items]
         groups, start = [], 0
@@ -275,16 +289,14 @@ def enumerate_shapes(k):
     _check_k(k)
     found = {}
     seen = {}
-    for walk, blocks in closed_walks(k):
-        rows = 1 + max(walk)
-        diag, pairs = _factors(walk, rows)
-        sig = (blocks, diag, pairs)
+    for walk, blocks, diag, pairs in _walk_states(k):
+        sig = (tuple(map(tuple, blocks)), tuple(diag), tuple(sorted(pairs.items())))
         key = seen.get(sig)
         if key is None:
-            key = seen[sig] = canonical_key(blocks, diag, pairs)
+            key = seen[sig] = canonical_key(*sig)
         entry = found.get(key)
         if entry is None:
-            found[key] = [blocks, diag, pairs, 1, walk]
+            found[key] = [*sig, 1, tuple(walk)]
         else:
             entry[3] += 1
     shapes = [Shape(key, tuple(tuple(b) for b in v[0]), v[1], v[2], v[3], v[4])
