@@ -159,6 +159,10 @@ def _add_to(acc, poly, coef=1, shift=0):
         acc[key] = acc[key] + coef * v if key in acc else coef * v
 
 
+#: bits per field of a packed count vector (how many halves carry each power)
+_COUNT_BITS = 16
+
+
 class _Layout:
     """Monomials ``prod_e w_e^{n_e} prod_i P_{2i+2}^{b_i}`` of one row, packed into an int.
 
@@ -208,6 +212,7 @@ class _RowAlgebra:
                 self.pairs[p + q] = self.pairs.get(p + q, zero) + co.a[p] * co.a[q]
         self.kappa = self._cumulants(2 * co.degree)
         self._cache = {}
+        self._ids = {}
         self._pmoments = {(0,) * self.npow: co.one}
 
     def _cumulants(self, top):
@@ -296,12 +301,14 @@ class _RowAlgebra:
         self._pmoments[b] = total
         return total
 
-    def _expect(self, lay, poly):
-        """Expectation over W: ``w_e^n -> gamma_n``, ``prod P^b`` -> its compound-Poisson moment."""
+    def _expect(self, lay, poly, shift=0):
+        """Expectation over W of ``poly`` times the monomial ``shift``: ``w_e^n -> gamma_n``,
+        ``prod P^b`` -> its compound-Poisson moment."""
         co = self.co
         cache = self._cache.setdefault(("mono", lay.key), {})
         total = co.zero
         for mono, c in poly.items():
+            mono += shift
             v = cache.get(mono)
             if v is None:
                 ws, b = lay.unpack(mono)
@@ -342,10 +349,7 @@ class _RowAlgebra:
             return got
         co = self.co
         lay = _Layout(deg, self.npow, (2 * co.degree * (diag + sum(halves))).bit_length() or 1)
-        poly = {0: co.one}
-        for _ in range(diag):
-            poly = _mul(poly, self._diag_poly(lay))
-        states = {(): poly}
+        states = {(): {0: co.one}}           # products of the halves, by power counts
         for s, m in enumerate(halves):
             powers = [[{0: co.one}] for _ in self.exps]
             for i, k in enumerate(self.exps):
@@ -356,59 +360,112 @@ class _RowAlgebra:
                 factor = {0: co.one}
                 for i, n in enumerate(counts):
                     factor = _mul(factor, powers[i][n])
+                packed = sum(n << (_COUNT_BITS * i) for i, n in enumerate(counts))
                 for keys, p in states.items():
-                    new[keys + (counts,)] = _mul(p, factor)
+                    new[keys + (packed,)] = _mul(p, factor)
             states = new
+        diagonal = {0: co.one}
+        for _ in range(diag):
+            diagonal = _mul(diagonal, self._diag_poly(lay))
+        # E[diagonal * halves] = sum over the halves' monomials a of c_a E[diagonal * a]
+        with_diagonal = {}
         table = {}
         for keys, p in states.items():
-            v = self._expect(lay, p)
+            v = co.zero
+            for a, c in p.items():
+                e = with_diagonal.get(a)
+                if e is None:
+                    e = with_diagonal[a] = self._expect(lay, diagonal, a)
+                if e:
+                    v = v + c * e
             if v:
                 table[keys] = v
         self._cache[key] = table
         return table
 
-    def row_entries(self, deg, diag, groups):
-        """``[(split, value)]``: the row table by counts per pair of rows.
-
-        ``groups`` lists ``(incidence, m)`` for each pair of rows the row belongs to
-        (m factors through that incidence); ``split`` gives one count tuple per pair.
-        """
-        def build():
-            halves = [0] * deg
-            for s, m in groups:
-                halves[s] += m
-            table = self.row_table(deg, diag, tuple(halves))
-            zero = (0,) * len(self.exps)
-            out = []
-            for split in product(*(_compositions(m, len(self.exps)) for _, m in groups)):
-                counts = [zero] * deg
-                for (s, _), c in zip(groups, split):
-                    counts[s] = tuple(x + y for x, y in zip(counts[s], c))
-                v = table.get(tuple(counts))
-                if v:
-                    out.append((split, v))
-            return out
-        return self._memo(("entries", deg, diag, groups), build)
-
     def pairing(self, m):
         """``{(c, c'): value}``: sum over the powers of m shared inputs, ``c`` and ``c'`` counting
         them at the two ends, of ``prod mu_{k + k'}`` (the inputs shared by two rows)."""
         def build():
-            co, n = self.co, len(self.exps)
-            states = {((0,) * n, (0,) * n): co.one}
+            co = self.co
+            states = {(0, 0): co.one}
             for _ in range(m):
                 new = {}
                 for (c, d), v in states.items():
                     for i, k in enumerate(self.exps):
-                        ci = c[:i] + (c[i] + 1,) + c[i + 1:]
+                        ci = c + (1 << (_COUNT_BITS * i))
                         for j, q in enumerate(self.exps):
                             mu = co.mu(k + q)
                             if mu:
-                                key = (ci, d[:j] + (d[j] + 1,) + d[j + 1:])
+                                key = (ci, d + (1 << (_COUNT_BITS * j)))
                                 new[key] = new[key] + v * mu if key in new else v * mu
                 states = new
             return {key: v for key, v in states.items() if v}
         return self._memo(("pairing", m), build)
+
+
+    def row_message(self, diag, halves, up, blocks):
+        """``{t: value}``: a row's table summed against the messages of the blocks below it.
+
+        ``halves`` counts the row's halves per incidence; incidence 0 is the block above
+        the row when ``up`` (then ``t`` is the power counts there), and ``t = ()`` for the
+        root.  ``blocks`` are the messages of the blocks below, in incidence order.
+        """
+        table = self.row_table(len(halves), diag, tuple(halves))
+        off = 1 if up else 0
+        out = {}
+        for counts, v in table.items():
+            for i, msg in enumerate(blocks):
+                w = msg.get(counts[off + i])
+                if not w:
+                    break
+                v = v * w
+            else:
+                t = counts[0] if up else ()
+                out[t] = out[t] + v if t in out else v
+        return {t: v for t, v in out.items() if v}
+
+    def block_message(self, pairs, kids):
+        """``{t: value}``: a block below a row, summed over the powers of its shared input.
+
+        The block's rows are its parent (index 0) and ``len(kids)`` rows below it, whose
+        messages are ``kids``; ``pairs`` lists ``(x, y, m)``: m factors between rows x < y of
+        the block.  ``t`` is the parent's power counts at the block.
+        """
+        n, co = len(kids) + 1, self.co
+        states = {(0,) * n: co.one}
+        for x in range(1, n):                  # each row below: its pairs, then its message
+            for p, q, m in pairs:
+                if x not in (p, q) or (p != 0 and p < x):
+                    continue                   # pairs with an earlier row are done already
+                new, pairing = {}, self.pairing(m).items()
+                for st, v in states.items():
+                    for (cp, cq), w in pairing:
+                        nxt = list(st)
+                        nxt[p] += cp
+                        nxt[q] += cq
+                        nxt = tuple(nxt)
+                        val = v * w
+                        new[nxt] = new[nxt] + val if nxt in new else val
+                states = new
+            new, msg = {}, kids[x - 1]
+            for st, v in states.items():
+                w = msg.get(st[x])
+                if w:
+                    nxt = st[:x] + (None,) + st[x + 1:]
+                    new[nxt] = new[nxt] + v * w if nxt in new else v * w
+            states = new
+        out = {}
+        for st, v in states.items():
+            out[st[0]] = out[st[0]] + v if st[0] in out else v
+        return {t: v for t, v in out.items() if v}
+
+    def message(self, key, build):
+        """The message with structural ``key`` (built once), and a small int naming it."""
+        got = self._ids.get(key)
+        if got is None:
+            got = self._ids[key] = (len(self._ids), build())
+        return got
 
 
 def shape_weight(shape, co):
@@ -426,50 +483,44 @@ def shape_weight(shape, co):
 
     Notes
     -----
-    Row tables (:meth:`_RowAlgebra.row_table`) are joined over the inputs the rows
-    share.  The ``m`` factors between two rows a, b are exchangeable, and each row's
-    table depends only on how many of its halves carry each power, so the join
-    carries those counts per pair and contracts a pair with ``pairing(m)`` when its
-    second row is reached.
+    The rows' tables (:meth:`_RowAlgebra.row_table`) are joined over the inputs the
+    rows share, up the block tree: each block below a row is summed, given the row's
+    power counts at the block, over its other rows' subtrees (a *message*), and each
+    row's table against the messages of the blocks below it.  Messages depend only
+    on the subtree's structure and are reused across shapes.
     """
     alg = co.__dict__.get("_algebra")
     if alg is None:
         alg = co._algebra = _RowAlgebra(co)
-    rows = shape.rows
-    incid = [[] for _ in range(rows)]          # blocks of each row
-    for j, block in enumerate(shape.blocks):
+    blocks, rows = shape.blocks, shape.rows
+    incid = [[] for _ in range(rows)]          # blocks of each row; the block above comes first
+    for j, block in enumerate(blocks):
         for a in block:
             incid[a].append(j)
-    shared_block = shape.pair_blocks
-    groups = [[] for _ in range(rows)]         # per row: (pair id, incidence index, multiplicity)
-    for g, ((a, b), m) in enumerate(shape.pairs):
-        j = shared_block[(a, b)]
-        groups[a].append((g, incid[a].index(j), m))
-        groups[b].append((g, incid[b].index(j), m))
-    partial = {(): co.one}                     # counts of the open pairs (in open order) -> value
-    open_ids = ()
-    for a in range(rows):
-        closing = [(i, open_ids.index(g), alg.pairing(m)) for i, (g, _, m) in enumerate(groups[a])
-                   if g in open_ids]
-        closed = {g for g, _, _ in groups[a]} & set(open_ids)
-        kept = [i for i, g in enumerate(open_ids) if g not in closed]
-        opening = [i for i, (g, _, _) in enumerate(groups[a]) if g not in closed]
-        entries = alg.row_entries(len(incid[a]), shape.diag[a], tuple((s, m) for _, s, m in groups[a]))
-        new = {}
-        for state, c in partial.items():
-            head = tuple(state[i] for i in kept)
-            for split, v in entries:
-                val = c * v
-                for i, pos, pair in closing:
-                    val = val * pair.get((state[pos], split[i]), co.zero)
-                    if not val:
-                        break
-                if not val:
-                    continue
-                key = head + tuple(split[i] for i in opening)
-                new[key] = new[key] + val if key in new else val
-        partial = {key: v for key, v in new.items() if v}
-        open_ids = tuple(open_ids[i] for i in kept) + tuple(groups[a][i][0] for i in opening)
-    if open_ids:  # pragma: no cover - every pair has two ends
-        raise AssertionError("unclosed factors")
-    return partial.get((), co.zero)
+    mult = dict(shape.pairs)
+    halves = [[0] * len(incid[a]) for a in range(rows)]
+    for j, block in enumerate(blocks):
+        for x, a in enumerate(block):
+            for b in block[x + 1:]:
+                m = mult.get((a, b) if a < b else (b, a), 0)
+                halves[a][incid[a].index(j)] += m
+                halves[b][incid[b].index(j)] += m
+    names, msgs = [None] * rows, [None] * rows
+    bnames, bmsgs = {}, {}
+    for a in reversed(range(rows)):            # rows below have larger labels
+        below = [j for j in incid[a] if blocks[j][0] == a]
+        for j in below:
+            block = blocks[j]                  # its parent a first, then the rows below it
+            pairs = [(x, y, mult[key]) for x in range(len(block)) for y in range(x + 1, len(block))
+                     if (key := (min(block[x], block[y]), max(block[x], block[y]))) in mult]
+            kids = block[1:]
+            name = ("block", tuple(names[c] for c in kids), tuple(pairs))
+            bnames[j], bmsgs[j] = alg.message(name, lambda: alg.block_message(pairs, [msgs[c] for c in kids]))
+        # the row's value does not depend on the order of the blocks below it
+        below = sorted(below, key=lambda j: (halves[a][incid[a].index(j)], bnames[j]))
+        own = [halves[a][0]] if a else []
+        own += [halves[a][incid[a].index(j)] for j in below]
+        name = ("row", shape.diag[a], a > 0, tuple(own), tuple(bnames[j] for j in below))
+        names[a], msgs[a] = alg.message(name, lambda: alg.row_message(shape.diag[a], own, a > 0,
+                                                                       [bmsgs[j] for j in below]))
+    return msgs[0].get((), co.zero)
