@@ -9,31 +9,36 @@ of the inputs and ``h_a^{(t)} = sum_{e in a} w_e x^{(t)}_{col(e)} + R_a^{(t)}``;
 ``R_a^{(t)}`` is the **rest** of row a (its unvisited columns).  Rows share their
 W-values across factors, never their x.
 
-With a polynomial ``f = sum_p a_p x^p`` everything is a polynomial expectation,
-evaluated in three stages exactly as MATH.md §4 prescribes:
+With a polynomial ``f = sum_p a_p x^p`` everything is a polynomial expectation
+(MATH.md §4), evaluated row by row:
 
-1. inside each factor, integrate the x of the visited columns (moments ``mu_p``);
-2. integrate each incidence weight: ``\\int w^p nu(dw) = gamma_p``;
-3. the rests of one row across factors ``t_1..t_r`` have joint cumulants
-   ``kappa(R^{(t_1)}, ..., R^{(t_r)}) = gamma_r prod_t mu_{r_t}``; their joint
-   moments follow from the cumulants (moment–cumulant recursion).
+1. given the W-values, a row's rests ``R^{(t)} = sum_v v x_v^{(t)}`` are independent
+   across factors with cumulants ``kappa_m(x) P_m``, ``P_m = sum_v v^m``; integrating
+   the x of the visited columns (moments ``mu_p``) makes each factor a polynomial in
+   the incidence weights ``w_e``, the power sums ``P_m`` and its shared inputs;
+2. the factors of a row multiply; the expectation over W sends ``w_e^n`` to
+   ``gamma_n = \int w^n nu(dw)`` and ``prod_m P_m^{b_m}`` to a moment of the
+   compound-Poisson vector ``(P_m)``, whose joint cumulants are
+   ``kappa(P_{m_1}, ..., P_{m_r}) = gamma_{m_1 + ... + m_r}``; this equals the
+   set-partition sum over the joint cumulants
+   ``kappa(R^{(t_1)}, ..., R^{(t_r)}) = gamma_r prod_t mu_{r_t}`` of the rests;
+3. a factor couples its two rows only through the input of their shared column:
+   each row's expectation is tabulated against how many of its halves carry each
+   power of their shared input (halves at one incidence are exchangeable), and
+   the tables are joined up the block tree by messages memoised by structure.
 
-The computation is organised row by row.  A factor couples its two rows only
-through the input ``x`` of their shared column; each row's own expectation is
-tabulated against the exponents of those shared inputs, and the tables are
-joined across the block tree.  Coefficients live in one sympy polynomial ring
-(python-flint rationals underneath when installed) and become sympy expressions
-only at the edge.
+Polynomials are dictionaries keyed by monomials packed into one int, with
+coefficients in one sympy polynomial ring (python-flint rationals underneath when
+installed); they become sympy expressions only at the edge.
 
 Symmetry does the pruning: in a half-factor ``f(h_a)`` of an off-diagonal factor
-the shared input must carry an odd power (otherwise the row's private inputs
-carry an odd power and the term vanishes), and every incidence weight ends with
-an even power >= 2, so ``gamma_0`` never occurs.
+the shared input carries an odd power (otherwise the row's private inputs carry
+an odd power and the term vanishes), and every incidence weight ends with an even
+power >= 2, so ``gamma_0`` never occurs.
 """
 
-from collections import defaultdict
 from itertools import product
-from math import comb, factorial
+from math import comb
 
 import sympy
 from sympy.polys.rings import sring
@@ -129,13 +134,6 @@ def _compositions(total, parts):
     for first in range(total + 1):
         for tail in _compositions(total - first, parts - 1):
             yield (first,) + tail
-
-
-def _multinomial(parts):
-    out = factorial(sum(parts))
-    for p in parts:
-        out //= factorial(p)
-    return out
 
 
 def _mul(x, y):
