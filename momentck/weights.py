@@ -17,7 +17,7 @@ With a polynomial ``f = sum_p a_p x^p`` everything is a polynomial expectation
    the x of the visited columns (moments ``mu_p``) makes each factor a polynomial in
    the incidence weights ``w_e``, the power sums ``P_m`` and its shared inputs;
 2. the factors of a row multiply; the expectation over W sends ``w_e^n`` to
-   ``gamma_n = \int w^n nu(dw)`` and ``prod_m P_m^{b_m}`` to a moment of the
+   ``gamma_n = \\int w^n nu(dw)`` and ``prod_m P_m^{b_m}`` to a moment of the
    compound-Poisson vector ``(P_m)``, whose joint cumulants are
    ``kappa(P_{m_1}, ..., P_{m_r}) = gamma_{m_1 + ... + m_r}``; this equals the
    set-partition sum over the joint cumulants
