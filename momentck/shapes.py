@@ -255,6 +255,8 @@ def canonical_key(blocks, diag, pairs):
             if i == len(items) or labels[i] != labels[start]:
                 groups.append([it[1] for it in items[start:i]])
                 start = i
+        if not any(mult.get((a, b)) for i, a in enumerate(kids) for b in kids[i + 1:]):
+            return (tuple(labels), (0,) * (len(kids) * (len(kids) - 1) // 2))   # nothing to order
         best = None
         for choice in product(*(permutations(g) for g in groups)):
             order = [c for g in choice for c in g]
