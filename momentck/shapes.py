@@ -211,6 +211,19 @@ def _walk_states(k):
     yield from step(k)
 
 
+def _factors(walk, rows):
+    """``(diag, pairs)`` of a walk: steps that stay per row, steps between rows ``a < b``."""
+    diag = [0] * rows
+    pairs = {}
+    for a, b in zip(walk, walk[1:]):
+        if a == b:
+            diag[a] += 1
+        else:
+            key = (min(a, b), max(a, b))
+            pairs[key] = pairs.get(key, 0) + 1
+    return tuple(diag), tuple(sorted(pairs.items()))
+
+
 def canonical_key(blocks, diag, pairs):
     """Canonical nested-tuple key of a rooted block tree with a factor multigraph.
 
