@@ -23,10 +23,13 @@ The Silverstein step runs in the same loop: for each z the solver keeps
 
 Weak couplings (stable weights, incidences below the cut) enter to second order
 as a mean-field self-energy
-``slope(s_a)^2 m_small [ s_a'/psi E_root(slope(s)^2 G) + E_col(u^T (K_B - zeta - D_B)^{-1} u) ]``
-with ``s_a'`` the kept child norm of a and ``u_b = w_b slope(s_b)`` over a random
-column of members: the first term is a's kept columns meeting small rows, the
-second a's small columns meeting kept rows.
+``slope(s_a)^2 [ s_a' m_small/psi E_w(slope(s_b)^2 G_b) + S_a E_col(u^T (K_B - zeta - D_B)^{-1} u) ]``
+with ``s_a'`` the kept child norm of a, ``S_a`` its rest (the squared small incidences,
+whose mean is ``m_small``) and ``u_b = w_b slope(s_b)`` over a random column of members:
+the first term is a's kept columns meeting small rows b (Mecke: b is a root row whose
+norm also holds its small weight w, drawn from ``w^2 nu(dw)/m_small``), the second a's small columns meeting
+kept rows.  Using a's own ``S_a`` there, not its mean, matters: a row with a small norm
+has a small diagonal and small weak couplings alike (K stays positive semi-definite).
 """
 
 import sys
@@ -48,9 +51,9 @@ def block_forms(K, k, D):
 
     Parameters
     ----------
-    K : ndarray, shape (L, L, B)
-        Real symmetric blocks.
-    k : ndarray, shape (L, B)
+    K : ndarray, shape (L, L, B) or (L, L, B, nz)
+        Symmetric blocks (real, or complex per spectral point).
+    k : ndarray, shape (L, B) or (L, B, nz)
     D : ndarray, shape (L, B, nz), complex
 
     Returns
@@ -67,11 +70,12 @@ def block_forms(K, k, D):
     """
     L = K.shape[0]
     A = [[None] * L for _ in range(L)]
+    kz = (lambda a: a) if K.ndim == 4 else (lambda a: a[:, None])
     for i in range(L):
         for j in range(i):
-            A[i][j] = K[i, j][:, None]
-        A[i][i] = K[i, i][:, None] - D[i]
-    kk = [k[i][:, None] for i in range(L)]
+            A[i][j] = kz(K[i, j])
+        A[i][i] = kz(K[i, i]) - D[i]
+    kk = [k[i] if k.ndim == 3 else k[i][:, None] for i in range(L)]
     out = np.zeros(D.shape[1:], dtype=np.complex128)
     for j in range(L - 1, -1, -1):
         inv = 1.0 / A[j][j]
@@ -99,8 +103,14 @@ def _owner_coupling(entries, own_s, own_w, sb, wb):
     return entries.off(own_s, sb, own_w * wb)
 
 
-def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, coupling=_owner_coupling):
-    """Block terms of columns (owner norm, owner weight, L members each) -> (ncols, nz)."""
+def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, coupling=_owner_coupling,
+                  tau=None):
+    """Block terms of columns (owner norm, owner weight, L members each) -> (ncols, nz).
+
+    ``tau`` (nz,), for stable weights: the column's small rows, Schur-complemented out,
+    change every entry among its kept rows x, y (owner included) by ``-tau v_x v_y``,
+    ``v = w slope(s)``, ``tau = sum_b v_b^2 G_b`` (its mean: ``m_small/psi E_w(slope^2 G)``).
+    """
     nz = len(zeta)
     out = np.zeros((len(L), nz), dtype=np.complex128)
     start = np.concatenate(([0], np.cumsum(L)))
@@ -121,6 +131,11 @@ def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, co
             K = entries.off(sb[:, None], sb[None, :], wb[:, None] * wb[None, :])
             K[np.arange(size), np.arange(size)] = entries.diag(sb)
             D = pop_sig[mem] + zeta
+            if tau is not None:
+                vb = wb * entries.slope(sb)
+                va = own_w[cc] * (entries.slope(own_s[cc]) if coupling is _owner_coupling else 1.0)
+                k = k[:, :, None] - tau * (va[None, :] * vb)[:, :, None]
+                K = K[:, :, :, None] - tau * (vb[:, None, :] * vb[None, :, :])[:, :, :, None]
             out[cc] = block_forms(K, k, D)
     return out
 
@@ -181,18 +196,20 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
         owner = np.repeat(np.arange(R), ncol)
         v = tree.sample_w(len(owner), rng)
         kept = np.bincount(owner, v * v, R)
-        s = w * w + kept + tree.rest(R, rng)
+        rest = tree.rest(R, rng)
+        s = w * w + kept + rest
         L = rng.poisson(tree.lam / psi, len(owner))
         idx = rng.integers(0, N, int(L.sum()))
-        terms = _column_terms(entries, s[owner], v, L, idx, pop_s, pop_w, pop_sig, zeta)
+        tau = e_root * tree.m_small / psi if tree.m_small > 0 else None
+        terms = _column_terms(entries, s[owner], v, L, idx, pop_s, pop_w, pop_sig, zeta, tau=tau)
         scatter = sp.csr_matrix((np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(R, len(owner)))
         sig = scatter @ terms
         if tree.m_small > 0:
-            sig += _mean_field(tree, entries, s, kept, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng)
+            sig += _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng)
         G = 1.0 / (entries.diag(s)[:, None] - zeta[None, :] - sig)
         roots = G[N:]
         if tree.m_small > 0:
-            e_root = np.mean(entries.slope(s[N:])[:, None] ** 2 * roots, axis=0)
+            e_root = _weak_row_mean(tree, entries, s[N:], sig[N:], zeta, rng)
         s_h = roots.mean(axis=0)
         pop_w, pop_s, pop_sig = w[:N], s[:N], sig[:N]
         s_m = s_h[:nz1] / omega
@@ -211,17 +228,27 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
             "batch_s_H_fixed": batch[:, nz1:], "omega": omega}
 
 
-def _mean_field(tree, entries, s, kept, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng):
+def _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng):
     """Second-order self-energy of the couplings dropped below the cut (see module docstring)."""
     N = len(pop_s)
     L = rng.poisson(tree.lam / psi, N)
     idx = rng.integers(0, N, int(L.sum()))
     # k_b = w_b slope(s_b): a column where the owner's own weight is infinitesimal
     q = _column_terms(entries, np.zeros(N), np.ones(N), L, idx, pop_s, pop_w, pop_sig, zeta,
-                      coupling=_weak_coupling)
+                      coupling=_weak_coupling, tau=e_root * tree.m_small / psi)
     e_col = q.mean(axis=0)
-    return (entries.slope(s) ** 2 * tree.m_small)[:, None] * (kept[:, None] / psi * e_root[None, :]
-                                                               + e_col[None, :])
+    return entries.slope(s)[:, None] ** 2 * (kept[:, None] * tree.m_small / psi * e_root[None, :]
+                                             + rest[:, None] * e_col[None, :])
+
+
+def _weak_row_mean(tree, entries, s, sig, zeta, rng):
+    """``E[slope(s_b)^2 G_b]`` over rows b met through one of their small incidences w:
+    a root row whose norm also holds ``w^2``, w drawn from ``w^2 nu(dw) / m_small`` on
+    ``|w| <= eps`` (Mecke).  Adding ``w^2`` to b's norm keeps K positive semi-definite: a row
+    with a tiny norm has tiny weak couplings too."""
+    sb = s + tree.small_square(len(s), rng)
+    g = 1.0 / (entries.diag(sb)[:, None] - zeta[None, :] - sig)
+    return np.mean(entries.slope(sb)[:, None] ** 2 * g, axis=0)
 
 
 def _weak_coupling(entries, own_s, own_w, sb, wb):

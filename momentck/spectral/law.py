@@ -145,11 +145,16 @@ def _gaussian(model, grid):
     t1, t2 = (float(v) for v in gaussian_thetas(model.activation))
     psi, gamma = float(model.psi), float(model.gamma)
     p0 = max(0.0, 1.0 - 1.0 / gamma)
-    # fine grid for the CDF: the density has square-root edges, so trapezoid error ~ h^{3/2}
+    # fine grid x = top u^2 for the CDF: the density may blow up like x^{-1/2} at 0 (gamma = 1),
+    # which dx = 2 top u du cancels; square-root edges elsewhere give trapezoid errors ~ h^{3/2}
     top = (1 + math.sqrt(gamma)) ** 2 * (t1 - t2 + t2 * (1 + 1 / math.sqrt(psi)) ** 2) * 1.05
-    fine = np.linspace(0.0, top, 100001)
+    u = np.linspace(0.0, 1.0, 100001)
+    fine = top * u * u
     dens = gaussian_density(fine, t1, t2, psi, gamma)
-    cf = np.concatenate(([0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(fine))))
+    g = dens * 2 * top * u
+    g[0] = max(2 * g[1] - g[2], 0.0)          # the limit u -> 0 (the density itself is 0 at x = 0)
+    du = u[1] - u[0]
+    cf = np.concatenate(([0.0], np.cumsum((g[1:] + g[:-1]) / 2 * du)))
     mass = cf[-1] + p0
     x = _quantile_grid(fine, cf + p0, 400) if grid is None else grid
     density = gaussian_density(x, t1, t2, psi, gamma)
@@ -220,12 +225,20 @@ def _curve(x, eta):
 
 
 def _cdf_from_curve(x, h, s, p0):
-    """CDF on the internal grid from s on the curve x + i h(x) (see module docstring)."""
+    """CDF on the internal grid from s on the curve x + i h(x) (see module docstring).
+
+    The vertical segment from b to b + i h is integrated to second order:
+    ``int_0^h Re s(b + it) dt = h Re s(z) + (h^2/2) Im s'(z) + O(h^3)``, with
+    ``s'(z) = (ds/dx) / (1 + i h'(x))`` along the curve (Cauchy–Riemann).
+    """
     z = x + 1j * h
     s = s + p0 / z
-    g = s * (1 + 1j * np.gradient(h, x))
+    dzdx = 1 + 1j * np.gradient(h, x)
+    g = s * dzdx
     integral = np.concatenate(([0.0], np.cumsum((g.imag[1:] + g.imag[:-1]) / 2 * np.diff(x))))
-    F = (integral + h[0] * s.real[0] - h * s.real) / np.pi
+    ds = np.gradient(s, x) / dzdx
+    vertical = h * s.real + h * h / 2 * ds.imag
+    F = (integral + vertical[0] - vertical) / np.pi
     dens = np.gradient(F, x)
     return F, dens
 
@@ -265,7 +278,7 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     moments = _contour_moments(z, dz, mom["s_M"])
     batch = np.array([_contour_moments(z, dz, b) for b in mom["batch_s_M"]])
     merr = list(3 * batch.std(axis=0, ddof=1) / math.sqrt(len(batch)))
-    atoms = [(0.0, p0)] if p0 > 0 else []
+    atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
     err = main["noise"] + main["eta_error"]
     details = {"method": "population dynamics on the block tree (MATH.md §7)", "population": N,
                "sweeps": sweeps, "burn_in": burn, "eta": eta, "noise": main["noise"],

@@ -17,7 +17,6 @@ the incidences that are kept as edges and the part of a row's norm that is not:
   mean-field term of the dropped weak couplings.
 """
 
-import math
 
 import numpy as np
 
@@ -75,6 +74,10 @@ class StableTree(Tree):
 
     def rest(self, size, rng):
         return self._table[rng.integers(0, self._TABLE, size)]
+
+    def small_square(self, size, rng):
+        """``w^2`` with w drawn from ``w^2 nu(dw) / m_small`` on ``|w| <= eps``: ``|w| = eps U^{1/(2-alpha)}``."""
+        return self.eps ** 2 * rng.random(size) ** (2.0 / (2.0 - self.alpha))
 
 
 def tree_for(model, eps, rng):
