@@ -1,6 +1,7 @@
 """The limiting eigenvalue law (momentck.spectral): entries, block solves, Gaussian closed form,
 population dynamics against the exact moments and against simulated spectra, bad input."""
 
+import json
 import math
 
 import numpy as np
@@ -171,3 +172,54 @@ def test_accuracy_beyond_reach():
         spectral_law(SPARSE_TANH, accuracy=1e-4)
     with pytest.raises(MomentckError, match="accuracy must be"):
         spectral_law(SPARSE_TANH, accuracy=0)
+
+
+# ---------------------------------------------------------------------------
+# command line
+# ---------------------------------------------------------------------------
+
+GAUSS_ARGS = ["--weights", "gaussian", "--inputs", "normal", "--activation", "tanh", "--phi", "1/2", "--psi", "1"]
+
+
+def _cli(capsys, argv):
+    from momentck.cli import main
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_density_json_contract(capsys):
+    code, out, err = _cli(capsys, ["density", *GAUSS_ARGS, "--grid", "0:2:5", "--json"])
+    assert code == 0 and err == ""
+    d = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+    assert set(d) == {"x", "density", "cdf", "atoms", "error", "model"}
+    assert d["x"] == [0.0, 0.5, 1.0, 1.5, 2.0] and len(d["cdf"]) == len(d["density"]) == 5
+    assert d["atoms"] == [] and d["error"] < 1e-5 and d["model"]["phi"] == "1/2"
+    assert d["cdf"] == sorted(d["cdf"])
+
+
+def test_cli_density_default_grid_covers_quantiles(capsys):
+    code, out, _ = _cli(capsys, ["density", *GAUSS_ARGS, "--json"])
+    d = json.loads(out)
+    assert len(d["x"]) == 400 and d["cdf"][0] <= 0.0011 and d["cdf"][-1] >= 0.9989
+
+
+@pytest.mark.parametrize("extra, match", [(["--grid", "2:0:5"], "strictly increasing"),
+                                          (["--grid", "0:2"], "a:b:N"),
+                                          (["--weights", "stable(alpha=1.5)"], "no K-entries")])
+def test_cli_density_bad_input_one_line(capsys, extra, match):
+    code, out, err = _cli(capsys, ["density", *GAUSS_ARGS, *extra])
+    assert code == 1 and out == "" and err.count("\n") == 1 and match in err
+
+
+def test_cli_plot_writes_png(capsys, tmp_path):
+    path = tmp_path / "law.png"
+    code, out, _ = _cli(capsys, ["plot", *GAUSS_ARGS, "--n", "200", "--reps", "1", "--compare", "gaussian",
+                                 "-o", str(path)])
+    assert code == 0 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_returns_figure():
+    law = spectral_law(Model("gaussian", "normal", "sin", phi=2, psi=1), grid=(0, 3, 50))
+    fig = law.plot()
+    assert fig.axes and any("atom" in t.get_text() for t in fig.axes[0].texts)
