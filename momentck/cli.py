@@ -556,7 +556,7 @@ def _add_law_options(p):
                    help="wanted sup error of the CDF, >= 0.002 for sparse and stable weights "
                         "(default: %(default)s)")
     g.add_argument("--eps", type=float, help="stable weights: incidences above eps are tree edges "
-                                             "(default 0.3 for alpha >= 1, else 0.5)")
+                                             "(default 0.2 for alpha >= 1, else 0.4)")
     g.add_argument("--seed", type=int, default=1, help="non-negative seed (default: %(default)s)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -590,14 +590,12 @@ def _run_density(args):
         print(json.dumps(out, allow_nan=False))
         return 0
     m = law.model
-    print(f"model: weights={m.weights.spec} inputs={m.inputs.spec} activation={m.activation.spec} "
-          f"phi={m.phi} psi={m.psi}")
-    print(f"method: {d['details']['method']}; CDF error <= {law.error:.2g}")
-    print("atoms: " + (", ".join(f"{mass:.6g} at {loc:g}" for loc, mass in law.atoms) or "none"))
-    print(f"{'x':>12}  {'density':>12}  {'cdf':>8}")
     step = max(1, len(law.x) // 20)
-    for x, dens, cdf in list(zip(d["x"], d["density"], d["cdf"]))[::step]:
-        print(f"{x:>12.6g}  {dens:>12.6g}  {cdf:>8.4f}")
+    rows = [f"{x:>12.6g}  {dens:>12.6g}  {cdf:>8.4f}"
+            for x, dens, cdf in list(zip(d["x"], d["density"], d["cdf"]))[::step]]
+    atoms = ", ".join(f"{mass:.6g} at {loc:g}" for loc, mass in law.atoms) or "none"
+    print("\n".join([f"model: {m!r}", f"method: {d['details']['method']}; CDF error <= {law.error:.2g}",
+                     f"atoms: {atoms}", f"{'x':>12}  {'density':>12}  {'cdf':>8}", *rows]))
     return 0
 
 
