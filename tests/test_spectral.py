@@ -12,7 +12,7 @@ from scipy import integrate
 from momentck import MomentckError, Model, limiting_moments, simulate, spectral_law
 from momentck.numeric.gaussfactors import GaussianFactorTables
 from momentck.gaussian import gaussian_moments, gaussian_thetas
-from momentck.spectral.cavity import block_forms, _rank_one_forms
+from momentck.spectral.cavity import block_forms, _column_terms
 from momentck.spectral.entries import ErfEntries, SignEntries, SinEntries, TableEntries, kernel_entries
 from momentck.spectral.silverstein import gaussian_density, gaussian_h_stieltjes, subordinate
 from momentck.activations import activation
@@ -87,15 +87,22 @@ def test_block_forms_match_dense_solves():
 
 
 def test_rank_one_path_matches_block_forms():
+    """Sherman–Morrison over all columns at once equals the general block elimination."""
+    class General:                      # the same entries without the rank-one ``factor``
+        def __init__(self, e):
+            self.diag, self.off = e.diag, e.off
+    e = SignEntries(activation("tanh"))
     rng = np.random.default_rng(4)
-    L, B = 4, 3
-    wr, diag, r = rng.standard_normal((L, B)), rng.random((L, B)) + 1, rng.standard_normal(B)
-    D = rng.standard_normal((L, B, 2)) + 1j * rng.random((L, B, 2))
-    K = wr[:, None, :] * wr[None, :, :]
-    K[np.arange(L), np.arange(L)] = diag
-    full = block_forms(K, r[None, :] * wr, D)
-    fast = _rank_one_forms(r, wr, (diag - wr * wr)[:, :, None] - D)
-    assert np.max(np.abs(full - fast)) < 1e-12
+    N, zeta = 50, np.array([0.3 + 0.1j, 1.2 + 0.05j])
+    pop_s = rng.integers(1, 6, N).astype(float)
+    pop_w = rng.choice([-1.0, 1.0], N)
+    pop_sig = rng.standard_normal((N, 2)) * 0.1 + 0.2j * rng.random((N, 2))
+    L = np.array([0, 1, 3, 2, 5])
+    idx = rng.integers(0, N, L.sum())
+    own_s, own_w = np.array([1.0, 2, 3, 4, 2]), np.array([1.0, -1, 1, -1, 1])
+    fast = _column_terms(e, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta)
+    full = _column_terms(General(e), own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta)
+    assert np.max(np.abs(fast - full)) < 1e-13 and np.all(fast[0] == 0)
 
 
 def test_gaussian_quartic_matches_subordination():

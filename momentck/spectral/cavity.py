@@ -89,18 +89,21 @@ def block_forms(K, k, D):
     return out
 
 
-def _rank_one_forms(r_own, wr, d):
-    """Sherman–Morrison when ``K_bc = (w r)_b (w r)_c`` off the diagonal: ``r_a^2 v^2 q/(1+q)``.
-
-    ``wr`` (L, B) holds ``w_b r_b``, ``d`` (L, B, nz) the diagonal ``K_bb - (w_b r_b)^2 - D_b``;
-    ``r_own`` (B,) is ``v r_a``.
-    """
-    q = np.sum(wr[:, :, None] ** 2 / d, axis=0)
-    return (r_own ** 2)[:, None] * q / (1.0 + q)
-
-
 def _owner_coupling(entries, own_s, own_w, sb, wb):
     return entries.off(own_s, sb, own_w * wb)
+
+
+def _rank_one_columns(entries, factor, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta):
+    """All columns at once when ``off = rho factor(s_a) factor(s_b)``: each member's share
+    ``(w r)^2 / (K_bb - (w r)^2 - zeta - Sigma_b)`` of q depends on the member only, so
+    ``q = (columns x members) @ shares`` (Sherman–Morrison: the block term is ``r_a^2 q/(1 + q)``, ``r_a = w_a factor(s_a)``)."""
+    wr = pop_w * factor(pop_s)
+    share = (wr * wr)[:, None] / ((entries.diag(pop_s) - wr * wr)[:, None] - pop_sig - zeta[None, :])
+    col = np.repeat(np.arange(len(L)), L)
+    pick = sp.csr_matrix((np.ones(len(idx)), (col, idx)), shape=(len(L), len(pop_s)))
+    q = pick @ share
+    r = own_w * factor(own_s)
+    return (r * r)[:, None] * q / (1.0 + q)
 
 
 def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, coupling=_owner_coupling,
@@ -112,6 +115,9 @@ def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, co
     ``v = w slope(s)``, ``tau = sum_b v_b^2 G_b`` (its mean: ``m_small/psi E_w(slope^2 G)``).
     """
     nz = len(zeta)
+    factor = getattr(entries, "factor", None)
+    if factor is not None and coupling is _owner_coupling and tau is None:
+        return _rank_one_columns(entries, factor, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta)
     out = np.zeros((len(L), nz), dtype=np.complex128)
     start = np.concatenate(([0], np.cumsum(L)))
     for size in np.unique(L[L > 0]):
@@ -121,12 +127,6 @@ def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, co
             cc = cols[c0:c0 + step]
             mem = idx[start[cc][:, None] + np.arange(size)[None, :]].T        # (L, B)
             sb, wb = pop_s[mem], pop_w[mem]
-            factor = getattr(entries, "factor", None)
-            if factor is not None and coupling is _owner_coupling:
-                wr = wb * factor(sb)
-                d = (entries.diag(sb) - wr * wr)[:, :, None] - pop_sig[mem] - zeta
-                out[cc] = _rank_one_forms(own_w[cc] * factor(own_s[cc]), wr, d)
-                continue
             k = coupling(entries, own_s[cc][None, :], own_w[cc][None, :], sb, wb)
             K = entries.off(sb[:, None], sb[None, :], wb[:, None] * wb[None, :])
             K[np.arange(size), np.arange(size)] = entries.diag(sb)

@@ -82,7 +82,7 @@ class SpectralLaw:
         """``m_1..m_k`` of the computed law (k <= 8) with their error estimates."""
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(self._moments):
             raise MomentckError(f"moments(k): k must be an integer in 1..{len(self._moments)}, got {k!r}")
-        return list(self._moments[:k]), list(self._moment_errors[:k])
+        return [float(v) for v in self._moments[:k]], [float(v) for v in self._moment_errors[:k]]
 
     def to_dict(self):
         """A JSON-able dict: ``x``, ``density``, ``cdf``, ``atoms``, ``error``, ``model``, ``details``."""
@@ -217,7 +217,8 @@ def _row_bound(tree, entries, psi, rng, count=4000):
     return float(np.quantile(rows, 0.9999))
 
 
-def _atom_at_zero(tree, gamma, h0):
+def _atom_at_zero(gamma, h0):
+    """``mu_M({0}) = max(H({0}), 1 - 1/gamma)`` (MATH.md §7)."""
     return max(h0, 1.0 - 1.0 / gamma, 0.0)
 
 
@@ -327,7 +328,7 @@ def _run_curve(tree, entries, gamma, psi, lo, hi, eta, N, sweeps, burn, rng, pro
         h0s.append(t * r["s_H_fixed"].imag)
     s_m, h0s = np.array(s_m), np.array(h0s)
     h0 = float(np.clip(h0s[:, 1].mean(), 0.0, 1.0))
-    p0 = _atom_at_zero(tree, gamma, h0)
+    p0 = _atom_at_zero(gamma, h0)
     mean = s_m.mean(axis=0)
     F, dens = _cdf_from_curve(x, h, mean[:n1], p0)
     F2, _ = _cdf_from_curve(x2, h2, mean[n1:], p0)
