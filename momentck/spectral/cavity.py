@@ -21,15 +21,17 @@ The Silverstein step runs in the same loop: for each z the solver keeps
 ``omega(z)``, evaluates the population at ``zeta = z/omega``, and sets
 ``s_M = s_H(zeta)/omega``, ``omega <- 1 - gamma - gamma z s_M`` (damped).
 
-Weak couplings (stable weights, incidences below the cut) enter to second order
-as a mean-field self-energy
-``slope(s_a)^2 [ s_a' m_small/psi E_w(slope(s_b)^2 G_b) + S_a E_col(u^T (K_B - zeta - D_B)^{-1} u) ]``
-with ``s_a'`` the kept child norm of a, ``S_a`` its rest (the squared small incidences,
-whose mean is ``m_small``) and ``u_b = w_b slope(s_b)`` over a random column of members:
-the first term is a's kept columns meeting small rows b (Mecke: b is a root row whose
-norm also holds its small weight w, drawn from ``w^2 nu(dw)/m_small``), the second a's small columns meeting
-kept rows.  Using a's own ``S_a`` there, not its mean, matters: a row with a small norm
-has a small diagonal and small weak couplings alike (K stays positive semi-definite).
+Weak couplings (stable weights, incidences below the cut) enter to second order.
+The small rows b of a kept column couple to all its kept rows x (owner included) as
+``v_b v_x``, ``v = w slope(s)``; Schur-complementing them out changes the column's
+entries to ``K_xy - tau v_x v_y`` with ``tau = sum_b v_b^2 G_b``, replaced by its mean
+``m_small/psi E_w(slope(s_b)^2 G_b)`` (Mecke: b is a root row whose norm also holds its
+small weight w, drawn from ``w^2 nu(dw)/m_small``).  This screens them like
+Sherman–Morrison; adding ``sum_b K_ab^2 G_b`` unscreened made K indefinite.  The owner's
+own small columns, meeting kept rows, add ``slope(s_a)^2 S_a E_col(u^T (K_B - tau v v^T -
+zeta - D_B)^{-1} u)`` (``u = (1 - tau) v`` over a random column of members) with a's own
+rest ``S_a``, not its mean: a row with a small norm has a small diagonal and small weak
+couplings alike.
 """
 
 import sys
