@@ -26,6 +26,7 @@ evaluated there in a separate, cheap run.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -286,6 +287,9 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
                                           grid, Fx, p0, contour, N, sweeps, burn, rng, progress)
         err += eps_error
         merr = [e + abs(a - b) for e, a, b in zip(merr, moments, coarse_m)]
+    if size is None and err > accuracy:
+        warnings.warn(f"the estimated CDF error {err:.2g} exceeds the asked accuracy {accuracy:g}; "
+                      f"ask a smaller accuracy or pass size > {N}", stacklevel=3)
     details = {"method": "population dynamics on the block tree (MATH.md §7)", "population": N,
                "sweeps": sweeps, "burn_in": burn, "eta": eta, "noise": main["noise"],
                "eta_error": main["eta_error"], "H_atom_at_0": main["h0"], "seed": seed}
