@@ -243,3 +243,14 @@ def test_plot_returns_figure():
     law = spectral_law(Model("gaussian", "normal", "sin", phi=2, psi=1), grid=(0, 3, 50))
     fig = law.plot()
     assert fig.axes and any("atom" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_uncovered_is_not_covered_error_and_bad_seed():
+    from momentck.errors import NotCovered
+    with pytest.raises(NotCovered):
+        spectral_law(Model("stable(alpha=1.5)", "normal", "tanh"))
+    with pytest.raises(MomentckError, match="seed must be an integer >= 0"):
+        spectral_law(SPARSE_TANH, seed=-1)
+    law = spectral_law(GAUSS_TANH, grid=(0, 1, 3))
+    with pytest.raises(MomentckError, match=r"k must be an integer in \[1, 8\]"):
+        law.moments(9)

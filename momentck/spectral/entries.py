@@ -30,7 +30,7 @@ import math
 import numpy as np
 from scipy.special import gammaln
 
-from ..errors import MomentckError
+from ..errors import MomentckError, NotCovered
 
 __all__ = ["kernel_entries", "covered", "SinEntries", "ErfEntries", "TableEntries", "SignEntries"]
 
@@ -186,7 +186,7 @@ def kernel_entries(model):
     for _, ok, build in _REGISTRY:
         if ok(model):
             return build(model)
-    raise MomentckError(
+    raise NotCovered(
         f"no K-entries for weights {model.weights.spec}, inputs {model.inputs.spec}, activation "
         f"{model.activation.spec}; covered: gaussian weights with any activation; "
         + "; ".join(covered()))

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import MomentckError
 from ..model import Model
+from ..validation import check_int
 from .cavity import population_resolvent
 from .entries import kernel_entries
 from .silverstein import gaussian_density, gaussian_h_stieltjes, subordinate
@@ -81,8 +82,7 @@ class SpectralLaw:
 
     def moments(self, k):
         """``m_1..m_k`` of the computed law (k <= 8) with their error estimates."""
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(self._moments):
-            raise MomentckError(f"moments(k): k must be an integer in 1..{len(self._moments)}, got {k!r}")
+        k = check_int(k, "moments(k): k", 1, len(self._moments))
         return [float(v) for v in self._moments[:k]], [float(v) for v in self._moment_errors[:k]]
 
     def to_dict(self):
@@ -393,8 +393,7 @@ def spectral_law(model, grid=None, accuracy=0.01, seed=0, eps=None, size=None, p
             raise MomentckError("the spectral law needs numeric parameters (no symbols)")
         return _gaussian(model, x)
     _check_accuracy(accuracy, ACCURACY_FLOOR)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise MomentckError(f"seed must be an integer >= 0, got {seed!r}")
+    seed = check_int(seed, "seed", 0)
     if eps is None and getattr(model.weights, "name", None) == "stable":
         eps = _default_eps(model)
     return _population_law(model, x, accuracy, int(seed), eps, size, progress)

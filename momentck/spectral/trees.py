@@ -20,7 +20,7 @@ the incidences that are kept as edges and the part of a row's norm that is not:
 
 import numpy as np
 
-from ..errors import MomentckError
+from ..errors import MomentckError, NotCovered
 
 __all__ = ["Tree", "SparseTree", "StableTree", "tree_for"]
 
@@ -89,4 +89,4 @@ def tree_for(model, eps, rng):
         if not (isinstance(eps, (int, float)) and 0 < eps):
             raise MomentckError(f"stable weights: the cut eps must be a number > 0, got {eps!r}")
         return StableTree(model.weights, eps, rng)
-    raise MomentckError(f"no block tree for weights {model.weights.spec}; allowed: sparse(...), stable(...)")
+    raise NotCovered(f"no block tree for weights {model.weights.spec}; allowed: sparse(...), stable(...)")
