@@ -45,6 +45,8 @@ ACCURACY_FLOOR = 0.002
 #: noise estimate of the CDF (3 standard errors of the mean of 4 runs) times sqrt(population size),
 #: measured (sparse(c=3), tanh: 0.0065 at size 1000); 70% of the asked accuracy goes to the noise
 _NOISE_CONSTANT = 0.2
+#: most grid points reported
+_MAX_GRID = 100000
 #: trapezoid nodes on the upper half of the moment contour
 _CONTOUR_NODES = 48
 
@@ -119,12 +121,11 @@ def _check_grid(grid):
             raise MomentckError(f"grid {grid!r}: write a:b:N with numbers a < b and an integer N >= 2") from None
     if isinstance(grid, tuple) and len(grid) == 3:
         a, b, n = grid
-        if not (isinstance(n, (int, np.integer)) and n >= 2):
-            raise MomentckError(f"grid: the number of points must be an integer >= 2, got {n!r}")
-        grid = np.linspace(float(a), float(b), int(n))
+        n = check_int(n, "grid: the number of points", 2, _MAX_GRID)
+        grid = np.linspace(float(a), float(b), n)
     x = np.asarray(grid, dtype=float)
-    if x.ndim != 1 or len(x) < 2 or not np.all(np.isfinite(x)):
-        raise MomentckError("grid must hold at least 2 finite points (or be a:b:N)")
+    if x.ndim != 1 or not 2 <= len(x) <= _MAX_GRID or not np.all(np.isfinite(x)):
+        raise MomentckError(f"grid must hold 2 to {_MAX_GRID} finite points (or be a:b:N)")
     if not np.all(np.diff(x) > 0):
         raise MomentckError("grid must be strictly increasing (a < b in a:b:N)")
     return x
@@ -145,8 +146,15 @@ def _check_accuracy(accuracy, floor):
 
 def _gaussian(model, grid):
     from ..gaussian import gaussian_thetas
-    t1, t2 = (float(v) for v in gaussian_thetas(model.activation))
-    psi, gamma = float(model.psi), float(model.gamma)
+    try:
+        t1, t2 = (float(v) for v in gaussian_thetas(model.activation))
+        psi, gamma = float(model.psi), float(model.gamma)
+    except (OverflowError, TypeError) as exc:
+        raise MomentckError(f"the Gaussian closed form cannot be evaluated in float64 for {model!r}") from exc
+    if not (all(math.isfinite(v) for v in (t1, t2)) and t2 > 0 and 1e-6 <= psi <= 1e6 and 1e-6 <= gamma <= 1e6
+            and 1e-12 < t1 < 1e12):
+        raise MomentckError("the Gaussian closed form needs 1e-6 <= psi, phi/psi <= 1e6, 0 < theta_1 < 1e12 and "
+                            f"theta_2 = (E f'(z))^2 > 0; got psi = {psi:g}, phi/psi = {gamma:g}, theta = ({t1:g}, {t2:g})")
     p0 = max(0.0, 1.0 - 1.0 / gamma)
     # fine grid x = top u^2 for the CDF: the density may blow up like x^{-1/2} at 0 (gamma = 1),
     # which dx = 2 top u du cancels; square-root edges elsewhere give trapezoid errors ~ h^{3/2}
