@@ -13,6 +13,7 @@ from .simulation import SimulationResult, memory_estimate, simulate
 from .engine import MomentResult, explain, kernel_moments, limiting_moments
 from .locallimit import local_limit_moments
 from .verify import verify
+from .spectral import SpectralLaw, spectral_law
 
 __version__ = "0.1.0"
 
@@ -23,4 +24,5 @@ __all__ = [
     "Uniform", "WeightLaw", "input_law", "weight_law", "Model",
     "SimulationResult", "simulate", "memory_estimate",
     "MomentResult", "explain", "kernel_moments", "limiting_moments", "local_limit_moments", "verify",
+    "SpectralLaw", "spectral_law",
 ]

@@ -543,6 +543,99 @@ def _run_methods(args):
 
 
 # ---------------------------------------------------------------------------
+# density and plot (the limiting eigenvalue law, momentck.spectral)
+# ---------------------------------------------------------------------------
+
+def _add_law_options(p):
+    _add_model_options(p)
+    g = p.add_argument_group("limiting law")
+    g.add_argument("--grid", metavar="A:B:N",
+                   help="N grid points from A to B (default: 400 points between the 0.1%% and "
+                        "99.9%% quantiles)")
+    g.add_argument("--accuracy", type=float, default=0.01,
+                   help="wanted sup error of the CDF, >= 0.002 for sparse and stable weights "
+                        "(default: %(default)s)")
+    g.add_argument("--eps", type=float, help="stable weights: incidences above eps are tree edges "
+                                             "(default 0.2 for alpha >= 1, else 0.4)")
+    g.add_argument("--seed", type=int, default=1, help="non-negative seed (default: %(default)s)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _law_from_args(args, model=None):
+    from .spectral import spectral_law
+    return spectral_law(model or _model_from_args(args), grid=args.grid, accuracy=args.accuracy,
+                        seed=args.seed, eps=args.eps, progress=_progress_flag(args))
+
+
+def _add_density(subparsers):
+    p = subparsers.add_parser(
+        "density", formatter_class=_formatter,
+        help="the limiting eigenvalue law of M: density, CDF, atoms",
+        description="The limiting eigenvalue law of M (docs/MATH.md §7): density on a grid, CDF "
+                    "(atoms included), atoms and an estimate of the CDF's sup error.  Gaussian "
+                    "weights: closed form; sparse and stable weights: population dynamics on the "
+                    "block tree.",
+        epilog="example:\n  momentck density --weights 'sparse(c=3, entries=rademacher)' "
+               "--inputs rademacher \\\n      --activation tanh --phi 1 --psi 1 --grid 0:4:200 --json")
+    _add_law_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_run_density)
+
+
+def _run_density(args):
+    law = _law_from_args(args)
+    d = law.to_dict()
+    if args.json:
+        out = {key: d[key] for key in ("x", "density", "cdf", "atoms", "error", "model")}
+        print(json.dumps(out, allow_nan=False))
+        return 0
+    m = law.model
+    step = max(1, len(law.x) // 20)
+    rows = [f"{x:>12.6g}  {dens:>12.6g}  {cdf:>8.4f}"
+            for x, dens, cdf in list(zip(d["x"], d["density"], d["cdf"]))[::step]]
+    atoms = ", ".join(f"{mass:.6g} at {loc:g}" for loc, mass in law.atoms) or "none"
+    print("\n".join([f"model: {m!r}", f"method: {d['details']['method']}; CDF error <= {law.error:.2g}",
+                     f"atoms: {atoms}", f"{'x':>12}  {'density':>12}  {'cdf':>8}", *rows]))
+    return 0
+
+
+def _add_plot(subparsers):
+    p = subparsers.add_parser(
+        "plot", formatter_class=_formatter,
+        help="draw the limiting density over a simulated eigenvalue histogram",
+        description="Draw the limiting density of M (atoms as labelled spikes) over a Monte Carlo "
+                    "eigenvalue histogram of the same model; with --compare gaussian also the "
+                    "Gaussian-weight law with the same activation.",
+        epilog="example:\n  momentck plot --weights 'stable(alpha=1.2)' --inputs normal "
+               "--activation erf \\\n      --compare gaussian -o stable.png")
+    _add_law_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="figure file (.png, .pdf, .svg)")
+    p.add_argument("--n", type=int, default=2000, help="width n of the simulation (default: %(default)s)")
+    p.add_argument("--reps", type=int, default=4, help="simulated replicates (default: %(default)s)")
+    p.add_argument("--compare", choices=("gaussian",), help="also draw the Gaussian-weight law")
+    p.set_defaults(run=_run_plot)
+
+
+def _run_plot(args):
+    model = _model_from_args(args)
+    law = _law_from_args(args, model)
+    compare = []
+    if args.compare == "gaussian":
+        from .spectral import spectral_law
+        gauss = Model("gaussian", model.inputs, model.activation, phi=model.phi, psi=model.psi)
+        compare.append(spectral_law(gauss, grid=law.x))
+    sim = simulate(model, args.n, 1, reps=args.reps, seed=args.seed, eigenvalues=True,
+                   progress=_progress_flag(args))
+    fig = law.plot(eigenvalues=np.concatenate(sim.eigenvalues), compare=compare)
+    try:
+        fig.savefig(args.output, dpi=130)
+    except (OSError, ValueError) as exc:
+        raise MomentckError(f"--output: cannot write {args.output!r}: {exc}") from exc
+    print(f"wrote {args.output}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------
 
@@ -561,6 +654,8 @@ def build_parser():
     _add_verify(subparsers)
     _add_demo(subparsers)
     _add_methods(subparsers)
+    _add_density(subparsers)
+    _add_plot(subparsers)
     return parser
 
 

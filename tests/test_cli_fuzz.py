@@ -26,7 +26,7 @@ FUZZ = settings(derandomize=True, deadline=timedelta(seconds=10), database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 #: every subcommand must be fuzzed here
-FUZZED = {"simulate", "moments", "explain", "verify", "demo", "methods"}
+FUZZED = {"simulate", "moments", "explain", "verify", "demo", "methods", "density", "plot"}
 
 HOSTILE_NUMBERS = ["nan", "NaN", "inf", "-inf", "Infinity", "1e999999999", "1e-999999999", "1e5000",
                    "1e-400", "1e308", "1e-308", "1e309", "9" * 400, "0." + "0" * 500 + "1", "",
@@ -201,3 +201,35 @@ def test_fuzz_demo(capsys, n, k, reps, as_json):
 @given(extra=st.lists(st.sampled_from(["--reasons", "--json", "--k=3", "x", "--reasons=1", "-h"]), max_size=2))
 def test_fuzz_methods(capsys, extra):
     check(capsys, ["methods", *extra], as_json=False)
+
+
+def law_model_args():
+    """Models for ``density`` / ``plot``: Gaussian weights (closed form, fast) with generated inputs,
+    activations and ratios, or other weights with uniform inputs (no K-entries: refused before any
+    population dynamics, which would be real work)."""
+    gauss = st.builds(lambda i, a, phi, psi: ["--weights=gaussian", f"--inputs={i}", f"--activation={a}",
+                                              f"--phi={phi}", f"--psi={psi}"],
+                      inputs(), activations(), numbers(), numbers())
+    other = st.builds(lambda w: [f"--weights={w}", "--inputs=uniform", "--activation=tanh"], weights())
+    return mostly(gauss, other)
+
+
+def law_extra():
+    return mostly(st.sampled_from([[], ["--grid=0:2:7"], ["--seed=3"], ["--grid=0.5:1:3"]]),
+                  st.sampled_from([["--grid=2:0:5"], ["--grid=0:1"], ["--grid=0:1:1"], ["--grid=a:b:c"],
+                                   ["--grid=nan:1:5"], ["--grid=0:inf:5"], ["--accuracy=0"], ["--accuracy=1e-9"],
+                                   ["--accuracy=nan"], ["--seed=-1"], ["--eps=-1"], ["--grid=0:1:99999999999"]]))
+
+
+@settings(FUZZ, max_examples=40)
+@given(model=law_model_args(), extra=law_extra(), as_json=st.booleans())
+def test_fuzz_density(capsys, model, extra, as_json):
+    check(capsys, ["density", *model, "--no-progress", *extra], as_json)
+
+
+@settings(FUZZ, max_examples=6)
+@given(model=law_model_args(), extra=law_extra(), out=mostly(st.just("law.png"), st.sampled_from(
+    ["/nonexistent/law.png", "law.xyz", ""])))
+def test_fuzz_plot(capsys, tmp_path, model, extra, out):
+    path = str(tmp_path / out) if out and not out.startswith("/") else out
+    check(capsys, ["plot", *model, "--n=40", "--reps=1", "--no-progress", "-o", path, *extra], as_json=False)

@@ -1,0 +1,258 @@
+"""Population dynamics for the resolvent of K on the block tree, with the Silverstein step (MATH.md §7).
+
+A *member* of the population is a row b reached through one column (its parent
+block P): its incidence weight ``w`` on P, its norm ``s`` (which includes ``w^2``) and
+its cavity self-energy ``Sigma_b(zeta)`` from its other blocks.  For a row a and a
+block B of a with other rows b (members drawn from the population),
+
+    k_B^T (K_{B\\a} - zeta - D_B)^{-1} k_B,    k_b = off(s_a, s_b, w_a w_b),
+
+with ``K_{B\\a}`` the entries among the other rows (diag(s_b) on its diagonal) and
+``D_B = diag(Sigma_b)``, summed over the blocks of a, is a's self-energy (Schur
+complements on a tree of cliques).  A new member has a parent weight ``w ~ nu``,
+``Poisson(lam)`` child columns each with ``Poisson(lam/psi)`` other rows; a root row is
+the same with no parent (``w = 0``).  ``G = 1/(diag(s) - zeta - Sigma)`` at the root
+averages to ``s_H(zeta)``.  Each sweep replaces the whole population (vectorised over
+rows, blocks and spectral points).  The small block systems are solved by symmetric
+Gaussian elimination without pivoting: ``Im(zeta + Sigma) > 0`` makes every leading
+block of ``K - zeta - D`` invertible.
+
+The Silverstein step runs in the same loop: for each z the solver keeps
+``omega(z)``, evaluates the population at ``zeta = z/omega``, and sets
+``s_M = s_H(zeta)/omega``, ``omega <- 1 - gamma - gamma z s_M`` (damped).
+
+Weak couplings (stable weights, incidences below the cut) enter to second order.
+The small rows b of a kept column couple to all its kept rows x (owner included) as
+``v_b v_x``, ``v = w slope(s)``; Schur-complementing them out changes the column's
+entries to ``K_xy - tau v_x v_y`` with ``tau = sum_b v_b^2 G_b``, replaced by its mean
+``m_small/psi E_w(slope(s_b)^2 G_b)`` (Mecke: b is a root row whose norm also holds its
+small weight w, drawn from ``w^2 nu(dw)/m_small``).  This screens them like
+Sherman–Morrison; adding ``sum_b K_ab^2 G_b`` unscreened made K indefinite.  The owner's
+own small columns, meeting kept rows, add ``slope(s_a)^2 S_a E_col(u^T (K_B - tau v v^T -
+zeta - D_B)^{-1} u)`` (``u = (1 - tau) v`` over a random column of members) with a's own
+rest ``S_a``, not its mean: a row with a small norm has a small diagonal and small weak
+couplings alike.
+"""
+
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["block_forms", "population_resolvent"]
+
+#: complex elements per chunk of block systems (64 MiB)
+_CHUNK = 1 << 22
+
+
+def block_forms(K, k, D):
+    """``k^T (K - diag D)^{-1} k`` for a batch of small symmetric systems.
+
+    Symmetric elimination of the last unknown, repeatedly (only the lower triangle
+    is updated).
+
+    Parameters
+    ----------
+    K : ndarray, shape (L, L, B) or (L, L, B, nz)
+        Symmetric blocks (real, or complex per spectral point).
+    k : ndarray, shape (L, B) or (L, B, nz)
+    D : ndarray, shape (L, B, nz), complex
+
+    Returns
+    -------
+    ndarray, shape (B, nz)
+
+    Examples
+    --------
+    >>> K = np.array([[[2.0], [1.0]], [[1.0], [3.0]]]); k = np.array([[1.0], [2.0]])
+    >>> D = np.full((2, 1, 1), 1j)
+    >>> A = K[:, :, 0] - 1j * np.eye(2)
+    >>> bool(np.isclose(block_forms(K, k, D)[0, 0], k[:, 0] @ np.linalg.solve(A, k[:, 0])))
+    True
+    """
+    L = K.shape[0]
+    A = [[None] * L for _ in range(L)]
+    kz = (lambda a: a) if K.ndim == 4 else (lambda a: a[:, None])
+    for i in range(L):
+        for j in range(i):
+            A[i][j] = kz(K[i, j])
+        A[i][i] = kz(K[i, i]) - D[i]
+    kk = [k[i] if k.ndim == 3 else k[i][:, None] for i in range(L)]
+    out = np.zeros(D.shape[1:], dtype=np.complex128)
+    for j in range(L - 1, -1, -1):
+        inv = 1.0 / A[j][j]
+        kj = kk[j] * inv
+        out += kk[j] * kj
+        for i in range(j):
+            f = A[j][i] * inv
+            kk[i] = kk[i] - A[j][i] * kj
+            for m in range(i + 1):
+                A[i][m] = A[i][m] - f * A[j][m]
+    return out
+
+
+def _owner_coupling(entries, own_s, own_w, sb, wb):
+    return entries.off(own_s, sb, own_w * wb)
+
+
+def _rank_one_columns(entries, factor, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta):
+    """All columns at once when ``off = rho factor(s_a) factor(s_b)``: each member's share
+    ``(w r)^2 / (K_bb - (w r)^2 - zeta - Sigma_b)`` of q depends on the member only, so
+    ``q = (columns x members) @ shares`` (Sherman–Morrison: the block term is ``r_a^2 q/(1 + q)``, ``r_a = w_a factor(s_a)``)."""
+    wr = pop_w * factor(pop_s)
+    share = (wr * wr)[:, None] / ((entries.diag(pop_s) - wr * wr)[:, None] - pop_sig - zeta[None, :])
+    col = np.repeat(np.arange(len(L)), L)
+    pick = sp.csr_matrix((np.ones(len(idx)), (col, idx)), shape=(len(L), len(pop_s)))
+    q = pick @ share
+    r = own_w * factor(own_s)
+    return (r * r)[:, None] * q / (1.0 + q)
+
+
+def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, coupling=_owner_coupling,
+                  tau=None):
+    """Block terms of columns (owner norm, owner weight, L members each) -> (ncols, nz).
+
+    ``tau`` (nz,), for stable weights: the column's small rows, Schur-complemented out,
+    change every entry among its kept rows x, y (owner included) by ``-tau v_x v_y``,
+    ``v = w slope(s)``, ``tau = sum_b v_b^2 G_b`` (its mean: ``m_small/psi E_w(slope^2 G)``).
+    """
+    nz = len(zeta)
+    factor = getattr(entries, "factor", None)
+    if factor is not None and coupling is _owner_coupling and tau is None:
+        return _rank_one_columns(entries, factor, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta)
+    out = np.zeros((len(L), nz), dtype=np.complex128)
+    start = np.concatenate(([0], np.cumsum(L)))
+    for size in np.unique(L[L > 0]):
+        cols = np.flatnonzero(L == size)
+        step = max(1, _CHUNK // (size * size * nz))
+        for c0 in range(0, len(cols), step):
+            cc = cols[c0:c0 + step]
+            mem = idx[start[cc][:, None] + np.arange(size)[None, :]].T        # (L, B)
+            sb, wb = pop_s[mem], pop_w[mem]
+            k = coupling(entries, own_s[cc][None, :], own_w[cc][None, :], sb, wb)
+            K = entries.off(sb[:, None], sb[None, :], wb[:, None] * wb[None, :])
+            K[np.arange(size), np.arange(size)] = entries.diag(sb)
+            D = pop_sig[mem] + zeta
+            if tau is not None:
+                vb = wb * entries.slope(sb)
+                va = own_w[cc] * (entries.slope(own_s[cc]) if coupling is _owner_coupling else 1.0)
+                k = k[:, :, None] - tau * (va[None, :] * vb)[:, :, None]
+                K = K[:, :, :, None] - tau * (vb[:, None, :] * vb[None, :, :])[:, :, :, None]
+            out[cc] = block_forms(K, k, D)
+    return out
+
+
+def _progress(total, progress):
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    if not show:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc="cavity sweeps", leave=False, file=sys.stderr)
+
+
+def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, fixed=(),
+                         batches=8, progress=None):
+    """Solve the cavity recursion with the Silverstein step by population dynamics.
+
+    Parameters
+    ----------
+    tree : :class:`momentck.spectral.trees.Tree`
+    entries : K-entry family (:mod:`momentck.spectral.entries`)
+    z : ndarray of complex, Im z > 0
+        Spectral points of M.
+    gamma, psi : float
+    size : int
+        Population size (members; as many root rows per sweep).
+    sweeps, burn : int
+        Measured sweeps after ``burn`` sweeps of burn-in.
+    fixed : sequence of complex
+        Extra points where ``s_H`` itself is wanted (no subordination).
+    batches : int
+        Number of batch means (over sweeps) for the noise estimate.
+
+    Returns
+    -------
+    dict
+        ``s_M`` (nz,), ``s_H_fixed`` (len(fixed),), ``batch_s_M`` (batches, nz),
+        ``batch_s_H_fixed``, ``omega``.
+    """
+    z = np.asarray(z, dtype=np.complex128)
+    fixed = np.asarray(fixed, dtype=np.complex128)
+    nz1 = len(z)
+    nz = nz1 + len(fixed)
+    N = int(size)
+    omega = np.ones(nz1, dtype=np.complex128)
+    pop_w = tree.sample_w(N, rng)
+    pop_s = pop_w ** 2 + tree.rest(N, rng)
+    pop_sig = np.zeros((N, nz), dtype=np.complex128)
+    e_root = np.zeros(nz, dtype=np.complex128)
+    sums = np.zeros((batches, nz), dtype=np.complex128)
+    counts = np.zeros(batches)
+    per_batch = max(1, -(-sweeps // batches))
+    bar = _progress(burn + sweeps, progress)
+    for t in range(burn + sweeps):
+        zeta = np.concatenate((z / omega, fixed))
+        R = 2 * N
+        w = np.concatenate((tree.sample_w(N, rng), np.zeros(N)))
+        ncol = rng.poisson(tree.lam, R)
+        owner = np.repeat(np.arange(R), ncol)
+        v = tree.sample_w(len(owner), rng)
+        kept = np.bincount(owner, v * v, R)
+        rest = tree.rest(R, rng)
+        s = w * w + kept + rest
+        L = rng.poisson(tree.lam / psi, len(owner))
+        idx = rng.integers(0, N, int(L.sum()))
+        tau = e_root * tree.m_small / psi if tree.m_small > 0 else None
+        terms = _column_terms(entries, s[owner], v, L, idx, pop_s, pop_w, pop_sig, zeta, tau=tau)
+        scatter = sp.csr_matrix((np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(R, len(owner)))
+        sig = scatter @ terms
+        if tree.m_small > 0:
+            sig += _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng)
+        G = 1.0 / (entries.diag(s)[:, None] - zeta[None, :] - sig)
+        roots = G[N:]
+        if tree.m_small > 0:
+            e_root = _weak_row_mean(tree, entries, s[N:], sig[N:], zeta, rng)
+        s_h = roots.mean(axis=0)
+        pop_w, pop_s, pop_sig = w[:N], s[:N], sig[:N]
+        s_m = s_h[:nz1] / omega
+        omega = 0.5 * omega + 0.5 * (1 - gamma - gamma * z * s_m)
+        if t >= burn:
+            b = min((t - burn) // per_batch, batches - 1)
+            sums[b] += np.concatenate((s_m, s_h[nz1:]))
+            counts[b] += 1
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    batch = sums[counts > 0] / counts[counts > 0][:, None]
+    mean = sums.sum(axis=0) / counts.sum()
+    return {"s_M": mean[:nz1], "s_H_fixed": mean[nz1:], "batch_s_M": batch[:, :nz1],
+            "batch_s_H_fixed": batch[:, nz1:], "omega": omega}
+
+
+def _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng):
+    """Second-order self-energy of the couplings dropped below the cut (see module docstring)."""
+    N = len(pop_s)
+    L = rng.poisson(tree.lam / psi, N)
+    idx = rng.integers(0, N, int(L.sum()))
+    # k_b = w_b slope(s_b): a column where the owner's own weight is infinitesimal
+    q = _column_terms(entries, np.zeros(N), np.ones(N), L, idx, pop_s, pop_w, pop_sig, zeta,
+                      coupling=_weak_coupling, tau=e_root * tree.m_small / psi)
+    e_col = q.mean(axis=0)
+    return entries.slope(s)[:, None] ** 2 * (kept[:, None] * tree.m_small / psi * e_root[None, :]
+                                             + rest[:, None] * e_col[None, :])
+
+
+def _weak_row_mean(tree, entries, s, sig, zeta, rng):
+    """``E[slope(s_b)^2 G_b]`` over rows b met through one of their small incidences w:
+    a root row whose norm also holds ``w^2``, w drawn from ``w^2 nu(dw) / m_small`` on
+    ``|w| <= eps`` (Mecke).  Adding ``w^2`` to b's norm keeps K positive semi-definite: a row
+    with a tiny norm has tiny weak couplings too."""
+    sb = s + tree.small_square(len(s), rng)
+    g = 1.0 / (entries.diag(sb)[:, None] - zeta[None, :] - sig)
+    return np.mean(entries.slope(sb)[:, None] ** 2 * g, axis=0)
+
+
+def _weak_coupling(entries, own_s, own_w, sb, wb):
+    """Coupling per unit owner weight, to first order: ``w_b slope(s_b)`` (owner slope outside)."""
+    return wb * entries.slope(sb) * np.ones_like(own_s)

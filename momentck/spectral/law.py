@@ -1,0 +1,407 @@
+"""The limiting eigenvalue law of M: density, CDF, atoms, moments (MATH.md §7).
+
+:func:`spectral_law` computes it for Gaussian weights from the closed form of §5
+(deterministic) and for sparse and stable weights by population dynamics on the
+block tree (:mod:`momentck.spectral.cavity`).
+
+From the Stieltjes transform ``s`` on a curve ``z = x + i eta(x)`` above the real axis,
+the CDF is exact up to the two short vertical segments of the contour that
+joins the real axis to the curve (Cauchy):
+
+    F(b) - F(a) = (1/pi) Im int_a^b s(z(x)) z'(x) dx + (1/pi) int_0^{eta(a)} Re s(a + it) dt
+                  - (1/pi) int_0^{eta(b)} Re s(b + it) dt,
+
+and the vertical integrals are taken as ``eta Re s(x + i eta)`` (error ``O(eta^2 rho')``
+where the density is smooth).  ``eta(x)`` shrinks near 0, where M may have an atom
+and a hard edge (density ~ x^{-1/2} when gamma = 1).  The atom at 0,
+``max(H({0}), 1 - 1/gamma)`` (MATH.md §7), is removed from ``s`` before and added back
+after.  The error estimate adds the population noise (batch means over sweeps, 3
+standard errors), the curve's effect (the same CDF from the curve at twice the
+height, difference / 3, as for a second-order error) and, for stable weights, the
+cut's effect (the CDF with the cut 1.5 eps).
+
+Moments ``m_k`` of the computed law are contour integrals of ``z^k s_M(z)`` over a
+circle enclosing the spectrum (trapezoid rule in the angle), with the population
+evaluated there in a separate, cheap run.
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+from ..errors import MomentckError
+from ..model import Model
+from ..validation import check_int
+from .cavity import population_resolvent
+from .entries import kernel_entries
+from .silverstein import gaussian_density, gaussian_h_stieltjes, subordinate
+from .trees import tree_for
+
+__all__ = ["SpectralLaw", "spectral_law"]
+
+#: the smallest CDF error the population method is asked for
+ACCURACY_FLOOR = 0.002
+#: noise estimate of the CDF (3 standard errors of the mean of 4 runs) times sqrt(population size),
+#: measured (sparse(c=3), tanh: 0.0065 at size 1000); 70% of the asked accuracy goes to the noise
+_NOISE_CONSTANT = 0.2
+#: most grid points reported
+_MAX_GRID = 100000
+#: trapezoid nodes on the upper half of the moment contour
+_CONTOUR_NODES = 48
+
+
+class SpectralLaw:
+    """The limiting spectral law of M on a grid.
+
+    Attributes
+    ----------
+    x, density : ndarray
+        Grid and density of the continuous part (the atoms are apart).
+    atoms : list of (float, float)
+        ``(location, mass)``.
+    error : float
+        Estimate of the sup error of :meth:`cdf` on the grid.
+    model : Model
+    details : dict
+        Method and parameters (eta, population size, sweeps, eps for stable weights, ...).
+    """
+
+    def __init__(self, model, x, density, cdf_x, cdf_f, atoms, error, moments, moment_errors,
+                 details):
+        self.model, self.x, self.density = model, x, density
+        self._cx, self._cf = cdf_x, cdf_f
+        self.atoms, self.error, self.details = atoms, float(error), details
+        self._moments, self._moment_errors = moments, moment_errors
+
+    def cdf(self, x):
+        """CDF at ``x`` (atoms at or below x included)."""
+        x = np.asarray(x, dtype=float)
+        out = np.interp(x, self._cx, self._cf, left=0.0, right=self._cf[-1])
+        for loc, mass in self.atoms:
+            out = out + mass * (x >= loc)
+        return np.clip(out, 0.0, 1.0)
+
+    def moments(self, k):
+        """``m_1..m_k`` of the computed law (k <= 8) with their error estimates."""
+        k = check_int(k, "moments(k): k", 1, len(self._moments))
+        return [float(v) for v in self._moments[:k]], [float(v) for v in self._moment_errors[:k]]
+
+    def to_dict(self):
+        """A JSON-able dict: ``x``, ``density``, ``cdf``, ``atoms``, ``error``, ``model``, ``details``."""
+        return {"x": [float(v) for v in self.x], "density": [float(v) for v in self.density],
+                "cdf": [float(v) for v in self.cdf(self.x)],
+                "atoms": [[float(a), float(b)] for a, b in self.atoms],
+                "error": self.error, "model": self.model.to_dict(), "details": self.details}
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the density and atoms; returns the figure (see :mod:`momentck.spectral.plot`)."""
+        from .plot import plot_law
+        return plot_law(self, ax=ax, **kwargs)
+
+    def __repr__(self):
+        return (f"SpectralLaw({self.model!r}, {len(self.x)} points on [{self.x[0]:.4g}, {self.x[-1]:.4g}], "
+                f"atoms={[(round(a, 6), round(b, 6)) for a, b in self.atoms]}, error={self.error:.2g})")
+
+
+# ---------------------------------------------------------------------------
+# checks
+# ---------------------------------------------------------------------------
+
+def _check_grid(grid):
+    if grid is None:
+        return None
+    if isinstance(grid, str):
+        parts = grid.split(":")
+        if len(parts) != 3:
+            raise MomentckError(f"grid {grid!r}: write a:b:N (start, stop, number of points)")
+        try:
+            grid = (float(parts[0]), float(parts[1]), int(parts[2]))
+        except ValueError:
+            raise MomentckError(f"grid {grid!r}: write a:b:N with numbers a < b and an integer N >= 2") from None
+    if isinstance(grid, tuple) and len(grid) == 3:
+        a, b, n = grid
+        n = check_int(n, "grid: the number of points", 2, _MAX_GRID)
+        grid = np.linspace(float(a), float(b), n)
+    x = np.asarray(grid, dtype=float)
+    if x.ndim != 1 or not 2 <= len(x) <= _MAX_GRID or not np.all(np.isfinite(x)):
+        raise MomentckError(f"grid must hold 2 to {_MAX_GRID} finite points (or be a:b:N)")
+    if not np.all(np.diff(x) > 0):
+        raise MomentckError("grid must be strictly increasing (a < b in a:b:N)")
+    return x
+
+
+def _check_accuracy(accuracy, floor):
+    if isinstance(accuracy, bool) or not isinstance(accuracy, (int, float)) or not 0 < accuracy < 1:
+        raise MomentckError(f"accuracy must be a number in (0, 1) (a sup error of the CDF), got {accuracy!r}")
+    if accuracy < floor:
+        raise MomentckError(f"accuracy {accuracy:g} is beyond reach of this method; it reaches {floor:g} "
+                            "(population dynamics on the block tree; Gaussian weights: 1e-9)")
+    return float(accuracy)
+
+
+# ---------------------------------------------------------------------------
+# Gaussian weights: closed form
+# ---------------------------------------------------------------------------
+
+def _gaussian(model, grid):
+    from ..gaussian import gaussian_thetas
+    try:
+        t1, t2 = (float(v) for v in gaussian_thetas(model.activation))
+        psi, gamma = float(model.psi), float(model.gamma)
+    except (OverflowError, TypeError) as exc:
+        raise MomentckError(f"the Gaussian closed form cannot be evaluated in float64 for {model!r}") from exc
+    if not (all(math.isfinite(v) for v in (t1, t2)) and t2 > 0 and 1e-6 <= psi <= 1e6 and 1e-6 <= gamma <= 1e6
+            and 1e-12 < t1 < 1e12):
+        raise MomentckError("the Gaussian closed form needs 1e-6 <= psi, phi/psi <= 1e6, 0 < theta_1 < 1e12 and "
+                            f"theta_2 = (E f'(z))^2 > 0; got psi = {psi:g}, phi/psi = {gamma:g}, theta = ({t1:g}, {t2:g})")
+    p0 = max(0.0, 1.0 - 1.0 / gamma)
+    # fine grid x = top u^2 for the CDF: the density may blow up like x^{-1/2} at 0 (gamma = 1),
+    # which dx = 2 top u du cancels; square-root edges elsewhere give trapezoid errors ~ h^{3/2}
+    top = (1 + math.sqrt(gamma)) ** 2 * (t1 - t2 + t2 * (1 + 1 / math.sqrt(psi)) ** 2) * 1.05
+    u = np.linspace(0.0, 1.0, 100001)
+    fine = top * u * u
+    dens = gaussian_density(fine, t1, t2, psi, gamma)
+    g = dens * 2 * top * u
+    g[0] = max(2 * g[1] - g[2], 0.0)          # the limit u -> 0 (the density itself is 0 at x = 0)
+    du = u[1] - u[0]
+    cf = np.concatenate(([0.0], np.cumsum((g[1:] + g[:-1]) / 2 * du)))
+    mass = cf[-1] + p0
+    x = _quantile_grid(fine, cf + p0, 400) if grid is None else grid
+    density = gaussian_density(x, t1, t2, psi, gamma)
+    atoms = [(0.0, p0)] if p0 > 0 else []
+    s_h = lambda w: gaussian_h_stieltjes(w, t1, t2, psi)          # noqa: E731
+    z, dz = _contour(top)
+    moments = _contour_moments(z, dz, subordinate(s_h, z, gamma))
+    err = abs(1 - mass) + 1e-9
+    return SpectralLaw(model, x, density, fine, cf, atoms, err, moments, [err * top ** k for k in range(1, 9)],
+                       {"method": "gaussian closed form (MATH.md §5)", "theta1": t1, "theta2": t2})
+
+
+def _quantile_grid(xs, F, n, lo=1e-3, hi=1 - 1e-3):
+    a = xs[min(np.searchsorted(F, lo), len(xs) - 1)]
+    b = xs[min(np.searchsorted(F, hi), len(xs) - 1)]
+    if b <= a:
+        b = a + (xs[-1] - xs[0]) / 100
+    return np.linspace(a, b, n)
+
+
+def _contour(top, left=None, nodes=_CONTOUR_NODES):
+    """Upper half of a circle through ``-left`` and ``top``: nodes and trapezoid weights ``dz``."""
+    left = 0.25 * top if left is None else left
+    c, r = (top - left) / 2, (top + left) / 2
+    th = np.pi * (np.arange(nodes) + 0.5) / nodes
+    z = c + r * np.exp(1j * th)
+    dz = 1j * r * np.exp(1j * th) * (np.pi / nodes)
+    return z, dz
+
+
+def _contour_moments(z, dz, s, kmax=8):
+    """``m_k = -Im(int_upper z^k s dz)/pi`` (the lower half is the conjugate)."""
+    return [float(-np.imag(np.sum(z ** k * s * dz)) / np.pi) for k in range(1, kmax + 1)]
+
+
+# ---------------------------------------------------------------------------
+# sparse and stable weights: population dynamics
+# ---------------------------------------------------------------------------
+
+def _default_eps(model):
+    a = float(model.weights.alpha)
+    return 0.2 if a >= 1 else 0.4
+
+
+def _row_bound(tree, entries, psi, rng, count=4000):
+    """A high quantile of Gershgorin row sums of K (to size a first grid)."""
+    w = tree.sample_w(count, rng)
+    s_mem = w * w + tree.rest(count, rng)
+    ncol = rng.poisson(tree.lam, count)
+    owner = np.repeat(np.arange(count), ncol)
+    v = tree.sample_w(len(owner), rng)
+    s = np.bincount(owner, v * v, count) + tree.rest(count, rng)
+    L = rng.poisson(tree.lam / psi, len(owner))
+    col = np.repeat(np.arange(len(owner)), L)
+    mem = rng.integers(0, count, len(col))
+    off = np.abs(entries.off(s[owner[col]], s_mem[mem], v[col] * w[mem]))
+    rows = entries.diag(s) + np.bincount(owner[col], off, count)
+    return float(np.quantile(rows, 0.9999))
+
+
+def _atom_at_zero(gamma, h0):
+    """``mu_M({0}) = max(H({0}), 1 - 1/gamma)`` (MATH.md §7)."""
+    return max(h0, 1.0 - 1.0 / gamma, 0.0)
+
+
+def _curve(x, eta):
+    """Heights eta(x): eta far from 0, down to eta/1000 near 0 (atom, hard edge)."""
+    return np.clip(0.25 * np.abs(x), eta / 1000, eta)
+
+
+def _cdf_from_curve(x, h, s, p0):
+    """CDF on the internal grid from s on the curve x + i h(x) (see module docstring).
+
+    The vertical segment from b to b + i h is integrated to second order:
+    ``int_0^h Re s(b + it) dt = h Re s(z) + (h^2/2) Im s'(z) + O(h^3)``, with
+    ``s'(z) = (ds/dx) / (1 + i h'(x))`` along the curve (Cauchy–Riemann).
+    """
+    z = x + 1j * h
+    s = s + p0 / z
+    dzdx = 1 + 1j * np.gradient(h, x)
+    g = s * dzdx
+    integral = np.concatenate(([0.0], np.cumsum((g.imag[1:] + g.imag[:-1]) / 2 * np.diff(x))))
+    ds = np.gradient(s, x) / dzdx
+    vertical = h * s.real + h * h / 2 * ds.imag
+    F = (integral + vertical[0] - vertical) / np.pi
+    dens = np.gradient(F, x)
+    return F, dens
+
+
+def _internal_grid(lo, hi, eta):
+    """Uniform spacing eta (trapezoid error ~ e^{-2 pi} of the smoothing) plus geometric points
+    towards 0 when 0 is in range."""
+    x = np.arange(lo, hi + eta / 2, eta)
+    if lo < 0 < hi:
+        g = np.geomspace(eta / 4000, eta * 4, 48)
+        x = np.union1d(x, np.concatenate((-g, g, [0.0])))
+    return x
+
+
+def _population_law(model, grid, accuracy, seed, eps, size, progress):
+    rng = np.random.default_rng(seed)
+    entries = kernel_entries(model)
+    tree = tree_for(model, eps, rng)
+    gamma, psi = float(model.gamma), float(model.psi)
+    top = (1 + math.sqrt(gamma)) ** 2 * _row_bound(tree, entries, psi, rng)
+    N = int(np.clip(math.ceil((_NOISE_CONSTANT / (0.7 * accuracy)) ** 2), 500, 50000)) if size is None else int(size)
+    sweeps, burn = 10, 15
+    if grid is None:
+        pilot = _run_curve(tree, entries, gamma, psi, -0.02 * top, top, top / 100, 300, 8, 8, rng, None, runs=2)
+        Fp = np.maximum.accumulate(pilot["F"] + pilot["p0"] * (pilot["x"] >= 0))
+        lo, hi = _quantile_grid(pilot["x"], Fp / Fp[-1], 2)[[0, -1]]
+        grid = np.linspace(max(lo, 0.0), hi, 400)
+    span = grid[-1] - grid[0]
+    eta = max(span / 250, 2 * np.min(np.diff(grid)))
+    lo = min(grid[0], 0.0) - 4 * eta
+    main = _run_curve(tree, entries, gamma, psi, lo, grid[-1] + 4 * eta, eta, N, sweeps, burn, rng, progress)
+    p0 = main["p0"]
+    Fx = np.interp(grid, main["x"], main["F"])
+    density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
+    contour = _contour(max(top, grid[-1] * 1.5))
+    moments, merr = _population_moments(tree, entries, gamma, psi, contour, N, sweeps, burn, rng)
+    atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
+    err = main["noise"] + main["eta_error"]
+    eps_error = None
+    if tree.m_small > 0:
+        eps_error, coarse_m = _cut_effect(model, entries, tree.eps, gamma, psi, (lo, grid[-1] + 4 * eta, eta),
+                                          grid, Fx, p0, contour, N, sweeps, burn, rng, progress)
+        err += eps_error
+        merr = [e + abs(a - b) for e, a, b in zip(merr, moments, coarse_m)]
+    if size is None and err > accuracy:
+        warnings.warn(f"the estimated CDF error {err:.2g} exceeds the asked accuracy {accuracy:g}; "
+                      f"ask a smaller accuracy or pass size > {N}", stacklevel=3)
+    details = {"method": "population dynamics on the block tree (MATH.md §7)", "population": N,
+               "sweeps": sweeps, "burn_in": burn, "eta": eta, "noise": main["noise"],
+               "eta_error": main["eta_error"], "H_atom_at_0": main["h0"], "seed": seed}
+    if tree.m_small > 0:
+        details["eps"], details["eps_error"] = tree.eps, eps_error
+    return SpectralLaw(model, grid, density, main["x"], main["F"], atoms, err, moments, merr, details)
+
+
+def _cut_effect(model, entries, eps, gamma, psi, curve, grid, Fx, p0, contour, N, sweeps, burn, rng, progress):
+    """Stable weights: the CDF and moments again with the cut 1.5 eps (half the population).
+
+    The change estimates the cut's error: for an error ~ eps^p, p ~ 1.9 (measured for
+    alpha = 1.2, benchmarks/bench_spectral.py --eps-study), the error at eps is
+    difference / (1.5^p - 1) ~ 0.9 x the difference.
+    """
+    coarse = tree_for(model, 1.5 * eps, rng)
+    M = max(N // 2, 300)
+    other = _run_curve(coarse, entries, gamma, psi, *curve, M, sweeps, burn, rng, progress)
+    eps_error = float(np.max(np.abs(np.interp(grid, other["x"], other["F"]) - Fx)) + abs(other["p0"] - p0))
+    moments, _ = _population_moments(coarse, entries, gamma, psi, contour, M, sweeps, burn, rng)
+    return eps_error, moments
+
+
+def _population_moments(tree, entries, gamma, psi, contour, N, sweeps, burn, rng, runs=4):
+    """m_1..m_8 by the contour integral, from ``runs`` independent populations (3 standard errors)."""
+    z, dz = contour
+    per_run = [_contour_moments(z, dz, population_resolvent(
+        tree, entries, z, gamma, psi, N, max(8, sweeps // 2), burn, rng, progress=False)["s_M"])
+        for _ in range(runs)]
+    per_run = np.array(per_run)
+    return list(per_run.mean(axis=0)), list(3 * per_run.std(axis=0, ddof=1) / math.sqrt(runs))
+
+
+def _run_curve(tree, entries, gamma, psi, lo, hi, eta, N, sweeps, burn, rng, progress, runs=4):
+    """CDF on the curve from ``runs`` independent populations; noise from their spread."""
+    x = _internal_grid(lo, hi, eta)
+    h = _curve(x, eta)
+    x2 = x[::3]
+    h2 = 2 * _curve(x2, eta)
+    t = np.array([1e-5, 1e-6]) * max(hi, 1e-12)
+    z = np.concatenate((x + 1j * h, x2 + 1j * h2))
+    n1 = len(x)
+    s_m, h0s = [], []
+    for _ in range(runs):
+        r = population_resolvent(tree, entries, z, gamma, psi, N, sweeps, burn, rng, fixed=1j * t,
+                                 progress=progress)
+        s_m.append(r["s_M"])
+        h0s.append(t * r["s_H_fixed"].imag)
+    s_m, h0s = np.array(s_m), np.array(h0s)
+    h0 = float(np.clip(h0s[:, 1].mean(), 0.0, 1.0))
+    p0 = _atom_at_zero(gamma, h0)
+    mean = s_m.mean(axis=0)
+    F, dens = _cdf_from_curve(x, h, mean[:n1], p0)
+    F2, _ = _cdf_from_curve(x2, h2, mean[n1:], p0)
+    Fr = np.array([_cdf_from_curve(x, h, s[:n1], p0)[0] for s in s_m])
+    Fr += np.maximum(h0s[:, 1], 1 - 1 / gamma)[:, None] * (x >= 0)
+    noise = float(3 * np.max(Fr.std(axis=0, ddof=1)) / math.sqrt(runs))
+    eta_error = float(np.max(np.abs(F2 - F[::3])) / 3)
+    return {"x": x, "F": F, "dens": dens, "p0": p0, "h0": h0, "noise": noise, "eta_error": eta_error,
+            "h0_spread": float(h0s[:, 1].std(ddof=1))}
+
+
+def spectral_law(model, grid=None, accuracy=0.01, seed=0, eps=None, size=None, progress=None):
+    """The limiting eigenvalue law of M: density on a grid, CDF, atoms, error.
+
+    Parameters
+    ----------
+    model : Model
+    grid : None, (a, b, N), "a:b:N" or increasing array
+        Where to report the density; default: 400 points between the 0.1% and 99.9%
+        quantiles (found by a quick first run).
+    accuracy : float
+        Wanted sup error of the CDF (population size and sweeps follow from it);
+        at least 0.002 for sparse and stable weights.
+    seed : int
+    eps : float, optional
+        Stable weights: incidences with ``|w| > eps`` are tree edges (default 0.2 for
+        alpha >= 1, else 0.4); the rest is in the row norms and a mean-field term.  The
+        error estimate adds the change of the CDF when the cut is 1.5 eps.
+    size : int, optional
+        Population size (default 1000).
+    progress : bool or None
+        Progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    SpectralLaw
+
+    Examples
+    --------
+    >>> law = spectral_law(Model("gaussian", "normal", "tanh", phi="1/2", psi=1), grid=(0, 2, 5))
+    >>> [round(float(v), 4) for v in law.cdf([0.5, 3.0])]
+    [0.7117, 1.0]
+    """
+    if not isinstance(model, Model):
+        raise MomentckError(f"spectral_law needs a Model, got {model!r}")
+    x = _check_grid(grid)
+    if getattr(model.weights, "name", None) == "gaussian":
+        _check_accuracy(accuracy, 1e-9)
+        if model.free_symbols:
+            raise MomentckError("the spectral law needs numeric parameters (no symbols)")
+        return _gaussian(model, x)
+    _check_accuracy(accuracy, ACCURACY_FLOOR)
+    seed = check_int(seed, "seed", 0)
+    if eps is None and getattr(model.weights, "name", None) == "stable":
+        eps = _default_eps(model)
+    return _population_law(model, x, accuracy, int(seed), eps, size, progress)
