@@ -61,10 +61,13 @@ def _axes(ax, figsize=(5.5, 3.8)):
     return fig, ax
 
 
-def panels(ncols=2, nrows=1, width=4.6, height=3.6):
-    """A new figure with ``nrows × ncols`` axes: ``(figure, [axes, ...])`` row by row."""
+def panels(ncols=2, nrows=1, width=4.6, height=3.6, sharey=False):
+    """A new figure with ``nrows × ncols`` axes: ``(figure, [axes, ...])`` row by row.
+
+    ``sharey=True`` gives all panels one y scale (to compare effect sizes across panels).
+    """
     fig, axes = _pyplot().subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
-                                   layout="constrained", squeeze=False)
+                                   layout="constrained", squeeze=False, sharey=sharey)
     return fig, list(axes.ravel())
 
 
@@ -163,15 +166,18 @@ def limit_vs_mc(limit, mc=None, stderr=None, labels=None, symbol="m", ax=None, t
             lim, mean, se = lim / scale, mean / scale, se / scale
         pos = np.arange(count) + (i - (len(groups) - 1) / 2) * width
         color = "C3" if name is None else f"C{i}"
-        suffix = "" if name is None else f" ({name})"
         ax.plot(pos - 0.06, lim, "x", color="k" if name is None else color, ms=8, mew=2,
-                label="limit" + suffix)
+                label="limit" if name is None else None)
         ax.errorbar(pos + 0.06, mean, yerr=sigmas * se, fmt="o", color=color, mfc="white", capsize=4,
-                    ms=4, label=f"Monte Carlo ± {sigmas:g} SE" + suffix)
+                    ms=4, label=f"Monte Carlo ± {sigmas:g} SE" if name is None else name)
+    if None not in groups:
+        ax.plot([], [], "kx", ms=8, mew=2, label="limit")
+        ax.errorbar([], [], yerr=[], fmt="o", color="k", mfc="white", capsize=4, ms=4,
+                    label=f"Monte Carlo ± {sigmas:g} SE")
     ax.set_xticks(np.arange(count), labels if labels is not None else _order_labels(count, symbol))
     ax.set(title=title)
     if relative_to is not None:
-        ax.set_ylabel("relative to the reference")
+        ax.set_ylabel("divided by the reference limit")
     ax.legend(fontsize=7)
     return fig
 
