@@ -93,7 +93,7 @@ def moments_vs(x, curves, xlabel, ylabel="moment", references=None, ax=None, log
         The parameter values (shared by all curves).
     curves : dict
         ``label -> y`` or ``label -> (y, yerr)``; curves with ``yerr`` are drawn as
-        error bars (±yerr), the others as lines with markers.
+        error bars (±yerr), the others as lines (with markers up to 20 points).
     xlabel, ylabel : str
     references : dict, optional
         ``label -> value``: horizontal dashed lines (e.g. a limit).
@@ -113,7 +113,7 @@ def moments_vs(x, curves, xlabel, ylabel="moment", references=None, ax=None, log
             raise MomentckError(f"curve {label!r} has {y.size} values for {x.size} parameter values")
         color = f"C{i}"
         if err is None:
-            ax.plot(x, y, "o-", color=color, label=label, ms=4)
+            ax.plot(x, y, "o-" if x.size <= 20 else "-", color=color, label=label, ms=4)
         else:
             ax.errorbar(x, y, yerr=err, fmt="o", color=color, label=label, ms=4, capsize=3)
     for i, (label, value) in enumerate((references or {}).items()):
