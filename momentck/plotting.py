@@ -239,7 +239,7 @@ def extrapolation(ns, means, stderr, limit=None, fit=None, ax=None, title=None, 
     return fig
 
 
-def replicates(per_replicate, labels=None, limit=None, ax=None, title=None, ylabel="value"):
+def replicates(per_replicate, labels=None, limit=None, ax=None, title=None, ylabel="value", logy=False):
     """Per-replicate values as strips, one column per group, with each group's mean.
 
     Parameters
@@ -250,6 +250,7 @@ def replicates(per_replicate, labels=None, limit=None, ax=None, title=None, ylab
     limit : float or sequence of float, optional
         Horizontal marks (one value, or one per group).
     ylabel : str
+    logy : bool
 
     Returns
     -------
@@ -269,6 +270,8 @@ def replicates(per_replicate, labels=None, limit=None, ax=None, title=None, ylab
     ax.set_xticks(range(len(per_replicate)),
                   labels if labels is not None else [str(i) for i in range(len(per_replicate))])
     ax.set(ylabel=ylabel, title=title)
+    if logy:
+        ax.set_yscale("log")
     ax.legend(fontsize=8)
     return fig
 
