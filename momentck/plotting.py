@@ -284,25 +284,39 @@ def _density_curve(law):
     return np.asarray(law.x, float), np.asarray(law.density, float)
 
 
+def _pooled(eigenvalues, drop_zeros):
+    ev = np.concatenate([np.ravel(e) for e in eigenvalues]) if isinstance(eigenvalues, (list, tuple)) \
+        else np.ravel(np.asarray(eigenvalues, float))
+    ev = ev[ev != 0] if drop_zeros else ev
+    if ev.size == 0:
+        raise MomentckError("no eigenvalues to plot")
+    return ev
+
+
 def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, law_label="limit",
-                         drop_zeros=False, xmax=None, title=None, color="C0", histtype="stepfilled",
-                         logy=False):
+                         drop_zeros=False, xmax=None, title=None, color="C0", logy=False):
     """Histogram (as a density) of eigenvalues pooled over replicates.
 
     Parameters
     ----------
-    eigenvalues : array or list of arrays
-        One array per replicate, or one pooled array.
+    eigenvalues : array, list of arrays, or dict
+        One array per replicate, or one pooled array.  A dict ``label -> eigenvalues``
+        overlays one step histogram per entry (colors C0, C1, ...; common bins).
     bins : int
     label : str, optional
-    law : tuple or object, optional
+        Legend entry (single histogram).
+    law : tuple or object or dict, optional
         A density to draw over the histogram: ``(x, density)`` or an object with
-        ``.x`` and ``.density`` (the absolutely continuous part).
+        ``.x`` and ``.density`` (the absolutely continuous part); with a dict of
+        eigenvalues, a dict with some of the same labels (drawn dashed in their color).
+    law_label : str
+        Legend entry of a single ``law``.
     drop_zeros : bool
         Leave out exact zeros (the ``n - m`` zero eigenvalues when ``m < n``).
     xmax : float, optional
-        Right end of the bins (eigenvalues beyond it are counted in no bin).
-    color, histtype : matplotlib options (``"step"`` to overlay several histograms)
+        Right end of the bins (default: the largest eigenvalue); beyond it, in no bin.
+    color : str
+        Color of a single histogram.
     logy : bool
 
     Returns
@@ -310,22 +324,24 @@ def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, la
     matplotlib.figure.Figure
     """
     fig, ax = _axes(ax)
-    ev = np.concatenate([np.ravel(e) for e in eigenvalues]) if isinstance(eigenvalues, (list, tuple)) \
-        else np.ravel(np.asarray(eigenvalues, float))
-    if drop_zeros:
-        ev = ev[ev != 0]
-    if ev.size == 0:
-        raise MomentckError("no eigenvalues to plot")
-    hi = float(xmax) if xmax is not None else float(ev.max())
-    ax.hist(ev, bins=bins, range=(min(0.0, float(ev.min())), hi), density=True, histtype=histtype,
-            alpha=0.35 if histtype == "stepfilled" else 1.0, color=color, label=label)
-    curve = _density_curve(law)
-    if curve is not None:
-        ax.plot(*curve, color="k", lw=1.2, label=law_label)
+    groups = eigenvalues if isinstance(eigenvalues, dict) else {label: eigenvalues}
+    pooled = {name: _pooled(ev, drop_zeros) for name, ev in groups.items()}
+    lo = min(0.0, min(float(ev.min()) for ev in pooled.values()))
+    hi = float(xmax) if xmax is not None else max(float(ev.max()) for ev in pooled.values())
+    single = not isinstance(eigenvalues, dict)
+    for i, (name, ev) in enumerate(pooled.items()):
+        ax.hist(ev, bins=bins, range=(lo, hi), density=True, histtype="stepfilled" if single else "step",
+                alpha=0.35 if single else 1.0, color=color if single else f"C{i}", label=name)
+    laws = law if isinstance(law, dict) else {None: law}
+    for i, name in enumerate(pooled):
+        curve = _density_curve(laws.get(name if not single else None))
+        if curve is not None:
+            ax.plot(*curve, color="k" if single else f"C{i}", ls="-" if single else "--", lw=1.2,
+                    label=law_label if single else f"{name}: limit")
     ax.set(xlabel="eigenvalue of M", ylabel="density", title=title)
     if logy:
         ax.set_yscale("log")
-    if label is not None or curve is not None:
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     return fig
 

@@ -58,6 +58,16 @@ def test_eigenvalue_histogram_is_a_density_and_drops_zeros():
         plotting.eigenvalue_histogram([np.zeros(3)], drop_zeros=True)
 
 
+def test_eigenvalue_histograms_overlaid_share_bins_and_colors():
+    fig = plotting.eigenvalue_histogram({"a": np.array([0.5, 1.5]), "b": [np.array([1.0]), np.array([3.0])]},
+                                        bins=3, law={"b": (np.array([0.0, 3.0]), np.array([0.1, 0.1]))})
+    ax = fig.axes[0]
+    a_outline, b_outline = (p.get_xy() for p in ax.patches)
+    assert a_outline[:, 0].min() == b_outline[:, 0].min() == 0.0 and a_outline[:, 0].max() == 3.0
+    assert ax.lines[0].get_color() == "C1" and ax.lines[0].get_linestyle() == "--"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "b: limit"]
+
+
 def test_contributions_bars_add_up_to_the_total():
     table = explain(Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/10)", psi="1/2"), 3)
     fig = plotting.contributions(table, logx=True)
