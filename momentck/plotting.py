@@ -318,6 +318,8 @@ def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, la
     color : str
         Color of a single histogram.
     logy : bool
+        Log density axis.  The axis stops a little above the tallest bin, so a density
+        curve with a hard edge at 0 is cut there.
 
     Returns
     -------
@@ -329,9 +331,12 @@ def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, la
     lo = min(0.0, min(float(ev.min()) for ev in pooled.values()))
     hi = float(xmax) if xmax is not None else max(float(ev.max()) for ev in pooled.values())
     single = not isinstance(eigenvalues, dict)
+    peak = 0.0
     for i, (name, ev) in enumerate(pooled.items()):
-        ax.hist(ev, bins=bins, range=(lo, hi), density=True, histtype="stepfilled" if single else "step",
-                alpha=0.35 if single else 1.0, color=color if single else f"C{i}", label=name)
+        heights, _, _ = ax.hist(ev, bins=bins, range=(lo, hi), density=True,
+                                histtype="stepfilled" if single else "step", alpha=0.35 if single else 1.0,
+                                color=color if single else f"C{i}", label=name)
+        peak = max(peak, float(np.max(heights)))
     laws = law if isinstance(law, dict) else {None: law}
     for i, name in enumerate(pooled):
         curve = _density_curve(laws.get(name if not single else None))
@@ -341,6 +346,8 @@ def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, la
     ax.set(xlabel="eigenvalue of M", ylabel="density", title=title)
     if logy:
         ax.set_yscale("log")
+    if peak > 0:  # a hard edge (density ~ x^{-1/2}) would flatten the histograms: cap the axis
+        ax.set_ylim(top=peak * (3.0 if logy else 1.3))
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     return fig

@@ -89,3 +89,9 @@ def test_save_figure_only_with_a_folder(tmp_path, monkeypatch):
     plotting.show(fig)  # displays (IPython present) and closes
     import matplotlib.pyplot as plt
     assert fig.number not in plt.get_fignums()
+
+
+def test_eigenvalue_histogram_caps_the_axis_above_the_tallest_bin():
+    fig = plotting.eigenvalue_histogram(np.array([0.5, 1.5, 1.6]), bins=2, law=(np.array([0.01, 1.0]), np.array([1e3, 0.5])))
+    # bins [0, 0.8), [0.8, 1.6]: densities 1/(3*0.8) and 2/(3*0.8); the curve's 1e3 is cut
+    assert np.isclose(fig.axes[0].get_ylim()[1], 1.3 * 2 / (3 * 0.8))
