@@ -43,7 +43,8 @@ class VerifyReport:
     ``mc`` (list of ``{"n", "mean", "stderr", "z", "dominated", "finite_size"}``; ``finite_size``
     marks a mean with ``|z| >= 4`` that the ``a + b/n`` fit explains: within 2 standard
     errors of ``a + b/n``, with ``|z(a)| < 4``), ``extrapolated``,
-    ``extrapolated_stderr``, ``z_extrapolated``, and for sparse weights ``h_exact``,
+    ``extrapolated_stderr``, ``extrapolated_slope`` (b of the fit a + b/n), ``z_extrapolated``,
+    and for sparse weights ``h_exact``,
     ``h_local``, ``h_local_stderr``, ``z_local``.
     """
 
@@ -178,7 +179,7 @@ def verify(model, k, n=(250, 500, 1000), reps=20, seed=0, local_samples=2000, pr
         za = None if a is None or exact is None else (a - exact[j]) / sa
         _mark_finite_size(cells, a, b, za)
         row = {"j": j + 1, "exact": None if exact is None else exact[j], "mc": cells,
-               "extrapolated": a, "extrapolated_stderr": sa, "z_extrapolated": za}
+               "extrapolated": a, "extrapolated_stderr": sa, "extrapolated_slope": b, "z_extrapolated": za}
         if local is not None:
             hl, hs = float(local.kernel[j]), float(local.stderr[j])
             row.update(h_exact=None if h_exact is None else h_exact[j], h_local=hl, h_local_stderr=hs,
