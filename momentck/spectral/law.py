@@ -42,13 +42,22 @@ __all__ = ["SpectralLaw", "spectral_law"]
 
 #: the smallest CDF error the population method is asked for
 ACCURACY_FLOOR = 0.002
-#: noise estimate of the CDF (3 standard errors of the mean of 4 runs) times sqrt(population size),
-#: measured (sparse(c=3), tanh: 0.0065 at size 1000); 70% of the asked accuracy goes to the noise
+#: noise estimate of the CDF (3 standard errors of the mean of 4 runs) times sqrt(population size
+#: x measured sweeps / 10), measured (sparse(c=3), tanh: 0.0065 at size 1000, 10 sweeps); 55% of the
+#: asked accuracy goes to the noise (the curve's effect took 0.0023 there)
 _NOISE_CONSTANT = 0.2
+_NOISE_SHARE = 0.55
+#: order p of the cut's error ~ eps^p (stable weights; Richardson step)
+_CUT_ORDER = 1.9
 #: most grid points reported
 _MAX_GRID = 100000
 #: trapezoid nodes on the upper half of the moment contour
 _CONTOUR_NODES = 48
+#: measured sweeps per run: the noise falls like 1/sqrt(population x sweeps) (successive sweeps
+#: are nearly independent), and a small population with many sweeps is cheaper (burn-in, cache)
+_SWEEPS = 40
+#: smallest population
+_MIN_POPULATION = 200
 
 
 class SpectralLaw:
@@ -210,6 +219,12 @@ def _default_eps(model):
     return 0.2 if a >= 1 else 0.4
 
 
+def _population_size(accuracy):
+    """Members per population: ``population x sweeps / 10 = (C / (share x accuracy))^2``."""
+    n = math.ceil((_NOISE_CONSTANT / (_NOISE_SHARE * accuracy)) ** 2 * 10 / _SWEEPS)
+    return int(np.clip(n, _MIN_POPULATION, 50000))
+
+
 def _row_bound(tree, entries, psi, rng, count=4000):
     """A high quantile of Gershgorin row sums of K (to size a first grid)."""
     w = tree.sample_w(count, rng)
@@ -271,8 +286,8 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     tree = tree_for(model, eps, rng)
     gamma, psi = float(model.gamma), float(model.psi)
     top = (1 + math.sqrt(gamma)) ** 2 * _row_bound(tree, entries, psi, rng)
-    N = int(np.clip(math.ceil((_NOISE_CONSTANT / (0.7 * accuracy)) ** 2), 500, 50000)) if size is None else int(size)
-    sweeps, burn = 10, 15
+    N = _population_size(accuracy) if size is None else int(size)
+    sweeps, burn = _SWEEPS, 15
     if grid is None:
         pilot = _run_curve(tree, entries, gamma, psi, -0.02 * top, top, top / 100, 300, 8, 8, rng, None, runs=2)
         Fp = np.maximum.accumulate(pilot["F"] + pilot["p0"] * (pilot["x"] >= 0))
@@ -283,7 +298,6 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     lo = min(grid[0], 0.0) - 4 * eta
     main = _run_curve(tree, entries, gamma, psi, lo, grid[-1] + 4 * eta, eta, N, sweeps, burn, rng, progress)
     p0 = main["p0"]
-    Fx = np.interp(grid, main["x"], main["F"])
     density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
     contour = _contour(max(top, grid[-1] * 1.5))
     moments, merr = _population_moments(tree, entries, gamma, psi, contour, N, sweeps, burn, rng)
@@ -291,8 +305,11 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     err = main["noise"] + main["eta_error"]
     eps_error = None
     if tree.m_small > 0:
-        eps_error, coarse_m = _cut_effect(model, entries, tree.eps, gamma, psi, (lo, grid[-1] + 4 * eta, eta),
-                                          grid, Fx, p0, contour, N, sweeps, burn, rng, progress)
+        eps_error, coarse_m, main = _cut_effect(model, entries, tree.eps, gamma, psi, (lo, grid[-1] + 4 * eta, eta),
+                                                main, contour, N, sweeps, burn, rng, progress)
+        p0 = main["p0"]
+        density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
+        atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
         err += eps_error
         merr = [e + abs(a - b) for e, a, b in zip(merr, moments, coarse_m)]
     if size is None and err > accuracy:
@@ -306,19 +323,25 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     return SpectralLaw(model, grid, density, main["x"], main["F"], atoms, err, moments, merr, details)
 
 
-def _cut_effect(model, entries, eps, gamma, psi, curve, grid, Fx, p0, contour, N, sweeps, burn, rng, progress):
-    """Stable weights: the CDF and moments again with the cut 1.5 eps (half the population).
+def _cut_effect(model, entries, eps, gamma, psi, curve, main, contour, N, sweeps, burn, rng, progress):
+    """Stable weights: the CDF again with the cut 1.5 eps, and the Richardson step in eps.
 
-    The change estimates the cut's error: for an error ~ eps^p, p ~ 1.9 (measured for
-    alpha = 1.2, benchmarks/bench_spectral.py --eps-study), the error at eps is
-    difference / (1.5^p - 1) ~ 0.9 x the difference.
+    For a cut error ~ eps^p, ``F_0 = F_eps + (F_eps - F_{1.5 eps}) / (1.5^p - 1)``; p = 1.9
+    (the moments' gaps to the engine, alpha = 1.2, MATH.md §7).  The error estimate is the
+    size of that correction (the order p is not known better than the correction itself)
+    plus the coarse run's noise carried by it.  Returns the error, the coarse law's
+    moments (their change bounds the moments' cut error) and the extrapolated curve.
     """
     coarse = tree_for(model, 1.5 * eps, rng)
     M = max(N // 2, 300)
     other = _run_curve(coarse, entries, gamma, psi, *curve, M, sweeps, burn, rng, progress)
-    eps_error = float(np.max(np.abs(np.interp(grid, other["x"], other["F"]) - Fx)) + abs(other["p0"] - p0))
+    r = 1.0 / (1.5 ** _CUT_ORDER - 1.0)
+    F = main["F"] + r * (main["F"] - other["F"])
+    p0 = max(0.0, main["p0"] + r * (main["p0"] - other["p0"]))
+    eps_error = float(np.max(np.abs(F - main["F"])) + r * (other["noise"] + abs(p0 - main["p0"])))
     moments, _ = _population_moments(coarse, entries, gamma, psi, contour, M, sweeps, burn, rng)
-    return eps_error, moments
+    dens = main["dens"] + r * (main["dens"] - other["dens"])
+    return eps_error, moments, {**main, "F": F, "p0": p0, "dens": dens}
 
 
 def _population_moments(tree, entries, gamma, psi, contour, N, sweeps, burn, rng, runs=4):
