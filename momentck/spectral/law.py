@@ -18,7 +18,8 @@ and a hard edge (density ~ x^{-1/2} when gamma = 1).  The atom at 0,
 after.  The error estimate adds the population noise (batch means over sweeps, 3
 standard errors), the curve's effect (the same CDF from the curve at twice the
 height, difference / 3, as for a second-order error) and, for stable weights, the
-cut's effect (the CDF with the cut 1.5 eps).
+cut's effect (the CDF is Richardson-extrapolated from the cuts eps and 1.5 eps; the size
+of the step is added).
 
 Moments ``m_k`` of the computed law are contour integrals of ``z^k s_M(z)`` over a
 circle enclosing the spectrum (trapezoid rule in the angle), with the population
@@ -399,9 +400,11 @@ def spectral_law(model, grid=None, accuracy=0.01, seed=0, eps=None, size=None, p
     eps : float, optional
         Stable weights: incidences with ``|w| > eps`` are tree edges (default 0.2 for
         alpha >= 1, else 0.4); the rest is in the row norms and a mean-field term.  The
-        error estimate adds the change of the CDF when the cut is 1.5 eps.
+        CDF is extrapolated to eps -> 0 from the cuts eps and 1.5 eps (Richardson); the
+        error estimate adds the size of that step.
     size : int, optional
-        Population size (default 1000).
+        Population size (default from ``accuracy``: 331 at 0.01, each of 4 populations
+        running 40 measured sweeps).
     progress : bool or None
         Progress bar (default: when stderr is a terminal).
 
