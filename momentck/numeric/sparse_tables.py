@@ -49,6 +49,8 @@ class SparseTableWeights(WeightMethod):
         # bound (multiplied by c^incidences and the walk counts) below the rounding bound at k = 10
         tail = self.eps * mpmath.mpf(10) ** (-10 if self._extended else -3)
         self._pois, self._pois_tail = poisson_probabilities(self.c, tail)
+        if self._extended:
+            self.cost = 0.003       # seconds per shape up to k = 10 (2 shared cores), for spreading
 
     @property
     def _extended(self):
