@@ -30,7 +30,11 @@ cheap and costly ones mix) go to local processes or Dask workers when the
 estimated seconds reach :data:`TASK_MIN_SECONDS`, and stay in this process
 otherwise; results come back in the order of the shapes, so the engine's sums
 are formed in the same order, and the moments are the same (exact: equal;
-numeric: the same bits) however the weights were spread.
+numeric: the same bits) however the weights were spread.  Their processes are
+forked where this process runs no other thread (:func:`_task_context`), so a
+script calling the engine needs no ``__main__`` guard.  Weights memoise work
+shared between shapes (row tables, messages), which each worker process
+redoes for its own chunks: spreading gains less than the number of workers.
 
 Why processes and not threads.  scipy's BLAS and LAPACK wrappers (``syrk``,
 ``eigvalsh``) hold the GIL, so replicates in threads of one process do not run
@@ -43,6 +47,7 @@ sets one BLAS thread before its first replicate.
 import contextlib
 import multiprocessing
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -117,6 +122,15 @@ def _pool_context():
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["momentck.simulation", "momentck.engine"])
     return ctx
+
+
+def _task_context():
+    """Start method of task processes: ``fork`` where this process runs no other thread (no lock
+    can be inherited mid-use, start-up skips re-importing sympy, and a user's script is not
+    re-imported, so it needs no ``if __name__ == "__main__"`` guard); else as for replicates."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return _pool_context()
 
 
 def _bar(progress, total, done, desc, unit="rep"):
@@ -287,7 +301,7 @@ class TaskSpreader:
             return
         if self._pool is None:
             try:
-                pool = ProcessPoolExecutor(n, mp_context=_pool_context(), initializer=_pin_worker)
+                pool = ProcessPoolExecutor(n, mp_context=_task_context(), initializer=_pin_worker)
             except (OSError, NotImplementedError, ImportError):   # no semaphores: stay here
                 yield from ((i, func(p)) for i, p in enumerate(parts))
                 return

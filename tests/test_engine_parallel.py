@@ -63,3 +63,19 @@ def test_bad_workers_and_scheduler_are_one_line_errors():
         limiting_moments(EXACT, 2, workers=0)
     with pytest.raises(MomentckError, match="scheduler must be"):
         limiting_moments(EXACT, 3, cache=False, scheduler=3)
+
+
+def test_a_script_without_main_guard_can_spread(tmp_path):
+    # forked task processes do not re-import the user's script
+    import subprocess
+    import sys
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from momentck import Model, parallel\n"
+        "from momentck.engine import limiting_moments\n"
+        "parallel.TASK_MIN_SECONDS = 0.0\n"
+        "m = Model('sparse(c=2, entries=rademacher)', 'rademacher', 'poly(1, -1/6)', phi=1, psi='1/2')\n"
+        "print(limiting_moments(m, 4, cache=False, progress=False, workers=2)[3])\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.strip() == str(limiting_moments(EXACT, 4, cache=False, progress=False)[3])
