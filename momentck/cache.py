@@ -37,7 +37,7 @@ import secrets
 import tempfile
 
 __all__ = ["CACHE_VERSION", "cache_dir", "load", "store", "encode_shapes", "decode_shapes",
-           "encode_weights", "decode_weights"]
+           "encode_weights", "encode_values", "weights_payload", "decode_weights"]
 
 #: bump when the meaning or the format of cached shapes or weights changes
 CACHE_VERSION = 2
@@ -230,6 +230,13 @@ def encode_weights(shapes, values, co):
     ``{"gens": names, "shapes": keys, "weights": [[exponents, numerator, denominator], ...]}``
     per shape.
     """
+    return weights_payload(shapes, encode_values(values, co), co)
+
+
+def encode_values(values, co):
+    """The ``"weights"`` part of :func:`encode_weights`: per value its
+    ``[exponents, numerator, denominator]`` terms (plain data, picklable), or None when
+    ``co``'s ring is not representable."""
     import sympy
     ring = _ring(co)
     if ring is None:
@@ -243,7 +250,14 @@ def encode_weights(shapes, values, co):
             q = sympy.Rational(dom.to_sympy(c))
             rows.append([list(exps), int(q.p), int(q.q)])
         weights.append(rows)
-    return {"gens": names, "shapes": [_lists(s.key) for s in shapes], "weights": weights}
+    return weights
+
+
+def weights_payload(shapes, rows, co):
+    """:func:`encode_weights` data from :func:`encode_values` rows (None stays None)."""
+    if rows is None:
+        return None
+    return {"gens": _ring(co)[2], "shapes": [_lists(s.key) for s in shapes], "weights": rows}
 
 
 def decode_weights(payload, shapes, co):

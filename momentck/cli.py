@@ -223,20 +223,35 @@ def _add_simulate(subparsers):
     g.add_argument("--checkpoint", metavar="FILE",
                    help="save each finished replicate to FILE (.npz) and, when FILE exists, "
                         "resume from it (same parameters only)")
+    _add_distributed_options(p, "replicates")
+    p.set_defaults(run=_run_simulate)
+
+
+def _add_distributed_options(p, what):
+    """``--workers N`` / ``--scheduler ADDRESS``: where the independent ``what`` are computed."""
     d = p.add_argument_group("distributed (Dask: pip install 'momentck[distributed]')")
     d.add_argument("--workers", type=_int_arg(1), metavar="N",
-                   help="run the replicates on a local Dask cluster of N worker processes "
+                   help=f"compute the {what} on a local Dask cluster of N worker processes "
                         "(one BLAS thread each; the results do not depend on N)")
     d.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the replicates on the Dask cluster whose scheduler is at ADDRESS "
+                   help=f"compute the {what} on the Dask cluster whose scheduler is at ADDRESS "
                         "(e.g. tcp://10.0.0.1:8786)")
-    p.set_defaults(run=_run_simulate)
+
+
+def _where(args):
+    """``scheduler=`` / ``workers=`` keywords from ``--workers`` / ``--scheduler``."""
+    if args.workers is not None and args.scheduler is not None:
+        raise MomentckError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
+    if args.workers is not None:
+        return {"scheduler": "processes", "workers": args.workers}
+    if args.scheduler is not None:
+        return {"scheduler": args.scheduler}
+    return {}
 
 
 def _run_simulate(args):
     model = _model_from_args(args)
-    if args.workers is not None and args.scheduler is not None:
-        raise MomentckError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
+    where = _where(args)
     if args.eigenvalues_out is not None:
         if not args.eigenvalues_out.lower().endswith(_EIGENVALUE_FORMATS):
             raise MomentckError(f"--eigenvalues-out: {quote(args.eigenvalues_out)} has no known suffix; "
@@ -244,11 +259,6 @@ def _run_simulate(args):
         _check_output_path(args.eigenvalues_out, "--eigenvalues-out")
     if args.checkpoint is not None:
         _check_output_path(args.checkpoint, "--checkpoint")
-    where = {}
-    if args.workers is not None:
-        where = {"scheduler": "processes", "workers": args.workers}
-    elif args.scheduler is not None:
-        where = {"scheduler": args.scheduler}
     res = simulate(model, args.n, args.k, reps=args.reps, seed=args.seed,
                    eigenvalues=args.eigenvalues_out is not None, progress=_progress_flag(args),
                    dtype=args.dtype, checkpoint=args.checkpoint, **where)
@@ -301,12 +311,13 @@ def _add_engine_options(p, k_default, json_help, latex_help):
     g.add_argument("--force", action="store_true", help="run even when the estimated work is large")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the on-disk cache")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_distributed_options(p, "shape weights")
 
 
 def _engine_kwargs(args):
     return {"method": args.method, "truncation": args.truncation, "force": args.force,
             "progress": _progress_flag(args), "cache": not args.no_cache,
-            "digits": DEFAULT_DIGITS if args.digits is None else args.digits}
+            "digits": DEFAULT_DIGITS if args.digits is None else args.digits, **_where(args)}
 
 
 def _digits_notes(args, method):

@@ -57,7 +57,7 @@ import uuid
 from .errors import MomentckError, WorkersLost
 from .resources import available_memory, cpu_count, gib
 
-__all__ = ["local_client", "replicate_task", "run_replicates"]
+__all__ = ["check_scheduler", "local_client", "map_chunks", "open_client", "replicate_task", "run_replicates", "workers_info"]
 
 #: tasks that raise are retried this many times (a lost worker is handled by the scheduler)
 RETRIES = 2
@@ -107,14 +107,16 @@ def local_client(n_workers=None):
 def replicate_task(seed_seq, task):
     """``task(seed_seq)`` with one BLAS thread: the unit of work on a worker.
 
-    The seed sequence comes first, for ``Client.map`` over the replicates' streams.
+    The seed sequence (or chunk of independent items, :func:`map_chunks`) comes
+    first, for ``Client.map`` over the replicates' streams.
     """
     from ._blas import set_blas_threads
     set_blas_threads(1)
     return task(seed_seq)
 
 
-def _workers_info(client):
+def workers_info(client):
+    """The scheduler's ``{address: info}`` of every worker."""
     try:
         return client.scheduler_info(n_workers=-1)["workers"]
     except TypeError:        # distributed < 2025: every worker is listed
@@ -123,7 +125,7 @@ def _workers_info(client):
 
 def _worker_budgets(client):
     """Per worker: bytes one task may use (machine memory shared by the threads there)."""
-    info = _workers_info(client)
+    info = workers_info(client)
     avail = client.run(available_memory)
     threads_per_host = {}
     for addr, w in info.items():
@@ -165,25 +167,61 @@ def run_replicates(task, streams, todo, record, *, memory, available, scheduler=
         return
     owned = contextlib.ExitStack()
     with owned:
-        if isinstance(scheduler, distributed.Client):
-            client = scheduler
-            _check_workers(client, memory)
-        elif scheduler == "processes":
+        local = isinstance(scheduler, str) and scheduler == "processes"
+        if local:
             if workers is None:
                 fit = int(available // max(1, memory.need))
                 workers = max(1, min(cpu_count(), fit, len(todo)))
             memory.check(workers, available)
-            client = owned.enter_context(local_client(workers))
-        elif isinstance(scheduler, str) and scheduler.strip():
-            try:
-                client = owned.enter_context(distributed.Client(scheduler, timeout="30s"))
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise MomentckError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from exc
+        client = open_client(owned, scheduler, workers)
+        if not local:
             _check_workers(client, memory)
-        else:
-            raise MomentckError("scheduler must be None, 'processes', a Dask scheduler address or a "
-                                f"distributed.Client, got {scheduler!r}")
         _map(client, distributed, task, streams, todo, record, progress, desc)
+
+
+def check_scheduler(scheduler):
+    """``scheduler`` if it is None, ``"processes"``, an address or a ``distributed.Client``,
+    else :class:`MomentckError`."""
+    if scheduler is None or (isinstance(scheduler, str) and scheduler.strip()):
+        return scheduler
+    if not isinstance(scheduler, str) and isinstance(scheduler, _dask()[1].Client):
+        return scheduler
+    raise MomentckError("scheduler must be None, 'processes', a Dask scheduler address or a "
+                        f"distributed.Client, got {scheduler!r}")
+
+
+def open_client(stack, scheduler, workers=None):
+    """The ``distributed.Client`` for ``scheduler`` (module notes); one it opens closes with ``stack``."""
+    _, distributed = _dask()
+    if isinstance(check_scheduler(scheduler), distributed.Client):
+        return scheduler
+    if scheduler == "processes":
+        return stack.enter_context(local_client(workers))
+    try:
+        return stack.enter_context(distributed.Client(scheduler, timeout="30s"))
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise MomentckError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc}") from exc
+
+
+def map_chunks(client, func, parts):
+    """``(i, func(parts[i]))`` as the chunks finish on the Dask workers (one BLAS thread each)."""
+    _, distributed = _dask()
+    token = uuid.uuid4().hex[:12]
+    keys = [f"momentck-chunk-{i}-{token}" for i in range(len(parts))]
+    futures = client.map(replicate_task, parts, key=keys, retries=RETRIES, task=func)
+    index = {f.key: i for i, f in enumerate(futures)}
+    try:
+        for future in distributed.as_completed(futures):
+            try:
+                result = future.result()
+            except distributed.KilledWorker as exc:
+                raise WorkersLost(f"Dask workers kept dying (KilledWorker: {_first_line(exc)})") from exc
+            yield index[future.key], result
+            future.release()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.cancel(futures)
+        raise
 
 
 def _map(client, distributed, task, streams, todo, record, progress, desc):
@@ -194,7 +232,7 @@ def _map(client, distributed, task, streams, todo, record, progress, desc):
     bar = None
     if progress:
         from tqdm import tqdm
-        nworkers = len(_workers_info(client))
+        nworkers = len(workers_info(client))
         total = len(streams)
         bar = tqdm(total=total, initial=total - len(todo), unit="rep", file=sys.stderr, leave=False,
                    desc=f"{desc} ({nworkers} workers)")

@@ -16,8 +16,10 @@ The call path reads like MATH.md:
 
 import math
 import sys
-from contextlib import nullcontext
+import uuid
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 import mpmath
 import sympy
@@ -28,6 +30,8 @@ from .errors import ConvergenceError, MomentckError, NotCovered, TooMuchWork
 from .model import Model
 from .shapes import enumerate_shapes
 from .numeric import select
+from .distributed import check_scheduler
+from .parallel import TaskSpreader
 from .validation import check_int, check_k as _check_k
 from .weights import Coefficients, shape_weight
 
@@ -156,9 +160,13 @@ def estimate_work(k, degree):
     (6424, 2.4)
     """
     counts = [_shape_count(j) for j in range(1, min(k, 400) + 1)] + [math.inf] * (k > 400)
-    per_shape = [_SECONDS_PER_SHAPE_9 * _SECONDS_GROWTH ** (j - 9) for j in range(1, len(counts) + 1)]
-    seconds = sum(c * t for c, t in zip(counts, per_shape)) * (max(degree, 3) / 3) ** 4
+    seconds = sum(c * _seconds_per_shape(j, degree) for j, c in enumerate(counts, 1))
     return sum(counts), seconds
+
+
+def _seconds_per_shape(j, degree):
+    """Fitted seconds of exact algebra per shape of order ``j`` (see :func:`estimate_work`)."""
+    return _SECONDS_PER_SHAPE_9 * _SECONDS_GROWTH ** (j - 9) * (max(degree, 3) / 3) ** 4
 
 
 def _describe_work(k, degree=None):
@@ -215,11 +223,16 @@ class Request:
     progress: bool = None
     cache: bool = True
     digits: int = 15
+    scheduler: object = None
+    workers: int = None
 
     def __post_init__(self):
         _model(self.model)
         _check_k(self.k)
         check_int(self.digits, "digits", 5, 1000)   # on every route: the symbolic one ignores it
+        if self.workers is not None:
+            check_int(self.workers, "workers", 1, 10 ** 6)
+        check_scheduler(self.scheduler)
 
 
 @dataclass
@@ -233,14 +246,22 @@ class _Plan:
     degree: int = None
     notes: list = field(default_factory=list)
     weigher: object = None
+    spread: TaskSpreader = None
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def numeric(self):
         return self.method == "numeric"
 
-    def precision(self):
-        """The mpmath working precision of numeric weights (nothing for symbolic ones)."""
-        return mpmath.workdps(self.request.digits + 10) if self.numeric else nullcontext()
+    @contextmanager
+    def running(self):
+        """The mpmath working precision of numeric weights and the :class:`TaskSpreader` that
+        maps weights over shapes (its worker processes or Dask client close on exit)."""
+        with ExitStack() as stack:
+            if self.numeric:
+                stack.enter_context(mpmath.workdps(self.request.digits + 10))
+            self.spread = stack.enter_context(TaskSpreader(self.request.scheduler, self.request.workers))
+            yield self
 
     def psi(self):
         psi = self.request.model.psi
@@ -316,31 +337,52 @@ def _symbolic_degree(req):
     return degree, notes
 
 
-def _progress(items, progress, desc):
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if progress and len(items) > 20:
-        from tqdm import tqdm
-        return tqdm(items, desc=desc, unit="shape", leave=False)
-    return items
+def _show_progress(progress):
+    return sys.stderr.isatty() if progress is None else bool(progress)
 
 
-def _weights(model, j, degree, cache, progress):
-    """``[(shape, exact weight)]`` for walks of length j; cached by the laws and activation."""
+@lru_cache(maxsize=4)
+def _coefficients(model, degree, j):
+    """The exact numbers of weights of order ``j`` (one per process and order, shared by shapes)."""
+    f = model.activation
+    return Coefficients(f.taylor(degree), model.weights.levy_moment, model.inputs.moment,
+                        max_order=2 * degree * j)
+
+
+def _exact_chunk(model, degree, j, chunk):
+    """Exact weights of a chunk of shapes of order j, as plain data that crosses processes:
+    :func:`momentck.cache.encode_values` rows, or sympy values where the ring has no such form."""
+    co = _coefficients(model, degree, j)
+    raw = [shape_weight(s, co) for s in chunk]
+    rows = _cache.encode_values(raw, co)
+    return [co.to_sympy(w) for w in raw] if rows is None else rows
+
+
+def _weights(plan, j):
+    """``[(shape, exact weight)]`` for walks of length j; cached by the laws and activation.
+
+    The weights are mapped over the shapes by the plan's :class:`TaskSpreader` (in this
+    process, or spread over processes or Dask workers when the estimated work pays for it)."""
+    req, degree = plan.request, plan.degree
+    model, cache = req.model, req.cache
     key = [model.weights.spec, model.inputs.spec, model.activation.spec, degree, j,
            sorted(sympy.srepr(s) for s in model.free_symbols)]
     shp = shapes(j, cache=cache)
-    f = model.activation
-    co = Coefficients(f.taylor(degree), model.weights.levy_moment, model.inputs.moment,
-                      max_order=2 * degree * j)
+    co = _coefficients(model, degree, j)
     if cache:
         got = _cache.load("weights", key, lambda payload: _cache.decode_weights(payload, shp, co))
         if got is not None:
             return list(zip(shp, got))
-    raw = [shape_weight(s, co) for s in _progress(shp, progress, f"weights, k={j}")]
+    portable = _cache.encode_values([], co) is not None
+    seconds = len(shp) * _seconds_per_shape(j, degree) if portable else 0   # other rings stay here
+    out = plan.spread.map(partial(_exact_chunk, model, degree, j), shp, seconds=seconds,
+                          progress=_show_progress(req.progress), desc=f"weights, k={j}", unit="shape")
+    if not portable:
+        return list(zip(shp, out))
+    payload = _cache.weights_payload(shp, out, co)
     if cache:
-        _cache.store("weights", key, _cache.encode_weights(shp, raw, co))
-    return [(s, co.to_sympy(w)) for s, w in zip(shp, raw)]
+        _cache.store("weights", key, payload)
+    return list(zip(shp, _cache.decode_weights(payload, shp, co)))
 
 
 def _multiplicity(shape, psi):
@@ -348,32 +390,50 @@ def _multiplicity(shape, psi):
     return shape.walks * psi ** (1 - shape.rows)
 
 
+#: the weight method of the running numeric request in this process, by token: worker processes
+#: keep theirs across chunks, so its memoised tables serve every chunk they weigh
+_WEIGHER = {}
+
+
+def _numeric_chunk(token, weigher, chunk):
+    """``[(w(S), error)]`` of a chunk of shapes, by the weight method of request ``token``."""
+    if token not in _WEIGHER:
+        _WEIGHER.clear()
+        _WEIGHER[token] = weigher
+    return [_WEIGHER[token](s) for s in chunk]
+
+
 def _numeric_weights(plan, shp, desc):
     """``[(shape, w(S), error)]`` from the plan's weight method; its arithmetic failures (e.g. a
     determinant that vanishes at the working precision) become a one-line :class:`MomentckError`."""
+    req = plan.request
+    seconds = len(shp) * getattr(plan.weigher, "cost", 0.0)
     try:
-        return [(s, *plan.weigher(s)) for s in _progress(shp, plan.request.progress, desc)]
+        out = plan.spread.map(partial(_numeric_chunk, plan.token, plan.weigher), shp, seconds=seconds,
+                              progress=_show_progress(req.progress), desc=desc, unit="shape")
     except MomentckError:
         raise
     except (ArithmeticError, ValueError) as exc:
-        req = plan.request
         raise ConvergenceError(
             f"numeric weights of {req.model!r} failed at {req.digits} digits ({type(exc).__name__}"
             f"{': ' + str(exc) if str(exc) else ''}); extreme parameters such as a very large "
             "activation scale are beyond this method") from exc
+    finally:
+        _WEIGHER.clear()
+    return [(s, *r) for s, r in zip(shp, out)]
 
 
 def _terms(plan, j):
     """The one loop over shapes: ``[(shape, w(S), error, contribution, contribution error)]`` of
-    ``h_j = sum_S N_j(S) psi^-(r(S)-1) w(S)`` (errors None for exact weights).  Numeric weights
-    come from the plan's weight method, shared across j so its tables are reused; call inside
-    ``plan.precision()``."""
+    ``h_j = sum_S N_j(S) psi^-(r(S)-1) w(S)`` (errors None for exact weights), in the order of the
+    shapes whoever computed the weights.  Numeric weights come from the plan's weight method, shared
+    across j so its tables are reused; call inside ``plan.running()``."""
     req = plan.request
     psi = plan.psi()
     if plan.numeric:
         weighed = _numeric_weights(plan, shapes(j, cache=req.cache), f"numeric weights, k={j}")
     else:
-        weighed = [(s, w, None) for s, w in _weights(req.model, j, plan.degree, req.cache, req.progress)]
+        weighed = [(s, w, None) for s, w in _weights(plan, j)]
     out = []
     for s, w, e in weighed:
         mult = _multiplicity(s, psi)
@@ -392,7 +452,7 @@ def _kernel(req):
     """``(plan, h, errors or None)`` for h_1..h_k."""
     plan = _plan(req)
     h, err = [], []
-    with plan.precision():
+    with plan.running():
         for j in range(1, req.k + 1):
             total, bound = _total(plan, _terms(plan, j))
             h.append(total)
@@ -413,7 +473,7 @@ def _result(req, spectral):
         m = free_poisson_moments(h, model.gamma) if spectral else None
         trunc = None if model.activation.is_polynomial else plan.degree
         return MomentResult(model, req.k, h, m, plan.method, trunc, plan.notes)
-    with plan.precision():
+    with mpmath.workdps(digits + 10):
         gamma = mpmath.mpf(sympy.N(model.gamma, digits + 10))
         m = m_err = None
         if spectral:
@@ -427,7 +487,7 @@ def _result(req, spectral):
 
 
 def kernel_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True,
-                   digits=15):
+                   digits=15, scheduler=None, workers=None):
     """Exact limiting kernel moments ``h_j = lim E[(1/n) tr K^j]``, j = 1..k.
 
     Parameters
@@ -452,6 +512,14 @@ def kernel_moments(model, k, method="auto", truncation=None, force=False, progre
         Progress bar over shapes (default: when stderr is a terminal).
     cache : bool
         Use the on-disk cache of shapes and weights.
+    scheduler, workers
+        Where the shape weights are computed (they are independent): by default in
+        this process, or on up to ``workers`` (default: the CPU count) local
+        processes when the estimated work pays for starting them; with
+        ``scheduler`` on Dask workers as for :func:`momentck.simulate`
+        (``"processes"``: a local cluster of ``workers`` processes; an address; a
+        ``distributed.Client``).  The results do not depend on it: exact ones are
+        equal, numeric ones the same bits (:mod:`momentck.parallel`).
 
     Returns
     -------
@@ -463,11 +531,11 @@ def kernel_moments(model, k, method="auto", truncation=None, force=False, progre
     >>> list(kernel_moments(m, 2, cache=False))
     [43/18, 43505/648]
     """
-    return _result(Request(model, k, method, truncation, force, progress, cache, digits), False)
+    return _result(Request(model, k, method, truncation, force, progress, cache, digits, scheduler, workers), False)
 
 
 def limiting_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True,
-                     digits=15):
+                     digits=15, scheduler=None, workers=None):
     """Exact limiting spectral moments ``m_j = lim E[(1/n) tr M^j]``, j = 1..k.
 
     Parameters are those of :func:`kernel_moments`; ``m`` follows from ``h`` by
@@ -488,7 +556,7 @@ def limiting_moments(model, k, method="auto", truncation=None, force=False, prog
     >>> limiting_moments(m, 1, cache=False)[0]
     5*c**3/12 - 7*c**2/12 + 25*c/36
     """
-    return _result(Request(model, k, method, truncation, force, progress, cache, digits), True)
+    return _result(Request(model, k, method, truncation, force, progress, cache, digits, scheduler, workers), True)
 
 
 @dataclass
@@ -550,7 +618,8 @@ def _short(v, width=60):
     return text
 
 
-def explain(model, k, method="auto", truncation=None, force=False, progress=None, cache=True, digits=15):
+def explain(model, k, method="auto", truncation=None, force=False, progress=None, cache=True, digits=15,
+            scheduler=None, workers=None):
     """Shape-by-shape table of the k-th kernel moment, for auditing.
 
     Parameters are those of :func:`kernel_moments`.  Numeric weights appear as
@@ -565,9 +634,9 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
     >>> t.total == kernel_moments(m, 3, cache=False)[2]
     True
     """
-    req = Request(model, k, method, truncation, force, progress, cache, digits)
+    req = Request(model, k, method, truncation, force, progress, cache, digits, scheduler, workers)
     plan = _plan(req)
-    with plan.precision():
+    with plan.running():
         terms = _terms(plan, k)
         total, bound = _total(plan, terms)
         rows = []

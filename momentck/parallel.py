@@ -1,4 +1,5 @@
-"""Spreading Monte Carlo replicates over this process, local worker processes or Dask workers.
+"""Spreading independent work (Monte Carlo replicates, shape weights) over this process, local
+worker processes or Dask workers.
 
 :func:`momentck.simulate` hands its replicates to :func:`run_replicates`, the
 one place that decides where they run and with how many BLAS threads:
@@ -23,6 +24,18 @@ keeps one core busy, two-thread BLAS made ``simulate --n 1500 --k 3 --reps 8``
 26 times slower than one thread (89 s against 3.4 s, issue 13); processes that
 each run one thread only share the cores (benchmarks/bench_contention.py).
 
+Shape weights.  The engine (:mod:`momentck.engine`) hands the shapes of each
+order to :meth:`TaskSpreader.map`: chunks of shapes (every ``n``-th shape, so
+cheap and costly ones mix) go to local processes or Dask workers when the
+estimated seconds reach :data:`TASK_MIN_SECONDS`, and stay in this process
+otherwise; results come back in the order of the shapes, so the engine's sums
+are formed in the same order, and the moments are the same (exact: equal;
+numeric: the same bits) however the weights were spread.  Their processes are
+forked where this process runs no other thread (:func:`_task_context`), so a
+script calling the engine needs no ``__main__`` guard.  Weights memoise work
+shared between shapes (row tables, messages), which each worker process
+redoes for its own chunks: spreading gains less than the number of workers.
+
 Why processes and not threads.  scipy's BLAS and LAPACK wrappers (``syrk``,
 ``eigvalsh``) hold the GIL, so replicates in threads of one process do not run
 at the same time (measured: two threads no faster than one).  Local workers are
@@ -34,6 +47,7 @@ sets one BLAS thread before its first replicate.
 import contextlib
 import multiprocessing
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -43,12 +57,18 @@ from ._blas import set_blas_threads
 from .errors import WorkersLost
 from .resources import cpu_count
 
-__all__ = ["BLAS_MIN_SIZE", "POOL_MIN_WORK", "Memory", "local_workers", "run_replicates"]
+__all__ = ["BLAS_MIN_SIZE", "POOL_MIN_WORK", "TASK_MIN_SECONDS", "Memory", "TaskSpreader", "local_workers",
+           "run_replicates"]
 
 #: a lone replicate whose Gram matrix has at least this order uses every BLAS thread
 BLAS_MIN_SIZE = 4000
 #: replicates with ``n * m * min(n, m)`` below this run in this process (a process costs ~0.1 s)
 POOL_MIN_WORK = 1 << 29
+#: independent tasks estimated below this many seconds in all run in this process (starting a
+#: worker process and importing sympy there takes about a second)
+TASK_MIN_SECONDS = 8.0
+#: chunks per worker: enough to balance uneven tasks, few enough to keep the messages cheap
+CHUNKS_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -100,15 +120,24 @@ def _pool_context():
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["momentck.simulation"])
+        ctx.set_forkserver_preload(["momentck.simulation", "momentck.engine"])
     return ctx
 
 
-def _bar(progress, total, done, desc):
+def _task_context():
+    """Start method of task processes: ``fork`` where this process runs no other thread (no lock
+    can be inherited mid-use, start-up skips re-importing sympy, and a user's script is not
+    re-imported, so it needs no ``if __name__ == "__main__"`` guard); else as for replicates."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return _pool_context()
+
+
+def _bar(progress, total, done, desc, unit="rep"):
     if not progress:
         return contextlib.nullcontext()
     from tqdm import tqdm
-    return tqdm(total=total, initial=done, desc=desc, unit="rep", file=sys.stderr, leave=False)
+    return tqdm(total=total, initial=done, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
 
 def _serial(task, streams, todo, record, bar, threads):
@@ -194,3 +223,103 @@ def run_replicates(task, streams, todo, record, *, memory, available, scheduler=
         else:
             lone = total == 1 and min(n, m) >= BLAS_MIN_SIZE
             _serial(task, streams, todo, record, bar, cpu_count() if lone else 1)
+
+
+class TaskSpreader:
+    """Maps a function over chunks of independent items, here, on local processes or on Dask.
+
+    A context manager: the worker processes or the Dask client it opens (on the
+    first map that is worth spreading) serve every later map and close on exit.
+
+    Parameters
+    ----------
+    scheduler, workers
+        ``scheduler=None``: this machine, up to ``workers`` (default: the CPU
+        count) local processes of one BLAS thread each; otherwise as for
+        :func:`momentck.simulate` (``"processes"``: a local Dask cluster of
+        ``workers`` processes; an address; a ``distributed.Client``).
+
+    Examples
+    --------
+    >>> with TaskSpreader() as spread:
+    ...     spread.map(_squares, [1, 2, 3], seconds=0.1)
+    [1, 4, 9]
+    """
+
+    def __init__(self, scheduler=None, workers=None):
+        self.scheduler, self.workers = scheduler, workers
+        self._stack = contextlib.ExitStack()
+        self._pool = self._client = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+    def _count(self):
+        if self.scheduler is None:
+            return max(1, min(cpu_count(), self.workers or cpu_count()))
+        if self._client is None:
+            self._client = distributed.open_client(self._stack, self.scheduler, self.workers)
+        return max(1, len(distributed.workers_info(self._client)))
+
+    def map(self, func, items, *, seconds, progress=False, desc="tasks", unit="task"):
+        """``func(chunk)`` over chunks of ``items``, flattened back into the order of ``items``.
+
+        ``func`` takes a list of items and returns one result per item; it must be
+        picklable (a module-level function or a ``functools.partial`` of one) when
+        the map is spread, that is when ``seconds`` (the estimated work) reaches
+        :data:`TASK_MIN_SECONDS` and more than one worker is available.
+        """
+        items = list(items)
+        n = 1 if seconds < TASK_MIN_SECONDS or len(items) < 2 else self._count()
+        if n == 1:
+            out = []
+            with _bar(progress and len(items) > 20, len(items), 0, desc, unit) as bar:
+                for item in items:
+                    out.extend(func([item]))
+                    if bar is not None:
+                        bar.update(1)
+            return out
+        chunks = min(len(items), CHUNKS_PER_WORKER * n)
+        parts = [items[i::chunks] for i in range(chunks)]
+        out = [None] * len(items)
+        with _bar(progress, len(items), 0, f"{desc} ({n} workers)", unit) as bar:
+            for i, results in self._results(func, parts, n):
+                if len(results) != len(parts[i]):
+                    raise RuntimeError(f"a chunk of {len(parts[i])} gave {len(results)} results")
+                out[i::chunks] = results
+                if bar is not None:
+                    bar.update(len(results))
+        return out
+
+    def _results(self, func, parts, n):
+        """``(chunk index, results)`` as chunks finish."""
+        if self.scheduler is not None:
+            yield from distributed.map_chunks(self._client, func, parts)
+            return
+        if self._pool is None:
+            try:
+                pool = ProcessPoolExecutor(n, mp_context=_task_context(), initializer=_pin_worker)
+            except (OSError, NotImplementedError, ImportError):   # no semaphores: stay here
+                yield from ((i, func(p)) for i, p in enumerate(parts))
+                return
+            self._pool = self._stack.enter_context(pool)
+        pending = {self._pool.submit(func, p): i for i, p in enumerate(parts)}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    i = pending.pop(future)
+                    try:
+                        yield i, future.result()
+                    except BrokenProcessPool as exc:
+                        raise WorkersLost(f"a worker process died ({exc})") from exc
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _squares(chunk):
+    return [x * x for x in chunk]

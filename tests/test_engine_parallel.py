@@ -1,0 +1,81 @@
+"""Shape weights spread over processes and Dask workers give the same moments (issue 12)."""
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from momentck import Model, parallel
+from momentck.engine import explain, limiting_moments
+from momentck.errors import MomentckError
+
+EXACT = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)", phi=1, psi="1/2")
+NUMERIC = Model("sparse(c=2, entries=rademacher)", "normal", "sin", phi=1, psi="1/2")
+
+
+def _run(model, **where):
+    res = limiting_moments(model, 5, cache=False, progress=False, **where)
+    return list(res.spectral), res.spectral_error
+
+
+@pytest.fixture
+def always_spread(monkeypatch):
+    monkeypatch.setattr(parallel, "TASK_MIN_SECONDS", 0.0)
+
+
+@pytest.fixture(scope="module")
+def here():
+    return {"exact": _run(EXACT), "numeric": _run(NUMERIC)}
+
+
+def test_two_local_processes_give_the_same_moments(here, always_spread, monkeypatch):
+    pools = []
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor",
+                        lambda *a, **kw: pools.append(a) or ProcessPoolExecutor(*a, **kw))
+    assert _run(EXACT, workers=2) == here["exact"]          # exact: equal
+    got, err = _run(NUMERIC, workers=2)
+    want, want_err = here["numeric"]
+    assert [str(x) for x in got] == [str(x) for x in want] and err == want_err   # numeric: same bits
+    assert [a[0] for a in pools] == [2, 2]                   # one pool of two processes per request
+
+
+def test_dask_cluster_of_two_workers_gives_the_same_moments(here, always_spread):
+    distributed = pytest.importorskip("distributed")
+    from momentck.distributed import local_client
+    with local_client(2) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert _run(EXACT, scheduler=client) == here["exact"]
+        got, err = _run(NUMERIC, scheduler=client)
+        assert [str(x) for x in got] == [str(x) for x in here["numeric"][0]] and err == here["numeric"][1]
+        table = explain(NUMERIC, 4, cache=False, progress=False, scheduler=client)
+        assert table.total == explain(NUMERIC, 4, cache=False, progress=False).total
+    assert distributed is not None
+
+
+def test_small_requests_stay_in_this_process(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a worker process was started")
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", refuse)
+    limiting_moments(EXACT, 4, cache=False, progress=False)
+
+
+def test_bad_workers_and_scheduler_are_one_line_errors():
+    with pytest.raises(MomentckError, match="workers"):
+        limiting_moments(EXACT, 2, workers=0)
+    with pytest.raises(MomentckError, match="scheduler must be"):
+        limiting_moments(EXACT, 3, cache=False, scheduler=3)
+
+
+def test_a_script_without_main_guard_can_spread(tmp_path):
+    # forked task processes do not re-import the user's script
+    import subprocess
+    import sys
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from momentck import Model, parallel\n"
+        "from momentck.engine import limiting_moments\n"
+        "parallel.TASK_MIN_SECONDS = 0.0\n"
+        "m = Model('sparse(c=2, entries=rademacher)', 'rademacher', 'poly(1, -1/6)', phi=1, psi='1/2')\n"
+        "print(limiting_moments(m, 4, cache=False, progress=False, workers=2)[3])\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.strip() == str(limiting_moments(EXACT, 4, cache=False, progress=False)[3])
