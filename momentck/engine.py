@@ -43,8 +43,9 @@ SHAPE_COUNTS = (1, 2, 4, 12, 33, 110, 362, 1284, 4616, 17194)
 #: growth of the shape count per order beyond k = 10 (the ratio of the last two counts)
 _SHAPE_GROWTH = SHAPE_COUNTS[-1] / SHAPE_COUNTS[-2]
 #: seconds of exact algebra per shape of order 9 (degree-3 activation, 2 cores), and the growth
-#: of that time per order: fitted to the measured m_1..m_8 in 17 s and m_1..m_9 in 144 s (README)
-_SECONDS_PER_SHAPE_9, _SECONDS_GROWTH = 0.0275, 2.36
+#: of that time per order: fitted to the measured m_1..m_9 in 12 s and m_1..m_12 in 1183 s on a busy
+#: 2-core machine (benchmarks/bench_engine.py, README)
+_SECONDS_PER_SHAPE_9, _SECONDS_GROWTH = 0.0018, 1.3
 #: above this estimated number of shapes (summed over j <= k), ``force=True`` is required
 SHAPE_LIMIT = 2000
 #: above this value of (Taylor degree) x k, ``force=True`` is required
@@ -153,11 +154,11 @@ def estimate_work(k, degree):
 
     ``shapes`` sums the shape counts over orders 1..k (:data:`SHAPE_COUNTS`,
     extrapolated beyond k = 10); ``seconds`` sums per-shape times fitted to the
-    totals measured for a degree-3 activation on a 2-core machine (m_1..m_8 in
-    17 s, m_1..m_9 in 2.4 min), with a factor ``(degree / 3)^4`` for the degree.
+    totals measured for a degree-3 activation on a busy 2-core machine (m_1..m_9 in
+    12 s, m_1..m_12 in 20 min), with a factor ``(degree / 3)^4`` for the degree.
 
-    >>> estimate_work(9, 3)[0], round(estimate_work(9, 3)[1] / 60, 1)
-    (6424, 2.4)
+    >>> estimate_work(9, 3)[0], round(estimate_work(9, 3)[1])
+    (6424, 11)
     """
     counts = [_shape_count(j) for j in range(1, min(k, 400) + 1)] + [math.inf] * (k > 400)
     seconds = sum(c * _seconds_per_shape(j, degree) for j, c in enumerate(counts, 1))
@@ -170,7 +171,7 @@ def _seconds_per_shape(j, degree):
 
 
 def _describe_work(k, degree=None):
-    """``"4616 walk shapes of order 9 (6424 for orders 1..9) and roughly 2.4 min"``."""
+    """``"4616 walk shapes of order 9 (6424 for orders 1..9) and roughly 11 s"``."""
     shapes_total, seconds = estimate_work(k, degree or 3)
     text = f"{_count(_shape_count(k))} walk shapes of order {k}"
     if k > 1:
