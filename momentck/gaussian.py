@@ -23,7 +23,7 @@ from .activations import Activation, Named, Poly
 from .compression import free_poisson_moments, marchenko_pastur_moment
 from .errors import MomentckError
 
-__all__ = ["gaussian_thetas", "gaussian_kernel_moments", "gaussian_moments"]
+__all__ = ["gaussian_thetas", "gaussian_kernel_moments", "gaussian_moments", "series_in_inverse"]
 
 
 def _gauss_moment(p):
@@ -94,3 +94,29 @@ def gaussian_moments(model, k):
     t1, t2 = gaussian_thetas(model.activation)
     h = gaussian_kernel_moments(t1, t2, model.psi, k)
     return h, free_poisson_moments(h, model.gamma)
+
+
+def series_in_inverse(exprs, c, t):
+    """Each expression, a polynomial in ``t = 1/c``, as a :class:`sympy.Poly` in ``t``.
+
+    Sparse(c) weights with entries scaled by ``c^{-1/2}`` give moments that are
+    polynomials in ``1/c`` (MATH.md §5): the constant term is the Gaussian-weight law,
+    the ``t`` coefficient the ``O(1/c)`` correction.
+
+    Examples
+    --------
+    >>> c, t = sympy.symbols("c t", positive=True)
+    >>> series_in_inverse([(c + 2) / c, 3 - 1 / c ** 2], c, t)
+    [Poly(2*t + 1, t, domain='ZZ'), Poly(-t**2 + 3, t, domain='ZZ')]
+    >>> series_in_inverse([c], c, t)
+    Traceback (most recent call last):
+    ...
+    momentck.errors.MomentckError: c is not a polynomial in 1/c
+    """
+    out = []
+    for expr in exprs:
+        poly = sympy.expand(sympy.cancel(sympy.sympify(expr).subs(c, 1 / t)))
+        if not poly.is_polynomial(t):
+            raise MomentckError(f"{expr} is not a polynomial in 1/{c}")
+        out.append(sympy.Poly(poly, t))
+    return out

@@ -15,13 +15,15 @@ function                   draws
 :func:`extrapolation`      Monte Carlo means against 1/n, the a + b/n fit, the limit
 :func:`replicates`         per-replicate values (heavy-tailed replicates stand out)
 :func:`eigenvalue_histogram`  histogram of eigenvalues, optionally with a density
+:func:`density`            a density curve (and its atoms) of a limiting law
 :func:`contributions`      shape contributions to h_k from :func:`momentck.explain`
 =========================  ====================================================
 
 :func:`show` displays a figure once in a notebook (also inside widget callbacks);
 :func:`save_figure` writes a figure under ``$MOMENTCK_FIGURE_DIR`` when that is set
 (``docs/make_figures.py`` sets it to build the README gallery) and does nothing
-otherwise.
+otherwise.  :func:`momentck.spectral.plot.plot_law` (``SpectralLaw.plot``, ``momentck
+plot``) composes its figure from :func:`density` and the histogram here.
 
 Examples
 --------
@@ -39,7 +41,7 @@ import numpy as np
 from .errors import MomentckError
 
 __all__ = ["panels", "moments_vs", "limit_vs_mc", "zscores", "extrapolation", "replicates",
-           "eigenvalue_histogram", "contributions", "show", "save_figure"]
+           "eigenvalue_histogram", "density", "contributions", "show", "save_figure"]
 
 #: environment variable naming the folder :func:`save_figure` writes to
 FIGURE_DIR = "MOMENTCK_FIGURE_DIR"
@@ -277,11 +279,28 @@ def replicates(per_replicate, labels=None, limit=None, ax=None, title=None, ylab
 
 
 def _density_curve(law):
-    if law is None:
-        return None
     if isinstance(law, tuple):
         return np.asarray(law[0], float), np.asarray(law[1], float)
     return np.asarray(law.x, float), np.asarray(law.density, float)
+
+
+def density(law, ax=None, color="k", ls="-", lw=1.2, label=None, atoms=False, atom_height=None):
+    """Draw a density curve (and optionally its atoms as labelled spikes) on ``ax``.
+
+    ``law`` is ``(x, density)`` or an object with ``.x``, ``.density`` (the absolutely
+    continuous part) and ``.atoms`` (``(location, mass)`` pairs), e.g. a
+    :class:`momentck.spectral.SpectralLaw`.  With ``atoms=True`` each atom is a vertical
+    spike of height ``atom_height`` (default: 85% of the axis top) labelled with its mass.
+    """
+    fig, ax = _axes(ax)
+    ax.plot(*_density_curve(law), color=color, ls=ls, lw=lw, label=label)
+    for loc, mass in (getattr(law, "atoms", ()) if atoms else ()):
+        top = atom_height if atom_height is not None else 0.85 * ax.get_ylim()[1]
+        ax.vlines(loc, 0, top, color="C2", lw=3)
+        ax.plot([loc], [top], marker="v", color="C2")
+        ax.annotate(f"atom at {loc:g}: mass {mass:.3f}", (loc, top), xytext=(8, -16),
+                    textcoords="offset points", color="C2", fontsize=9)
+    return fig
 
 
 def _pooled(eigenvalues, drop_zeros):
@@ -291,6 +310,20 @@ def _pooled(eigenvalues, drop_zeros):
     if ev.size == 0:
         raise MomentckError("no eigenvalues to plot")
     return ev
+
+
+def _histogram(ax, ev, bins, lo, hi, total=None, **style):
+    """Histogram of ``ev`` on ``bins`` equal bins of ``[lo, hi]`` as a density: counts / (total × width).
+
+    ``total`` defaults to the count inside ``[lo, hi]`` (area 1); a larger total (e.g. with
+    the exact zeros counted) gives area = the fraction drawn.  Returns the bar heights.
+    """
+    edges = np.linspace(lo, hi, bins + 1)
+    inside = ev[(ev >= lo) & (ev <= hi)]
+    total = inside.size if total is None else total
+    heights, _, _ = ax.hist(inside, bins=edges, weights=np.full(inside.size, 1.0 / (total * (edges[1] - edges[0]))),
+                            **style)
+    return heights
 
 
 def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, law_label="limit",
@@ -333,15 +366,14 @@ def eigenvalue_histogram(eigenvalues, ax=None, bins=60, label=None, law=None, la
     single = not isinstance(eigenvalues, dict)
     peak = 0.0
     for i, (name, ev) in enumerate(pooled.items()):
-        heights, _, _ = ax.hist(ev, bins=bins, range=(lo, hi), density=True,
-                                histtype="stepfilled" if single else "step", alpha=0.35 if single else 1.0,
-                                color=color if single else f"C{i}", label=name)
+        heights = _histogram(ax, ev, bins, lo, hi, histtype="stepfilled" if single else "step",
+                             alpha=0.35 if single else 1.0, color=color if single else f"C{i}", label=name)
         peak = max(peak, float(np.max(heights)))
     laws = law if isinstance(law, dict) else {None: law}
     for i, name in enumerate(pooled):
-        curve = _density_curve(laws.get(name if not single else None))
+        curve = laws.get(name if not single else None)
         if curve is not None:
-            ax.plot(*curve, color="k" if single else f"C{i}", ls="-" if single else "--", lw=1.2,
+            density(curve, ax, color="k" if single else f"C{i}", ls="-" if single else "--",
                     label=law_label if single else f"{name}: limit")
     ax.set(xlabel="eigenvalue of M", ylabel="density", title=title)
     if logy:

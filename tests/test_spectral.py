@@ -255,3 +255,17 @@ def test_uncovered_is_not_covered_error_and_bad_seed():
     law = spectral_law(GAUSS_TANH, grid=(0, 1, 3))
     with pytest.raises(MomentckError, match=r"k must be an integer in \[1, 8\]"):
         law.moments(9)
+
+
+def test_quantile_inverts_the_integrated_closed_form_density():
+    model = Model("gaussian", "normal", "tanh", phi=2, psi=1)          # atom 1/2 at 0
+    law = spectral_law(model)
+    assert law.quantile(0.25) == 0.0 and law.quantile(0.5) == 0.0
+    t1, t2 = (float(v) for v in gaussian_thetas(model.activation))
+    for p in (0.6, 0.9, 0.999):
+        q = law.quantile(p)
+        mass, _ = integrate.quad(lambda x: gaussian_density(np.array([x]), t1, t2, 1.0, 2.0)[0], 0, q, limit=200,
+                                 points=[1e-6])
+        assert abs(0.5 + mass - p) < 1e-5, (p, q, mass)
+    with pytest.raises(MomentckError, match=r"p must be a number in \(0, 1\)"):
+        law.quantile(1.0)

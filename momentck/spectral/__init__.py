@@ -5,7 +5,7 @@
 * :mod:`~momentck.spectral.cavity`: population dynamics with the Silverstein step;
 * :mod:`~momentck.spectral.silverstein`: free Poisson compression, Gaussian closed form;
 * :mod:`~momentck.spectral.law`: :func:`spectral_law` and :class:`SpectralLaw`;
-* :mod:`~momentck.spectral.plot`: figures (matplotlib, Agg backend).
+* :mod:`~momentck.spectral.plot`: figures (drawn with :mod:`momentck.plotting`).
 """
 
 from .law import SpectralLaw, spectral_law

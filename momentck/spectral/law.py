@@ -92,6 +92,26 @@ class SpectralLaw:
             out = out + mass * (x >= loc)
         return np.clip(out, 0.0, 1.0)
 
+    def quantile(self, p):
+        """Smallest ``x`` with ``cdf(x) >= p`` (bisection on :meth:`cdf` to 1e-12 of the support).
+
+        ``p`` in (0, 1); where the computed total mass stays below ``p`` (the CDF's
+        error), the right end of the support.
+        """
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
+            raise MomentckError(f"quantile(p): p must be a number in (0, 1), got {p!r}")
+        lo = min([float(self._cx[0])] + [float(a) for a, _ in self.atoms])
+        hi = float(self._cx[-1])
+        if float(self.cdf(lo)) >= p:
+            return lo
+        if float(self.cdf(hi)) < p:
+            return hi
+        tol = 1e-12 * max(hi - lo, 1e-300)
+        while hi - lo > tol:
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if float(self.cdf(mid)) >= p else (mid, hi)
+        return hi
+
     def moments(self, k):
         """``m_1..m_k`` of the computed law (k <= 8) with their error estimates."""
         k = check_int(k, "moments(k): k", 1, len(self._moments))

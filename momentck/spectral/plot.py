@@ -1,22 +1,17 @@
-"""Figures of the limiting law (matplotlib with the Agg backend, headless).
+"""Figures of the limiting law, composed from :mod:`momentck.plotting`.
 
 :func:`plot_law` draws the density of the continuous part, the atoms as vertical
 spikes labelled with their mass, optionally a Monte Carlo eigenvalue histogram of
 the same model underneath and further laws (e.g. the Gaussian-weight law with the
-same activation) for contrast.  It returns the figure.
+same activation) for contrast.  It returns the figure.  The drawing itself (density
+curves, atoms, histograms) lives in :mod:`momentck.plotting`, which the notebooks use.
 """
 
 import numpy as np
 
+from .. import plotting
+
 __all__ = ["plot_law"]
-
-
-def _pyplot():
-    import matplotlib
-    if matplotlib.get_backend().lower() != "agg":
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def _label(law):
@@ -37,33 +32,24 @@ def plot_law(law, ax=None, eigenvalues=None, compare=(), title=None):
     compare : sequence of SpectralLaw
         Further laws drawn as dashed lines.
     """
-    plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    else:
-        fig = ax.figure
+    fig, ax = plotting._axes(ax, figsize=(7.5, 4.5))
     lo, hi = float(law.x[0]), float(law.x[-1])
     if eigenvalues is not None:
         ev = np.asarray(eigenvalues, dtype=float).ravel()
         zero = np.abs(ev) <= 1e-9 * max(np.max(np.abs(ev)), 1e-300)
-        nz = ev[~zero]
-        bins = np.linspace(lo, hi, 81)
-        ax.hist(nz, bins=bins, weights=np.full(len(nz), 1.0 / (len(ev) * (bins[1] - bins[0]))),
-                color="0.8", edgecolor="0.65", linewidth=0.4,
-                label=f"simulated eigenvalues ({len(ev)}; exact zeros {zero.mean():.3f})")
-    ax.plot(law.x, law.density, color="C0", lw=1.6, label=f"limit: {_label(law)}")
+        plotting._histogram(ax, ev[~zero], 80, lo, hi, total=len(ev), color="0.8", edgecolor="0.65",
+                            linewidth=0.4,
+                            label=f"simulated eigenvalues ({len(ev)}; exact zeros {zero.mean():.3f})")
     # a hard edge (density ~ x^{-1/2}) would flatten the picture: cap the axis, say so
     top = max(float(np.quantile(law.density, 0.97)) * 1.6, 1e-12)
+    ax.set_ylim(0, 1.08 * top)
+    plotting.density(law, ax, color="C0", lw=1.6, label=f"limit: {_label(law)}", atoms=True,
+                     atom_height=0.85 * top)
     for other in compare:
-        ax.plot(other.x, other.density, color="C3", lw=1.3, ls="--", label=f"limit: {_label(other)}")
+        plotting.density(other, ax, color="C3", lw=1.3, ls="--", label=f"limit: {_label(other)}")
     if np.max(law.density) > 1.08 * top:
         ax.annotate(f"density up to {np.max(law.density):.3g} (clipped)", (lo, top), xytext=(8, -12),
                     textcoords="offset points", fontsize=8, color="C0")
-    for loc, mass in law.atoms:
-        ax.vlines(loc, 0, 0.85 * top, color="C2", lw=3)
-        ax.plot([loc], [0.85 * top], marker="v", color="C2")
-        ax.annotate(f"atom at {loc:g}: mass {mass:.3f}", (loc, 0.85 * top), xytext=(8, -16),
-                    textcoords="offset points", color="C2", fontsize=9)
     ax.set_xlim(lo - 0.02 * (hi - lo), hi)
     ax.set_ylim(0, 1.08 * top)
     ax.set_xlabel("eigenvalue of M = YY^T/m")
@@ -72,5 +58,4 @@ def plot_law(law, ax=None, eigenvalues=None, compare=(), title=None):
     ax.set_title(title or f"limiting spectral law, phi = {m.phi}, psi = {m.psi} (CDF error {law.error:.2g})",
                  fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
     return fig
