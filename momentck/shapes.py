@@ -27,6 +27,7 @@ MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integr
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import permutations, product
 
 import networkx as nx
@@ -252,34 +253,93 @@ def canonical_key(blocks, diag, pairs):
         mult[(a, b)] = mult[(b, a)] = m
     children = {}
     for block in blocks:
-        children.setdefault(min(block), []).append(tuple(sorted(block)))
+        children.setdefault(min(block), []).append(block)
 
     def row_key(a):
-        return (diag[a], tuple(sorted(block_key(a, b) for b in children.get(a, ()))))
+        below = children.get(a)
+        if not below:
+            return (diag[a], ())
+        return (diag[a], tuple(sorted(block_key(a, b) for b in below)))
 
     def block_key(parent, block):
         kids = [c for c in block if c != parent]
         if len(kids) == 1:           # no pairs among the other rows
             return ((mult.get((parent, kids[0]), 0), row_key(kids[0])),), ()
         items = sorted(((mult.get((parent, c), 0), row_key(c)), c) for c in kids)
-        labels = [it[0] for it in items]
-        groups, start = [], 0
-        for i in range(1, len(items) + 1):
-            if i == len(items) or labels[i] != labels[start]:
-                groups.append([it[1] for it in items[start:i]])
+        labels = tuple(it[0] for it in items)
+        order = [it[1] for it in items]
+        among = tuple(mult.get((a, b), 0) for i, a in enumerate(order) for b in order[i + 1:])
+        if not any(among):
+            return (labels, among)   # nothing to order
+        sizes, start = [], 0
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                sizes.append(i - start)
                 start = i
-        if not any(mult.get((a, b)) for i, a in enumerate(kids) for b in kids[i + 1:]):
-            return (tuple(labels), (0,) * (len(kids) * (len(kids) - 1) // 2))   # nothing to order
-        best = None
-        for choice in product(*(permutations(g) for g in groups)):
-            order = [c for g in choice for c in g]
-            among = tuple(mult.get((order[i], order[j]), 0)
-                          for i in range(len(order)) for j in range(i + 1, len(order)))
-            if best is None or among < best:
-                best = among
-        return (tuple(labels), best)
+        return (labels, _least_among(tuple(sizes), among))
 
     return row_key(0)
+
+
+@lru_cache(maxsize=None)
+def _least_among(sizes, among):
+    """Least multiplicity tuple over reorderings of rows within groups of equal labels.
+
+    ``among`` lists the multiplicities ``(0,1), (0,2), ..., (n-2,n-1)`` of rows in a
+    sorted order whose consecutive groups of ``sizes`` rows carry equal labels; the
+    result depends only on these two tuples, so it is memoised across blocks and shapes.
+
+    The tuple is read row by row: row ``t`` holds the multiplicities from the row
+    placed at position ``t`` to those placed after it.  Given the rows placed so far,
+    the least continuation sorts each remaining cell by multiplicity to the newly
+    placed row and splits it where the multiplicity changes (an ordered partition);
+    only the candidates for the next position whose row is least are followed.
+    """
+    n = sum(sizes)
+    if len(sizes) == n:
+        return among
+    mat = [[0] * n for _ in range(n)]
+    pos = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            mat[i][j] = mat[j][i] = among[pos]
+            pos += 1
+    cells, start = [], 0
+    for size in sizes:
+        cells.append(list(range(start, start + size)))
+        start += size
+    best = [among]
+    _least_continuation(mat, cells, (), best)
+    return best[0]
+
+
+def _least_continuation(mat, cells, prefix, best):
+    """Branch of :func:`_least_among`: place a row of ``cells[0]`` next, keep the least rows."""
+    if not cells:
+        if prefix < best[0]:
+            best[0] = prefix
+        return
+    if prefix > best[0][:len(prefix)]:
+        return
+    first, options = cells[0], []
+    for x in first:
+        rest = [c for c in first if c != x]
+        row, refined = [], []
+        for cell in ([rest] if rest else []) + cells[1:]:
+            ordered = sorted(cell, key=mat[x].__getitem__)
+            sub = [ordered[0]]
+            for c in ordered[1:]:
+                if mat[x][c] != mat[x][sub[0]]:
+                    refined.append(sub)
+                    sub = []
+                sub.append(c)
+            refined.append(sub)
+            row.extend(mat[x][c] for c in ordered)
+        options.append((tuple(row), refined))
+    least = min(row for row, _ in options)
+    for row, refined in options:
+        if row == least:
+            _least_continuation(mat, refined, prefix + row, best)
 
 
 def enumerate_shapes(k):
