@@ -134,16 +134,20 @@ def closed_walks(k):
     5
     """
     _check_k(k)
-    for walk, blocks, _, _ in _walk_states(k):
-        yield tuple(walk), tuple(tuple(b) for b in blocks)
+    found = []
+    _walk_search(k, lambda walk, blocks, diag, pairs: found.append(
+        (tuple(walk), tuple(tuple(b) for b in blocks))))
+    yield from found
 
 
-def _walk_states(k):
+def _walk_search(k, visit):
     """The depth-first search behind :func:`closed_walks`.
 
-    Yields the live ``(walk, blocks, diag, pairs)`` of each closed walk: ``diag[a]``
-    counts the steps that stay at row a, ``pairs[(a, b)]`` the steps between rows
-    ``a < b``; both are kept up to date step by step (valid until the next item).
+    Calls ``visit(walk, blocks, diag, pairs)`` on the live state of each closed
+    walk, in search order: ``diag[a]`` counts the steps that stay at row a,
+    ``pairs[(a, b)]`` the steps between rows ``a < b``; all are kept up to date step
+    by step (valid only during the call).  Plain recursion with a callback rather
+    than nested generators, so a walk costs no re-yield through every level.
     """
     walk = [0]
     blocks = []          # list of lists of rows
@@ -152,17 +156,11 @@ def _walk_states(k):
     diag = [0]
     pairs = {}
 
-    def mates(v):
-        for j in row_blocks[v]:
-            for u in blocks[j]:
-                if u != v:
-                    yield u
-
     def move(v, u, left):
         pair = (v, u) if v < u else (u, v)
         pairs[pair] = pairs.get(pair, 0) + 1
         walk.append(u)
-        yield from step(left - 1)
+        step(left - 1)
         walk.pop()
         if pairs[pair] == 1:
             del pairs[pair]
@@ -173,27 +171,27 @@ def _walk_states(k):
         v = walk[-1]
         if left == 0:
             if v == 0:
-                yield walk, blocks, diag, pairs
+                visit(walk, blocks, diag, pairs)
             return
         # stay
         diag[v] += 1
         walk.append(v)
-        yield from step(left - 1)
+        step(left - 1)
         walk.pop()
         diag[v] -= 1
         # move to a visited clique-mate
-        for u in list(mates(v)):
+        for u in [u for j in row_blocks[v] for u in blocks[j] if u != v]:
             if dist[u] <= left - 1:
-                yield from move(v, u, left)
+                move(v, u, left)
         # a new row needs a way back: its distance must be at most the steps left after arriving
         for j in list(row_blocks[v]):             # bring a new row into a visited block
             d_new = dist[blocks[j][0]] + 1        # blocks[j][0] is the block's parent row
             if d_new <= left - 1:
-                yield from new_row(v, j, d_new, left)
+                new_row(v, j, d_new, left)
         if dist[v] + 1 <= left - 1:               # open a new block at v with a new row
             blocks.append([v])
             row_blocks[v].append(len(blocks) - 1)
-            yield from new_row(v, len(blocks) - 1, dist[v] + 1, left)
+            new_row(v, len(blocks) - 1, dist[v] + 1, left)
             row_blocks[v].pop()
             blocks.pop()
 
@@ -203,13 +201,13 @@ def _walk_states(k):
         row_blocks.append([j])
         dist.append(d_new)
         diag.append(0)
-        yield from move(v, label, left)
+        move(v, label, left)
         diag.pop()
         dist.pop()
         row_blocks.pop()
         blocks[j].pop()
 
-    yield from step(k)
+    step(k)
 
 
 def _factors(walk, rows):
@@ -362,18 +360,25 @@ def enumerate_shapes(k):
     [(1, 1), (2, 1), (2, 2), (3, 1)]
     """
     _check_k(k)
-    found = {}
-    seen = {}
-    for walk, blocks, diag, pairs in _walk_states(k):
+    counts, first = {}, {}
+
+    def visit(walk, blocks, diag, pairs):
         sig = (tuple(map(tuple, blocks)), tuple(diag), tuple(sorted(pairs.items())))
-        key = seen.get(sig)
-        if key is None:
-            key = seen[sig] = canonical_key(*sig)
+        if sig in counts:
+            counts[sig] += 1
+        else:
+            counts[sig] = 1
+            first[sig] = tuple(walk)
+
+    _walk_search(k, visit)
+    found = {}
+    for sig, count in counts.items():        # in order of first walk
+        key = canonical_key(*sig)
         entry = found.get(key)
         if entry is None:
-            found[key] = [*sig, 1, tuple(walk)]
+            found[key] = [*sig, count, first[sig]]
         else:
-            entry[3] += 1
+            entry[3] += count
     shapes = [Shape(key, tuple(tuple(b) for b in v[0]), v[1], v[2], v[3], v[4])
               for key, v in found.items()]
     shapes.sort(key=lambda s: (s.rows, repr(s.key)))
