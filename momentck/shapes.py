@@ -21,6 +21,11 @@ canonical nested-tuple key momentck owns (stable across networkx versions):
     block key = (sorted (multiplicity to parent, row key) of its other rows,
                  least tuple of the multiplicities among those rows)
 
+The least tuple is taken over the orderings of rows with equal (multiplicity, row
+key), found by ordered-partition refinement and memoised across blocks and shapes;
+:func:`enumerate_shapes` groups walks by labelled signature first, so each distinct
+signature is canonicalised once.
+
 References
 ----------
 MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integrals.
