@@ -1,7 +1,7 @@
 """Walk enumeration and shape keys, checked against independent counts."""
 
 import random
-from itertools import permutations, product
+from itertools import combinations, permutations, product
 
 import networkx as nx
 import numpy as np
@@ -170,17 +170,10 @@ def test_shape_and_walk_counts_per_order():
 def _least_among_brute(sizes, among):
     """The least upper triangle over every ordering that keeps each group in place."""
     n = sum(sizes)
-    mat = [[0] * n for _ in range(n)]
-    pos = 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            mat[i][j] = mat[j][i] = among[pos]
-            pos += 1
-    groups, start = [], 0
-    for size in sizes:
-        groups.append(range(start, start + size))
-        start += size
-    return min(tuple(mat[a][b] for i, a in enumerate(order) for b in order[i + 1:])
+    mult = dict(zip(combinations(range(n), 2), among))
+    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+    groups = [range(lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+    return min(tuple(mult[min(a, b), max(a, b)] for a, b in combinations(order, 2))
                for choice in product(*(permutations(g) for g in groups))
                for order in [[c for g in choice for c in g]])
 
