@@ -31,6 +31,7 @@ References
 MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integrals.
 """
 
+import gc
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import permutations, product
@@ -375,15 +376,21 @@ def enumerate_shapes(k):
             counts[sig] = 1
             first[sig] = tuple(walk)
 
-    _walk_search(k, visit)
     found = {}
-    for sig, count in counts.items():        # in order of first walk
-        key = canonical_key(*sig)
-        entry = found.get(key)
-        if entry is None:
-            found[key] = [*sig, count, first[sig]]
-        else:
-            entry[3] += count
+    collecting = gc.isenabled()
+    gc.disable()     # millions of acyclic tuples: the cyclic collector would rescan them all
+    try:
+        _walk_search(k, visit)
+        for sig, count in counts.items():        # in order of first walk
+            key = canonical_key(*sig)
+            entry = found.get(key)
+            if entry is None:
+                found[key] = [*sig, count, first[sig]]
+            else:
+                entry[3] += count
+    finally:
+        if collecting:
+            gc.enable()
     shapes = [Shape(key, tuple(tuple(b) for b in v[0]), v[1], v[2], v[3], v[4])
               for key, v in found.items()]
     shapes.sort(key=lambda s: (s.rows, repr(s.key)))
