@@ -21,12 +21,19 @@ canonical nested-tuple key momentck owns (stable across networkx versions):
     block key = (sorted (multiplicity to parent, row key) of its other rows,
                  least tuple of the multiplicities among those rows)
 
+The least tuple is taken over the orderings of rows with equal (multiplicity, row
+key), found by ordered-partition refinement and memoised across blocks and shapes;
+:func:`enumerate_shapes` groups walks by labelled signature first, so each distinct
+signature is canonicalised once.
+
 References
 ----------
 MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integrals.
 """
 
+import gc
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import permutations, product
 
 import networkx as nx
@@ -133,16 +140,20 @@ def closed_walks(k):
     5
     """
     _check_k(k)
-    for walk, blocks, _, _ in _walk_states(k):
-        yield tuple(walk), tuple(tuple(b) for b in blocks)
+    found = []
+    _walk_search(k, lambda walk, blocks, diag, pairs: found.append(
+        (tuple(walk), tuple(tuple(b) for b in blocks))))
+    yield from found
 
 
-def _walk_states(k):
+def _walk_search(k, visit):
     """The depth-first search behind :func:`closed_walks`.
 
-    Yields the live ``(walk, blocks, diag, pairs)`` of each closed walk: ``diag[a]``
-    counts the steps that stay at row a, ``pairs[(a, b)]`` the steps between rows
-    ``a < b``; both are kept up to date step by step (valid until the next item).
+    Calls ``visit(walk, blocks, diag, pairs)`` on the live state of each closed
+    walk, in search order: ``diag[a]`` counts the steps that stay at row a,
+    ``pairs[(a, b)]`` the steps between rows ``a < b``; all are kept up to date step
+    by step (valid only during the call).  Plain recursion with a callback rather
+    than nested generators, so a walk costs no re-yield through every level.
     """
     walk = [0]
     blocks = []          # list of lists of rows
@@ -151,17 +162,11 @@ def _walk_states(k):
     diag = [0]
     pairs = {}
 
-    def mates(v):
-        for j in row_blocks[v]:
-            for u in blocks[j]:
-                if u != v:
-                    yield u
-
     def move(v, u, left):
         pair = (v, u) if v < u else (u, v)
         pairs[pair] = pairs.get(pair, 0) + 1
         walk.append(u)
-        yield from step(left - 1)
+        step(left - 1)
         walk.pop()
         if pairs[pair] == 1:
             del pairs[pair]
@@ -172,27 +177,27 @@ def _walk_states(k):
         v = walk[-1]
         if left == 0:
             if v == 0:
-                yield walk, blocks, diag, pairs
+                visit(walk, blocks, diag, pairs)
             return
         # stay
         diag[v] += 1
         walk.append(v)
-        yield from step(left - 1)
+        step(left - 1)
         walk.pop()
         diag[v] -= 1
         # move to a visited clique-mate
-        for u in list(mates(v)):
+        for u in [u for j in row_blocks[v] for u in blocks[j] if u != v]:
             if dist[u] <= left - 1:
-                yield from move(v, u, left)
+                move(v, u, left)
         # a new row needs a way back: its distance must be at most the steps left after arriving
         for j in list(row_blocks[v]):             # bring a new row into a visited block
             d_new = dist[blocks[j][0]] + 1        # blocks[j][0] is the block's parent row
             if d_new <= left - 1:
-                yield from new_row(v, j, d_new, left)
+                new_row(v, j, d_new, left)
         if dist[v] + 1 <= left - 1:               # open a new block at v with a new row
             blocks.append([v])
             row_blocks[v].append(len(blocks) - 1)
-            yield from new_row(v, len(blocks) - 1, dist[v] + 1, left)
+            new_row(v, len(blocks) - 1, dist[v] + 1, left)
             row_blocks[v].pop()
             blocks.pop()
 
@@ -202,13 +207,13 @@ def _walk_states(k):
         row_blocks.append([j])
         dist.append(d_new)
         diag.append(0)
-        yield from move(v, label, left)
+        move(v, label, left)
         diag.pop()
         dist.pop()
         row_blocks.pop()
         blocks[j].pop()
 
-    yield from step(k)
+    step(k)
 
 
 def _factors(walk, rows):
@@ -252,34 +257,93 @@ def canonical_key(blocks, diag, pairs):
         mult[(a, b)] = mult[(b, a)] = m
     children = {}
     for block in blocks:
-        children.setdefault(min(block), []).append(tuple(sorted(block)))
+        children.setdefault(min(block), []).append(block)
 
     def row_key(a):
-        return (diag[a], tuple(sorted(block_key(a, b) for b in children.get(a, ()))))
+        below = children.get(a)
+        if not below:
+            return (diag[a], ())
+        return (diag[a], tuple(sorted(block_key(a, b) for b in below)))
 
     def block_key(parent, block):
         kids = [c for c in block if c != parent]
         if len(kids) == 1:           # no pairs among the other rows
             return ((mult.get((parent, kids[0]), 0), row_key(kids[0])),), ()
         items = sorted(((mult.get((parent, c), 0), row_key(c)), c) for c in kids)
-        labels = [it[0] for it in items]
-        groups, start = [], 0
-        for i in range(1, len(items) + 1):
-            if i == len(items) or labels[i] != labels[start]:
-                groups.append([it[1] for it in items[start:i]])
+        labels = tuple(it[0] for it in items)
+        order = [it[1] for it in items]
+        among = tuple(mult.get((a, b), 0) for i, a in enumerate(order) for b in order[i + 1:])
+        if not any(among):
+            return (labels, among)   # nothing to order
+        sizes, start = [], 0
+        for i in range(1, len(labels) + 1):
+            if i == len(labels) or labels[i] != labels[start]:
+                sizes.append(i - start)
                 start = i
-        if not any(mult.get((a, b)) for i, a in enumerate(kids) for b in kids[i + 1:]):
-            return (tuple(labels), (0,) * (len(kids) * (len(kids) - 1) // 2))   # nothing to order
-        best = None
-        for choice in product(*(permutations(g) for g in groups)):
-            order = [c for g in choice for c in g]
-            among = tuple(mult.get((order[i], order[j]), 0)
-                          for i in range(len(order)) for j in range(i + 1, len(order)))
-            if best is None or among < best:
-                best = among
-        return (tuple(labels), best)
+        return (labels, _least_among(tuple(sizes), among))
 
     return row_key(0)
+
+
+@lru_cache(maxsize=None)
+def _least_among(sizes, among):
+    """Least multiplicity tuple over reorderings of rows within groups of equal labels.
+
+    ``among`` lists the multiplicities ``(0,1), (0,2), ..., (n-2,n-1)`` of rows in a
+    sorted order whose consecutive groups of ``sizes`` rows carry equal labels; the
+    result depends only on these two tuples, so it is memoised across blocks and shapes.
+
+    The tuple is read row by row: row ``t`` holds the multiplicities from the row
+    placed at position ``t`` to those placed after it.  Given the rows placed so far,
+    the least continuation sorts each remaining cell by multiplicity to the newly
+    placed row and splits it where the multiplicity changes (an ordered partition);
+    only the candidates for the next position whose row is least are followed.
+    """
+    n = sum(sizes)
+    if len(sizes) == n:
+        return among
+    mat = [[0] * n for _ in range(n)]
+    pos = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            mat[i][j] = mat[j][i] = among[pos]
+            pos += 1
+    cells, start = [], 0
+    for size in sizes:
+        cells.append(list(range(start, start + size)))
+        start += size
+    best = [among]
+    _least_continuation(mat, cells, (), best)
+    return best[0]
+
+
+def _least_continuation(mat, cells, prefix, best):
+    """Branch of :func:`_least_among`: place a row of ``cells[0]`` next, keep the least rows."""
+    if not cells:
+        if prefix < best[0]:
+            best[0] = prefix
+        return
+    if prefix > best[0][:len(prefix)]:
+        return
+    first, options = cells[0], []
+    for x in first:
+        rest = [c for c in first if c != x]
+        row, refined = [], []
+        for cell in ([rest] if rest else []) + cells[1:]:
+            ordered = sorted(cell, key=mat[x].__getitem__)
+            sub = [ordered[0]]
+            for c in ordered[1:]:
+                if mat[x][c] != mat[x][sub[0]]:
+                    refined.append(sub)
+                    sub = []
+                sub.append(c)
+            refined.append(sub)
+            row.extend(mat[x][c] for c in ordered)
+        options.append((tuple(row), refined))
+    least = min(row for row, _ in options)
+    for row, refined in options:
+        if row == least:
+            _least_continuation(mat, refined, prefix + row, best)
 
 
 def enumerate_shapes(k):
@@ -302,18 +366,31 @@ def enumerate_shapes(k):
     [(1, 1), (2, 1), (2, 2), (3, 1)]
     """
     _check_k(k)
-    found = {}
-    seen = {}
-    for walk, blocks, diag, pairs in _walk_states(k):
+    counts, first = {}, {}
+
+    def visit(walk, blocks, diag, pairs):
         sig = (tuple(map(tuple, blocks)), tuple(diag), tuple(sorted(pairs.items())))
-        key = seen.get(sig)
-        if key is None:
-            key = seen[sig] = canonical_key(*sig)
-        entry = found.get(key)
-        if entry is None:
-            found[key] = [*sig, 1, tuple(walk)]
+        if sig in counts:
+            counts[sig] += 1
         else:
-            entry[3] += 1
+            counts[sig] = 1
+            first[sig] = tuple(walk)
+
+    found = {}
+    collecting = gc.isenabled()
+    gc.disable()     # millions of acyclic tuples: the cyclic collector would rescan them all
+    try:
+        _walk_search(k, visit)
+        for sig, count in counts.items():        # in order of first walk
+            key = canonical_key(*sig)
+            entry = found.get(key)
+            if entry is None:
+                found[key] = [*sig, count, first[sig]]
+            else:
+                entry[3] += count
+    finally:
+        if collecting:
+            gc.enable()
     shapes = [Shape(key, tuple(tuple(b) for b in v[0]), v[1], v[2], v[3], v[4])
               for key, v in found.items()]
     shapes.sort(key=lambda s: (s.rows, repr(s.key)))

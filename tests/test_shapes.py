@@ -1,14 +1,14 @@
 """Walk enumeration and shape keys, checked against independent counts."""
 
 import random
-from itertools import permutations
+from itertools import combinations, permutations, product
 
 import networkx as nx
 import numpy as np
 import pytest
 
 from momentck.errors import MomentckError
-from momentck.shapes import canonical_key, closed_walks, enumerate_shapes
+from momentck.shapes import _least_among, canonical_key, closed_walks, enumerate_shapes
 
 # Explicit finite block trees: lists of blocks (sets of rows), row 0 the root.
 TREES = [
@@ -154,3 +154,34 @@ def test_bad_k():
         enumerate_shapes(0)
     with pytest.raises(MomentckError):
         list(closed_walks(1.5))
+
+
+def test_shape_and_walk_counts_per_order():
+    # shapes: 1, 2, 4, 12, 33, 110, 362, 1284; walks: the k = 1..4 hand counts above,
+    # then sums over shapes equal to an independent count of the search's walks
+    shapes = [enumerate_shapes(k) for k in range(1, 9)]
+    assert [len(s) for s in shapes] == [1, 2, 4, 12, 33, 110, 362, 1284]
+    assert [sum(x.walks for x in s) for s in shapes[:4]] == [1, 2, 5, 17]
+    for k in (5, 6, 7):
+        walks = list(closed_walks(k))
+        assert sum(x.walks for x in shapes[k - 1]) == len(walks) == len(set(walks))
+
+
+def _least_among_brute(sizes, among):
+    """The least upper triangle over every ordering that keeps each group in place."""
+    n = sum(sizes)
+    mult = dict(zip(combinations(range(n), 2), among))
+    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+    groups = [range(lo, hi) for lo, hi in zip(bounds, bounds[1:])]
+    return min(tuple(mult[min(a, b), max(a, b)] for a, b in combinations(order, 2))
+               for choice in product(*(permutations(g) for g in groups))
+               for order in [[c for g in choice for c in g]])
+
+
+def test_least_among_matches_brute_force_over_group_orderings():
+    rng = random.Random(12)
+    for _ in range(400):
+        sizes = tuple(rng.choice([1, 1, 2, 3, 4]) for _ in range(rng.randint(1, 3)))
+        n = sum(sizes)
+        among = tuple(rng.choice([0, 0, 1, 1, 2]) for _ in range(n * (n - 1) // 2))
+        assert _least_among(sizes, among) == _least_among_brute(sizes, among), (sizes, among)
