@@ -65,6 +65,21 @@ def test_gaussian_weights_tanh_equal_closed_form_to_1e10():
         assert abs(h[j - 1] - want) < 1e-10 * want
 
 
+def test_gaussian_weights_error_is_relative_for_tiny_theta_2():
+    # sin(scale=10): theta_1 = (1 - e^-200)/2, theta_2 = 100 e^-100 ~ 4e-42 (closed forms);
+    # the error of a product of thetas is relative, so it must not blow up with 1/theta_2
+    with mpmath.workdps(60):
+        t1 = (1 - mpmath.exp(-200)) / 2
+        t2 = 100 * mpmath.exp(-100)
+        want = [sum(comb(j, i) * (t1 - t2) ** (j - i) * t2 ** i * _mp(i, 1) for i in range(j + 1))
+                for j in range(1, 5)]
+    r = kernel_moments(Model("gaussian", "normal", "sin(scale=10)"), 4, method="numeric")
+    for j in range(4):
+        err = mpmath.mpf(r.kernel_error[j])
+        assert err < 1e-18 * want[j]
+        assert abs(mpmath.mpf(r.kernel[j]) - want[j]) <= err
+
+
 def test_sparse_tanh_agrees_with_simulation_and_local_limit():
     exact = np.array(limiting_moments(TANH, 5).floats())
     mc = simulate(TANH, 400, 5, reps=20, seed=5, progress=False)

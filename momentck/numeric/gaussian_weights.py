@@ -31,8 +31,10 @@ class GaussianWeights(WeightMethod):
         t1, t2 = gaussian_thetas(self.model.activation, digits=self.dps)
         self.theta1 = mpmath.mpf(sympy.N(t1, self.dps))
         self.theta2 = mpmath.mpf(sympy.N(t2, self.dps))
-        # quadrature in gaussian_thetas runs with digits + 10 guard digits
-        self.theta_err = (abs(self.theta1) + abs(self.theta2)) * mpmath.mpf(10) ** (-self.digits - 5)
+        # closed forms (sin, erf, polynomials) or quadratures of positive integrands (tanh, atan) at
+        # digits + 10: each theta carries a relative error below 10^-(digits + 5), so a product of
+        # n thetas carries at most about n times that (relative, however small theta_2 is)
+        self.theta_rel = mpmath.mpf(10) ** (-self.digits - 5)
 
     @staticmethod
     def vanishes(through):
@@ -42,5 +44,5 @@ class GaussianWeights(WeightMethod):
         nd = sum(shape.diag)
         no = sum(m for _, m in shape.pairs)
         val = self.theta1 ** nd * self.theta2 ** no
-        rel = (nd + no) * self.theta_err / min(abs(self.theta1), abs(self.theta2))
-        return val, abs(val) * rel
+        n = nd + no
+        return val, abs(val) * ((1 + self.theta_rel) ** n - 1)
