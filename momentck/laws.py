@@ -29,6 +29,7 @@ import sympy
 
 from .errors import MomentckError, SpecError
 from .specs import exact_number, parse_spec, positive_number, quote
+from .validation import check_int
 
 __all__ = [
     "InputLaw", "Normal", "Rademacher", "Uniform", "MomentInputs",
@@ -101,9 +102,7 @@ class InputLaw:
 
 
 def _check_order(p):
-    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0:
-        raise MomentckError(f"moment order must be an integer >= 0, got {p!r}")
-    return int(p)
+    return check_int(p, "moment order", 0)
 
 
 class Normal(InputLaw):
@@ -223,10 +222,7 @@ def input_law(spec):
 # ---------------------------------------------------------------------------
 
 def _check_dims(n, d):
-    for what, v in (("n", n), ("d", d)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise MomentckError(f"{what} must be an integer >= 1, got {v!r}")
-    return int(n), int(d)
+    return check_int(n, "n", 1), check_int(d, "d", 1)
 
 
 class WeightLaw:
