@@ -20,6 +20,8 @@ stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
 stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
 stable-sin-inputs   stable weights, rademacher or uniform    :mod:`.stable_inputs`
                     inputs, sin
+fourier             stable or sparse weights (sparse:        :mod:`.fourier`
+                    rademacher inputs), tanh, atan, erf, sin
 ==================  =======================================  ===========================
 
 ``momentck methods`` prints the coverage matrix computed here (:func:`coverage_table`).
@@ -33,13 +35,14 @@ from .sparse_signs import SparseSignWeights
 from .stable_erf import StableErfWeights
 from .stable_inputs import StableSinInputs
 from .stable_sin import StableSinWeights
+from .fourier import FourierWeights
 
 __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_max_k", "numeric_weights",
            "coverage", "coverage_table", "methods_table", "refusal", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
 
 #: the registered weight methods
 METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights,
-           StableSinWeights, StableErfWeights, StableSinInputs]
+           StableSinWeights, StableErfWeights, StableSinInputs, FourierWeights]
 
 #: the cells of the coverage matrix (issue 9): weights x inputs x activations
 COVERAGE_WEIGHTS = ("gaussian", "sparse(c=2, entries=rademacher)", "sparse(c=2, entries=normal)",

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import NotCovered
 from .quadrature import tanh_sinh
 
-__all__ = ["cube_form_moment"]
+__all__ = ["cube_form_moment", "split_polygon"]
 
 H = math.sqrt(3.0)
 _SNAP = 1e-12
@@ -64,7 +64,7 @@ def _facet(coefs, powers, i, rule):
     cells = [square]
     for k in range(len(a0)):
         if np.any(A[k] != 0):
-            cells = [piece for poly in cells for piece in _split(poly, a0[k], A[k])]
+            cells = [piece for poly in cells for piece in split_polygon(poly, a0[k], A[k])]
     return sum(_triangle(poly[0], poly[j], poly[j + 1], a0, A, powers, rule)
                for poly in cells for j in range(1, len(poly) - 1))
 
@@ -82,7 +82,7 @@ def _segment(a0, a, powers, rule):
     return total
 
 
-def _split(poly, b, a):
+def split_polygon(poly, b, a):
     """The pieces of a convex polygon on either side of the line ``b + a . y = 0``."""
     vals = [b + a @ v for v in poly]
     vals = [0.0 if abs(s) < _SNAP else s for s in vals]

@@ -1,0 +1,318 @@
+"""Weights of any symmetric weight law given by its Lévy exponent, any bounded odd activation with a
+sine representation, conditioning on the inputs (MATH.md §4, numeric: the Fourier method).
+
+Generalises :mod:`.stable_inputs` (sin, stable weights) in two ways.  Condition on every input
+copy ``x^(t)`` (one per factor t); rows are then independent.
+
+* **Activations**: each occurrence ("end") of f at row a is ``f(h) = int sin(xi h) mu(d xi)``
+  with its own frequency, and a diagonal factor is ``f(h)^2 = int (1 - cos(omega h)) sigma(d omega)``
+  (:mod:`.sine_measures`).  Expanding, row a carries ``e^{i sum_j W_aj (c_a . x_j)}`` with a real
+  vector ``c_a`` over its factors: an off-diagonal end gives ``c_t = eps xi`` with weight ``eps``
+  (and ``1/(2i)``), a diagonal factor ``c_t`` in ``{0: 1, omega: -1/2, -omega: -1/2}``.
+* **Weights**, through ``Psi(u) = int nu(dw) (1 - cos wu)``: the unvisited columns give
+  ``exp(-E_x Psi(c_a . x))`` (fresh inputs), an incidence of row a with block e gives
+  ``-Psi(c_a . x_e)`` (the integrand vanishes when an incidence weight is 0, so
+  ``e^{iwu}`` may be replaced by ``e^{iwu} - 1``).  Stable: ``Psi(u) = |u|^alpha``;
+  ``sparse(c, entries=A)``: ``Psi(u) = c (1 - phi_A(u))``.
+
+Hence, with P off-diagonal factors, ``w(S) = (-1/4)^P E_shared prod_a R_a`` and
+
+    R_a = int prod_{ends at a} mu  sum_options wt exp(-E Psi(c_a . x)) prod_{e in a} (-E_priv Psi(c_a . x_e)),
+
+the frequencies of row a entering only R_a (so the integrals are per row, dimension = the
+row's slots: one per diagonal factor, one per off-diagonal end).  The shared inputs are
+those of the off-diagonal factors through a block; the others are private to the row.
+
+* Rademacher inputs: the sign of a shared input is absorbed into ``eps`` (each shared input
+  belongs to two rows), so ``w(S) = (-1/4)^P prod_a R_a(x = 1)``; private inputs are sign sums.
+* Normal and uniform inputs, stable weights: the single-row shapes need only the rest;
+  the two-row block of m_2 shares ``x = rho (cos theta, sin theta)`` and, Psi being
+  homogeneous, ``R_a = rho^alpha R_a(theta)``: the radial part is closed form
+  (normal: ``E rho^(2 alpha) = 2^alpha Gamma(1 + alpha)``; uniform on the square:
+  ``int_0^rho_max rho^(2 alpha + 1) d rho``) and theta is integrated by tanh–sinh on
+  ``[0, pi/4]``, ``[pi/4, pi/2]``.
+
+The frequency integrals use :mod:`.frequency_rules` (cells cut along the kinks of
+``|u|^alpha``, every ``s . xi = 0`` with ``s`` in ``{-1, 0, 1}^n``).  The error is an estimate:
+the difference between two quadrature levels (steps h and h/2 in every rule) plus a float64
+roundoff allowance.  For sin the measures are atoms and the method reduces to
+:mod:`.stable_inputs` (a test).
+"""
+
+from itertools import product
+from math import gamma, pi, sqrt
+
+import mpmath
+import numpy as np
+import sympy
+
+from ..errors import NotCovered
+from ..laws import Normal, Rademacher, Sparse, Stable, Uniform
+from .base import WeightMethod, any_of, law_is, memoized, named
+from .frequency_rules import radial_rule, simplex_rule
+from .quadrature import tanh_sinh
+from .sine_measures import SineMeasure
+
+__all__ = ["FourierWeights", "LEVY_EXPONENTS"]
+
+_STEPS = (1 / 4, 1 / 8)       # simplex (tanh–sinh) steps of the two levels
+_RSTEPS = (1 / 8, 1 / 16)     # radial steps
+_ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
+
+
+# -- Lévy exponents Psi(u) = int nu(dw) (1 - cos wu) ---------------------------------------------------
+class StableExponent:
+    """``Psi(u) = |u|^alpha`` (E e^{iuw} = e^{-|u|^alpha})."""
+
+    smooth = False
+
+    def __init__(self, law):
+        self.alpha = float(law.alpha)
+        self.degree = self.alpha
+
+    def psi(self, u):
+        return np.abs(u) ** self.alpha
+
+    def normal_mean(self, s):
+        """``E Psi(s Z)``, Z standard normal."""
+        a = self.alpha
+        return s ** a * 2 ** (a / 2) * gamma((a + 1) / 2) / sqrt(pi)
+
+    def uniform_mean(self, C):
+        """``E Psi(C . x)`` over x uniform on ``[-sqrt 3, sqrt 3]``, at most two nonzero columns of C."""
+        a = np.sort(np.abs(C) * sqrt(3), axis=1)[:, ::-1]
+        if a.shape[1] > 2 and np.any(a[:, 2] > 0):
+            raise NotCovered("the Fourier method with uniform inputs: at most two inputs per form")
+        p = self.alpha
+        a1 = a[:, 0]
+        one = a1 ** p / (p + 1)
+        if a.shape[1] == 1:
+            return one
+        a2 = a[:, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = a2 / a1
+            q = p + 2
+            diff = np.expm1(q * np.log1p(r)) - np.expm1(q * np.log1p(-r))
+            two = a1 ** p * diff / (2 * r * (p + 1) * (p + 2))
+        return np.where(a2 > 0, two, one)
+
+
+class SparseExponent:
+    """``Psi(u) = c (1 - phi_A(u))``: normal entries ``c (1 - e^{-u^2/2})``, rademacher ``c (1 - cos u)``."""
+
+    smooth = True
+    degree = None
+
+    def __init__(self, law):
+        self.c = float(law.c)
+        self.normal = isinstance(law.entries, Normal)
+
+    def psi(self, u):
+        return self.c * (-np.expm1(-u * u / 2) if self.normal else 2 * np.sin(u / 2) ** 2)
+
+
+#: Lévy exponent classes by weight-law class
+LEVY_EXPONENTS = {Stable: StableExponent, Sparse: SparseExponent}
+
+
+# -- E Psi(C . x) over fresh inputs, by input law ------------------------------------------------------
+def _rademacher_mean(exponent, C, offset=None):
+    """``E Psi(offset + C . s)`` over signs s (half of them when there is no offset)."""
+    n = C.shape[1]
+    if n == 0:
+        return exponent.psi(offset)
+    total = 0.0
+    half = offset is None
+    for signs in product((1.0, -1.0), repeat=n - half):
+        s = np.array(((1.0,) if half else ()) + signs)
+        total = total + exponent.psi((0.0 if half else offset) + C @ s)
+    return total / 2 ** (n - half)
+
+
+def _normal_mean(exponent, C):
+    return exponent.normal_mean(np.sqrt(np.sum(C * C, axis=1)))
+
+
+def _uniform_mean(exponent, C):
+    return exponent.uniform_mean(C)
+
+
+_REST_MEANS = {Rademacher: _rademacher_mean, Normal: _normal_mean, Uniform: _uniform_mean}
+
+
+# -- shapes as rows of slots ------------------------------------------------------------------------------
+def _rows(shape):
+    """Per row ``(kinds, blocks)``: kinds ``'d'``/``'o'`` per slot (diagonal factor, off-diagonal end);
+    blocks ``((shared slots with their factor), private slots)`` per block of the row."""
+    block_of = shape.pair_blocks
+    slots = [[] for _ in range(shape.rows)]
+    t = 0
+    for a, n in enumerate(shape.diag):
+        for _ in range(n):
+            slots[a].append(("d", t, None))
+            t += 1
+    for (a, b), m in shape.pairs:
+        for _ in range(m):
+            slots[a].append(("o", t, block_of[(a, b)]))
+            slots[b].append(("o", t, block_of[(a, b)]))
+            t += 1
+    rows = []
+    for a in range(shape.rows):
+        kinds = tuple(k for k, _, _ in slots[a])
+        blocks = []
+        for j, block in enumerate(shape.blocks):
+            if a in block:
+                shared = tuple((i, t) for i, (_, t, e) in enumerate(slots[a]) if e == j)
+                private = tuple(i for i, (_, _, e) in enumerate(slots[a]) if e != j)
+                blocks.append((shared, private))
+        rows.append((kinds, tuple(blocks)))
+    return rows
+
+
+def _options(kinds):
+    """``(signs, weight)`` per choice of the slots' exponentials; the global sign flip (which leaves
+    the integrand unchanged: the rows' off-diagonal ends come in even numbers) is folded in."""
+    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((0.0, 1.0), (1.0, -0.5), (-1.0, -0.5)) for k in kinds]
+    out = []
+    for choice in product(*per):
+        signs = np.array([s for s, _ in choice])
+        first = next((s for s in signs if s), 0.0)
+        if first < 0:
+            continue
+        out.append((signs, float(np.prod([w for _, w in choice])) * (2 if first else 1)))
+    return out
+
+
+def _all_cuts(n):
+    """The kink hyperplanes ``s . xi = 0`` meeting the open orthant: s in {-1, 0, 1}^n with mixed signs."""
+    cuts = []
+    for s in product((1, 0, -1), repeat=n):
+        nz = [x for x in s if x]
+        if nz and nz[0] > 0 and min(nz) < 0:
+            cuts.append(s)
+    return cuts
+
+
+# -- the method ---------------------------------------------------------------------------------------------
+class FourierWeights(WeightMethod):
+    """Weights through sine representations and Lévy exponents (conditioning on the inputs)."""
+
+    name = "fourier"
+    weights = any_of(law_is(Stable, "stable"), law_is(Sparse, "sparse"))
+    inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
+    activation = named("tanh", "atan", "erf", "sin")
+    accuracy = ("float64 quadrature, error estimated from two levels (~1e-10); "
+                "rademacher inputs k ≤ 3, normal and uniform k ≤ 2")
+    cost = 20.0
+
+    @classmethod
+    def applies(cls, model):
+        ok, why = super().applies(model)
+        if ok and isinstance(model.weights, Sparse) and not isinstance(model.inputs, Rademacher):
+            return False, "fourier needs rademacher inputs with sparse weights"
+        return ok, why
+
+    @classmethod
+    def max_k(cls, model):
+        """Rademacher inputs: 3 (rows of at most three slots); normal and uniform inputs: 2."""
+        if model is not None and not isinstance(model.inputs, Rademacher):
+            return 2
+        return 3
+
+    def _setup(self):
+        self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(
+            self.model.weights)
+        self.rest = next(m for c, m in _REST_MEANS.items() if isinstance(self.model.inputs, c))
+        self.measure = SineMeasure(self.model.activation.name, sympy.N(self.model.activation.scale, 20))
+        self.rademacher = isinstance(self.model.inputs, Rademacher)
+
+    # -- one row -------------------------------------------------------------------------------------
+    def _rule(self, kinds, cuts, level):
+        """``(frequencies (N, n), weights)`` for a row's slots, measure densities included."""
+        m = self.measure
+        n = len(kinds)
+        if m.atoms is not None:
+            mu, sig, mass = m.atoms
+            F = np.array([[mu if k == "o" else sig for k in kinds]])
+            return F, np.array([mass ** kinds.count("d")])
+        deg = self.exponent.degree or 2.0
+        r, wr = radial_rule(_RSTEPS[level], m.beta, m.beta * 10.0 ** (-18 / min(deg, 1.0)), n * m.top)
+        v, wv = simplex_rule(n, cuts, _STEPS[level])
+        F = (r[:, None, None] * v[None, :, :]).reshape(-1, n)
+        w = ((wr * r ** (n - 1))[:, None] * wv[None, :]).reshape(-1)
+        for i, k in enumerate(kinds):
+            w = w * (m.mu(F[:, i]) if k == "o" else m.sigma(F[:, i]))
+        return F, w
+
+    @memoized
+    def _row(self, kinds, blocks, values, extra_cuts, level):
+        """``(R_a, int |integrand|)`` with the shared inputs set to ``values`` (pairs factor, value)."""
+        values = dict(values)
+        n = len(kinds)
+        cuts = list(extra_cuts) + _all_cuts(n)  # kinks of |u|^alpha (and finer cells where smooth)
+        F, w = self._rule(kinds, cuts, level)
+        total = np.zeros(len(w))
+        size = np.zeros(len(w))
+        for signs, wt in _options(kinds):
+            C = F * signs
+            term = wt * np.exp(-self.rest(self.exponent, C))
+            for shared, private in blocks:
+                A = sum(C[:, i] * values[t] for i, t in shared)
+                if private and not self.rademacher:
+                    raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs")
+                term = term * -(_rademacher_mean(self.exponent, C[:, list(private)], A) if private
+                                else self.exponent.psi(A))
+            total += term
+            size += np.abs(term)
+        return float(w @ total), float(np.abs(w) @ size)
+
+    # -- shapes ----------------------------------------------------------------------------------------
+    def _product(self, key, level):
+        rows, values, extra = key
+        value, size = 1.0, 1.0
+        values = dict(values)
+        for kinds, blocks in rows:
+            local = {}  # the row's shared factors renumbered, so that equal rows share their memo
+            for shared, _ in blocks:
+                for _, t in shared:
+                    local.setdefault(t, len(local))
+            blocks = tuple((tuple((i, local[t]) for i, t in shared), private) for shared, private in blocks)
+            own = tuple((local[t], values[t]) for t in local)
+            v, s = self._row(kinds, blocks, own, extra, level)
+            value, size = value * v, size * s
+        return value, size
+
+    def _level(self, shape, rows, level):
+        P = sum(m for _, m in shape.pairs)
+        scale = (-0.25) ** P
+        if self.rademacher or not shape.blocks:
+            values = tuple((t, 1.0) for t in range(shape.k))
+            v, s = self._product((tuple(rows), values, ()), level)
+            return scale * v, abs(scale) * s
+        return self._angular(shape, rows, scale, level)
+
+    def _angular(self, shape, rows, scale, level):
+        """The two-row block of m_2 with normal or uniform inputs: radial part closed, theta by tanh–sinh."""
+        if not (len(shape.blocks) == 1 and shape.rows == 2 and not any(shape.diag)
+                and self.exponent.degree is not None):
+            raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 2")
+        a = self.exponent.degree
+        x, xc, logw = tanh_sinh(_ASTEPS[level], T=3.5)
+        total, size = 0.0, 0.0
+        for lo, hi in ((0.0, pi / 4), (pi / 4, pi / 2)):
+            for th, wth in zip(lo * xc + hi * x, (hi - lo) * np.exp(logw)):
+                c, s = np.cos(th), np.sin(th)
+                v, sz = self._product((tuple(rows), ((0, c), (1, s)), ((c, -s),)), level)
+                if isinstance(self.model.inputs, Normal):
+                    radial = 2 ** a * gamma(1 + a) * 2 / pi
+                else:
+                    radial = 4 / 12 * (sqrt(3) / max(c, s)) ** (2 * a + 2) / (2 * a + 2)
+                total += wth * radial * v
+                size += wth * radial * sz
+        return scale * total, abs(scale) * size
+
+    def _weight(self, shape, rows, through):
+        slot_rows = _rows(shape)
+        (v0, _), (v1, s1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))
+        err = abs(v1 - v0) + 1e-13 * s1
+        return mpmath.mpf(v1), mpmath.mpf(err)

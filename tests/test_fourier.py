@@ -1,0 +1,108 @@
+"""The Fourier weight method (momentck.numeric.fourier): sine measures, independent representations, simulation."""
+
+from math import gamma, pi, sqrt
+
+import numpy as np
+import pytest
+from scipy import integrate, special, stats
+
+from momentck import Model
+from momentck.engine import limiting_moments
+from momentck.errors import MomentckError
+from momentck.numeric import select
+from momentck.numeric.fourier import FourierWeights
+from momentck.numeric.sine_measures import SineMeasure
+from momentck.numeric.sparse_signs import SparseSignWeights
+from momentck.numeric.stable_erf import StableErfWeights
+from momentck.numeric.stable_inputs import StableSinInputs
+from momentck.numeric.stable_sin import StableSinWeights
+from momentck.shapes import enumerate_shapes
+from momentck.simulation import simulate
+
+FUNCS = {"tanh": np.tanh, "atan": np.arctan, "erf": special.erf}
+
+
+def _shapes(kmax):
+    return [s for k in range(1, kmax + 1) for s in enumerate_shapes(k)]
+
+
+@pytest.mark.parametrize("name", ["tanh", "atan", "erf"])
+def test_sine_measures_represent_f_and_f_squared(name):
+    beta = 0.7
+    m, f = SineMeasure(name, beta), FUNCS[name]
+    for x in (0.3, 1.0, 2.5):
+        fx = integrate.quad(lambda s: np.sin(s * x) * m.mu(s), 0, 80, limit=400)[0]
+        f2 = integrate.quad(lambda w: (1 - np.cos(w * x)) * m.sigma(w), 0, 80, limit=400)[0]
+        assert abs(fx - f(beta * x)) < 1e-8 and abs(f2 - f(beta * x) ** 2) < 1e-8
+
+
+@pytest.mark.parametrize("inputs, reference, kmax", [("rademacher", StableSinInputs, 3),
+                                                     ("uniform", StableSinInputs, 2),
+                                                     ("normal", StableSinWeights, 2)])
+def test_atomic_measures_reproduce_the_sin_methods(inputs, reference, kmax):
+    # sin: mu and sigma are atoms, and the method is stable-sin-inputs (normal: stable-sin, another representation)
+    for alpha in ("3/2", "7/10"):
+        model = Model(f"stable(alpha={alpha})", inputs, "sin(scale=4/5)")
+        ours, theirs = FourierWeights(model), reference(model)
+        for s in _shapes(kmax):
+            (a, ea), (b, eb) = ours(s), theirs(s)
+            assert abs(a - b) <= ea + eb + 1e-14, (alpha, s.key)
+
+
+def test_erf_agrees_with_stable_erf():
+    model = Model("stable(alpha=6/5)", "normal", "erf(scale=4/5)")
+    ours, theirs = FourierWeights(model), StableErfWeights(model)
+    for s in _shapes(2):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-8 and abs(a - b) <= ea + eb, s.key
+
+
+def test_sparse_rademacher_entries_agree_with_exact_sums():
+    # Psi(u) = c (1 - cos u): the same method, a smooth exponent; sparse-signs sums Poisson degrees exactly
+    model = Model("sparse(c=3/2, entries=rademacher)", "rademacher", "atan(scale=7/10)")
+    ours, theirs = FourierWeights(model), SparseSignWeights(model)
+    for s in _shapes(2):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert abs(a - b) <= ea + eb, s.key
+
+
+def _stable_abs_moment(inputs, alpha):
+    """``E|x|^alpha`` of the input law (unit variance)."""
+    return {"normal": 2 ** (alpha / 2) * gamma((alpha + 1) / 2) / sqrt(pi),
+            "rademacher": 1.0, "uniform": 3 ** (alpha / 2) / (alpha + 1)}[inputs]
+
+
+@pytest.mark.parametrize("inputs", ["normal", "rademacher", "uniform"])
+def test_h1_is_a_one_dimensional_stable_integral(inputs):
+    # given the inputs a pre-activation is alpha-stable with scale (E|x|^alpha)^(1/alpha):
+    # h_1 = E tanh(s Z)^2 with Z standard symmetric stable (scipy's S1 form, E e^{itZ} = e^{-|t|^alpha})
+    alpha = 1.3
+    scale = _stable_abs_moment(inputs, alpha) ** (1 / alpha)
+    pdf = stats.levy_stable(alpha, 0.0).pdf
+    z = np.linspace(0, 60, 1201)
+    body = 2 * integrate.simpson(np.tanh(scale * z) ** 2 * pdf(z), x=z)
+    tail = 2 * stats.levy_stable(alpha, 0.0).sf(60.0)  # tanh^2 = 1 - O(e^-120) there
+    model = Model("stable(alpha=13/10)", inputs, "tanh")
+    value, err = FourierWeights(model)(enumerate_shapes(1)[0])
+    assert err < 1e-10 and abs(value - (body + tail)) < 1e-12
+
+
+@pytest.mark.parametrize("spec", [("stable(alpha=1)", "rademacher", "tanh"),
+                                  ("sparse(c=2, entries=normal)", "rademacher", "atan")])
+def test_new_cells_agree_with_simulation(spec):
+    model = Model(*spec, phi=1, psi=1)
+    exact = limiting_moments(model, 2, cache=False, progress=False)
+    mc = simulate(model, 2000, 2, reps=4, seed=3, progress=False)
+    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
+        assert e < 1e-8 and abs(float(x) - mean) < 4 * se
+
+
+def test_walks_beyond_max_k_are_refused_with_the_limit():
+    model = Model("stable(alpha=1)", "uniform", "tanh")
+    assert select(model, 2)[0] is FourierWeights
+    method, why = select(model, 3)
+    assert method is None and "k <= 2, not k = 3" in why
+    with pytest.raises(MomentckError, match="k <= 2, not k = 3"):
+        limiting_moments(model, 3, method="numeric", cache=False, progress=False)
+    with pytest.raises(MomentckError, match="fourier needs rademacher inputs with sparse weights"):
+        FourierWeights(Model("sparse(c=2, entries=normal)", "normal", "tanh"))
