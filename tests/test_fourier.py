@@ -104,5 +104,19 @@ def test_walks_beyond_max_k_are_refused_with_the_limit():
     assert method is None and "k <= 2, not k = 3" in why
     with pytest.raises(MomentckError, match="k <= 2, not k = 3"):
         limiting_moments(model, 3, method="numeric", cache=False, progress=False)
-    with pytest.raises(MomentckError, match="fourier needs rademacher inputs with sparse weights"):
-        FourierWeights(Model("sparse(c=2, entries=normal)", "normal", "tanh"))
+    with pytest.raises(MomentckError, match="fourier needs normal or rademacher inputs with sparse normal entries"):
+        FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "tanh"))
+
+
+@pytest.mark.parametrize("spec, reference", [(("sparse(c=2, entries=normal)", "normal", "sin(scale=4/5)"), "sinweights"),
+                                             (("sparse(c=2, entries=rademacher)", "uniform", "sin"), "sparse_tables")])
+def test_sparse_weights_with_shared_gauss_rules_agree_with_exact_methods(spec, reference):
+    # the non-homogeneous exponent: the shared inputs of m_2's two-row block by tensor rules
+    from momentck.numeric.sinweights import SparseNormalSinWeights
+    from momentck.numeric.sparse_tables import SparseTableWeights
+    model = Model(*spec)
+    ours = FourierWeights(model)
+    theirs = {"sinweights": SparseNormalSinWeights, "sparse_tables": SparseTableWeights}[reference](model)
+    for s in _shapes(2):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert abs(a - b) <= ea + eb + 1e-14, s.key

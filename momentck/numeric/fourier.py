@@ -30,10 +30,14 @@ those of the off-diagonal factors through a block; the others are private to the
   homogeneous, ``R_a = rho^alpha R_a(theta)``: the radial part is closed form
   (normal: ``E rho^(2 alpha) = 2^alpha Gamma(1 + alpha)``; uniform on the square:
   ``int_0^rho_max rho^(2 alpha + 1) d rho``) and theta is integrated by tanh–sinh on
-  ``[0, pi/4]``, ``[pi/4, pi/2]``.
+  ``[0, pi/4]``, ``[pi/4, pi/2]``.  Sparse weights (Psi not homogeneous): ``E R_0(x) R_1(x)``
+  over the two shared inputs by a tensor rule (normal: the double-exponential rule with the
+  Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
+  uniform, rademacher entries: Gauss–Legendre).
 
 The frequency integrals use :mod:`.frequency_rules` (cells cut along the kinks of
-``|u|^alpha``, every ``s . xi = 0`` with ``s`` in ``{-1, 0, 1}^n``).  The error is an estimate:
+``|u|^alpha``, every ``s . xi = 0`` with ``s`` in ``{-1, 0, 1}^n``; smooth exponents, i.e. sparse
+weights, a tensor product of double-exponential rules).  The error is an estimate:
 the difference between two quadrature levels (steps h and h/2 in every rule) plus a float64
 roundoff allowance.  For sin the measures are atoms and the method reduces to
 :mod:`.stable_inputs` (a test).
@@ -58,6 +62,10 @@ __all__ = ["FourierWeights", "LEVY_EXPONENTS"]
 _STEPS = (1 / 4, 1 / 8)       # simplex (tanh–sinh) steps of the two levels
 _RSTEPS = (1 / 8, 1 / 16)     # radial steps
 _ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
+_TSTEPS = (1 / 8, 1 / 16)     # tensor-rule steps (smooth exponents)
+_XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
+_GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
+_CHUNK = 200_000              # frequency nodes per vectorised pass
 
 
 # -- Lévy exponents Psi(u) = int nu(dw) (1 - cos wu) ---------------------------------------------------
@@ -109,6 +117,18 @@ class SparseExponent:
 
     def psi(self, u):
         return self.c * (-np.expm1(-u * u / 2) if self.normal else 2 * np.sin(u / 2) ** 2)
+
+    def normal_mean(self, s):
+        """``E Psi(s Z)``: ``c (1 - (1 + s^2)^(-1/2))`` (normal entries), ``c (1 - e^{-s^2/2})`` (rademacher)."""
+        if self.normal:
+            return self.c * -np.expm1(-0.5 * np.log1p(s * s))
+        return self.c * -np.expm1(-s * s / 2)
+
+    def uniform_mean(self, C):
+        """``E Psi(C . x)``, x uniform on ``[-sqrt 3, sqrt 3]`` (rademacher entries): ``c (1 - prod sinc(sqrt 3 C_t))``."""
+        if self.normal:
+            raise NotCovered("the Fourier method: sparse normal entries with uniform inputs are not implemented")
+        return self.c * (1 - np.prod(np.sinc(np.sqrt(3) * C / np.pi), axis=1))
 
 
 #: Lévy exponent classes by weight-law class
@@ -170,13 +190,15 @@ def _rows(shape):
 
 
 def _options(kinds):
-    """``(signs, weight)`` per choice of the slots' exponentials; the global sign flip (which leaves
-    the integrand unchanged: the rows' off-diagonal ends come in even numbers) is folded in."""
-    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((0.0, 1.0), (1.0, -0.5), (-1.0, -0.5)) for k in kinds]
+    """``(signs, weight)`` per choice of the slots' exponentials.  A diagonal factor's ``+omega`` and
+    ``-omega`` are merged (its inputs are private, and the inputs symmetric and independent, so the
+    integrand is even in each); the global sign flip (which leaves the integrand unchanged: the rows'
+    off-diagonal ends come in even numbers) is folded in."""
+    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((0.0, 1.0), (1.0, -1.0)) for k in kinds]
     out = []
     for choice in product(*per):
         signs = np.array([s for s, _ in choice])
-        first = next((s for s in signs if s), 0.0)
+        first = next((s for s, k in zip(signs, kinds) if k == "o"), 0.0)
         if first < 0:
             continue
         out.append((signs, float(np.prod([w for _, w in choice])) * (2 if first else 1)))
@@ -201,15 +223,16 @@ class FourierWeights(WeightMethod):
     weights = any_of(law_is(Stable, "stable"), law_is(Sparse, "sparse"))
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
-    accuracy = ("float64 quadrature, error estimated from two levels (~1e-10); "
+    accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
                 "rademacher inputs k ≤ 3, normal and uniform k ≤ 2")
     cost = 20.0
 
     @classmethod
     def applies(cls, model):
         ok, why = super().applies(model)
-        if ok and isinstance(model.weights, Sparse) and not isinstance(model.inputs, Rademacher):
-            return False, "fourier needs rademacher inputs with sparse weights"
+        if (ok and isinstance(model.weights, Sparse) and isinstance(model.weights.entries, Normal)
+                and isinstance(model.inputs, Uniform)):
+            return False, "fourier needs normal or rademacher inputs with sparse normal entries"
         return ok, why
 
     @classmethod
@@ -235,14 +258,21 @@ class FourierWeights(WeightMethod):
             mu, sig, mass = m.atoms
             F = np.array([[mu if k == "o" else sig for k in kinds]])
             return F, np.array([mass ** kinds.count("d")])
-        deg = self.exponent.degree or 2.0
+        if self.exponent.smooth:  # no kinks: a tensor product of one-dimensional rules
+            r, wr = radial_rule(_TSTEPS[level], m.beta, m.beta * 1e-12, m.top)
+            F = np.stack([g.reshape(-1) for g in np.meshgrid(*[r] * n, indexing="ij")], axis=1)
+            w = np.prod(np.stack([g.reshape(-1) for g in np.meshgrid(*[wr] * n, indexing="ij")], axis=1), axis=1)
+            return F, w * self._densities(kinds, F)
+        deg = self.exponent.degree
         r, wr = radial_rule(_RSTEPS[level], m.beta, m.beta * 10.0 ** (-18 / min(deg, 1.0)), n * m.top)
         v, wv = simplex_rule(n, cuts, _STEPS[level])
         F = (r[:, None, None] * v[None, :, :]).reshape(-1, n)
         w = ((wr * r ** (n - 1))[:, None] * wv[None, :]).reshape(-1)
-        for i, k in enumerate(kinds):
-            w = w * (m.mu(F[:, i]) if k == "o" else m.sigma(F[:, i]))
-        return F, w
+        return F, w * self._densities(kinds, F)
+
+    def _densities(self, kinds, F):
+        m = self.measure
+        return np.prod([m.mu(F[:, i]) if k == "o" else m.sigma(F[:, i]) for i, k in enumerate(kinds)], axis=0)
 
     @memoized
     def _row(self, kinds, blocks, values, extra_cuts, level):
@@ -251,6 +281,13 @@ class FourierWeights(WeightMethod):
         n = len(kinds)
         cuts = list(extra_cuts) + _all_cuts(n)  # kinks of |u|^alpha (and finer cells where smooth)
         F, w = self._rule(kinds, cuts, level)
+        value, size = 0.0, 0.0
+        for lo in range(0, len(w), _CHUNK):
+            v, s = self._row_sum(kinds, blocks, values, F[lo:lo + _CHUNK], w[lo:lo + _CHUNK])
+            value, size = value + v, size + s
+        return value, size
+
+    def _row_sum(self, kinds, blocks, values, F, w):
         total = np.zeros(len(w))
         size = np.zeros(len(w))
         for signs, wt in _options(kinds):
@@ -292,10 +329,12 @@ class FourierWeights(WeightMethod):
         return self._angular(shape, rows, scale, level)
 
     def _angular(self, shape, rows, scale, level):
-        """The two-row block of m_2 with normal or uniform inputs: radial part closed, theta by tanh–sinh."""
-        if not (len(shape.blocks) == 1 and shape.rows == 2 and not any(shape.diag)
-                and self.exponent.degree is not None):
+        """The two-row block of m_2 with normal or uniform inputs: radial part closed, theta by tanh–sinh
+        (stable), or a Gauss rule over both shared inputs (sparse)."""
+        if not (len(shape.blocks) == 1 and shape.rows == 2 and not any(shape.diag)):
             raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 2")
+        if self.exponent.degree is None:
+            return self._gauss_shared(rows, scale, level)
         a = self.exponent.degree
         x, xc, logw = tanh_sinh(_ASTEPS[level], T=3.5)
         total, size = 0.0, 0.0
@@ -309,6 +348,25 @@ class FourierWeights(WeightMethod):
                     radial = 4 / 12 * (sqrt(3) / max(c, s)) ** (2 * a + 2) / (2 * a + 2)
                 total += wth * radial * v
                 size += wth * radial * sz
+        return scale * total, abs(scale) * size
+
+    def _gauss_shared(self, rows, scale, level):
+        """``E R_0(x) R_1(x)`` over the two shared inputs by a tensor rule on the positive quadrant (each
+        R_a is odd in each input and smooth for smooth exponents): normal inputs by the double-exponential
+        rule with the Gaussian density, uniform ones by Gauss–Legendre."""
+        if isinstance(self.model.inputs, Normal):  # R_a is only strip-analytic: a DE rule, not Gauss–Hermite
+            x, wx = radial_rule(_XSTEPS[level], 1.0, 1e-12, 9.0)
+            wx = 2 * wx * np.exp(-x * x / 2) / sqrt(2 * pi)
+        else:
+            x, wx = np.polynomial.legendre.leggauss(_GAUSS[level])
+            x, wx = sqrt(3) * (x + 1) / 2, wx / 2
+        n = len(x)
+        total, size = 0.0, 0.0
+        for i in range(n):
+            for j in range(n):
+                v, sz = self._product((tuple(rows), ((0, x[min(i, j)]), (1, x[max(i, j)])), ()), level)
+                total += wx[i] * wx[j] * v
+                size += wx[i] * wx[j] * sz
         return scale * total, abs(scale) * size
 
     def _weight(self, shape, rows, through):
