@@ -87,7 +87,18 @@ def test_h1_is_a_one_dimensional_stable_integral(inputs):
     assert err < 1e-10 and abs(value - (body + tail)) < 1e-12
 
 
+def test_stable_tanh_m2_depends_on_the_input_law():
+    # issue 9's non-universality: stable(1), tanh, phi = psi = 1; the m_2 differ by far more than their bounds
+    m2 = {x: limiting_moments(Model("stable(alpha=1)", x, "tanh"), 2, cache=False, progress=False)
+          for x in ("normal", "rademacher", "uniform")}
+    for x, y in (("normal", "rademacher"), ("normal", "uniform"), ("rademacher", "uniform")):
+        bound = m2[x].spectral_error[1] + m2[y].spectral_error[1]
+        assert abs(m2[x][1] - m2[y][1]) > 100 * bound
+
+
 @pytest.mark.parametrize("spec", [("stable(alpha=1)", "rademacher", "tanh"),
+                                  ("stable(alpha=1)", "normal", "tanh"),
+                                  ("stable(alpha=1)", "uniform", "tanh"),
                                   ("sparse(c=2, entries=normal)", "rademacher", "atan")])
 def test_new_cells_agree_with_simulation(spec):
     model = Model(*spec, phi=1, psi=1)
