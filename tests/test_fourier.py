@@ -115,8 +115,8 @@ def test_walks_beyond_max_k_are_refused_with_the_limit():
     assert method is None and "k <= 2, not k = 3" in why
     with pytest.raises(MomentckError, match="k <= 2, not k = 3"):
         limiting_moments(model, 3, method="numeric", cache=False, progress=False)
-    with pytest.raises(MomentckError, match="fourier needs normal or rademacher inputs with sparse normal entries"):
-        FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "tanh"))
+    with pytest.raises(MomentckError, match="fourier needs activation tanh or atan or erf or sin"):
+        FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "poly(1, 1)"))
 
 
 @pytest.mark.parametrize("spec, reference", [(("sparse(c=2, entries=normal)", "normal", "sin(scale=4/5)"), "sinweights"),
@@ -131,3 +131,12 @@ def test_sparse_weights_with_shared_gauss_rules_agree_with_exact_methods(spec, r
     for s in _shapes(2):
         (a, ea), (b, eb) = ours(s), theirs(s)
         assert abs(a - b) <= ea + eb + 1e-14, s.key
+
+
+def test_normal_sinc_mean_matches_quadrature_in_every_branch():
+    # E sinc(aA) sinc(bA), A standard normal: the closed form and its two Taylor branches against QUADPACK
+    from momentck.numeric.fourier import _normal_sinc_mean
+    for a, b in [(2.0, 1.3), (0.5, 0.5), (3.0, 1e-5), (3.0, 2e-3), (1e-4, 3e-5), (2.0, 0.0), (40.0, 3.0)]:
+        ref = integrate.quad(lambda x: np.sinc(a * x / pi) * np.sinc(b * x / pi) * np.exp(-x * x / 2),
+                             -40, 40, limit=4000, epsabs=1e-15, epsrel=1e-14)[0] / sqrt(2 * pi)
+        assert abs(_normal_sinc_mean(np.array([a]), np.array([b]))[0] - ref) < 1e-14
