@@ -60,7 +60,7 @@ from .sine_measures import SineMeasure
 
 __all__ = ["FourierWeights", "LEVY_EXPONENTS"]
 
-_STEPS = (1 / 4, 1 / 8)       # simplex (tanh–sinh) steps of the two levels
+_STEPS = (1 / 5, 1 / 10)      # simplex (tanh–sinh) steps of the two levels
 _RSTEPS = (1 / 8, 1 / 16)     # radial steps
 _ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
 _TSTEPS = (1 / 8, 1 / 16)     # tensor-rule steps (smooth exponents)
