@@ -250,7 +250,7 @@ class FourierWeights(WeightMethod):
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
                 "rademacher inputs k ≤ 3, normal and uniform k ≤ 2")
-    #: above stable-sin's, so that the exact sin methods keep their cells (measured: ~0.7 s per shape with
+    #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs)
     cost = 5.0
 
