@@ -142,3 +142,9 @@ def test_normal_sinc_mean_matches_quadrature_in_every_branch():
             return mpmath.sinc(a * x) * mpmath.sinc(b * x) * mpmath.exp(-x * x / 2)
         ref = 2 * mpmath.quad(g, mpmath.linspace(0, 13, 105)) / mpmath.sqrt(2 * mpmath.pi)
         assert abs(_normal_sinc_mean(np.array([a]), np.array([b]))[0] - float(ref)) < 1e-14
+
+
+def test_direct_calls_beyond_the_limit_say_so():
+    shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
+    with pytest.raises(MomentckError, match="only walks up to k = 2"):
+        FourierWeights(Model("stable(alpha=1)", "normal", "tanh"))(shape)

@@ -350,7 +350,7 @@ class FourierWeights(WeightMethod):
     def _angular(self, shape, rows, scale, level):
         """The two-row block of m_2 with normal or uniform inputs: radial part closed, theta by tanh–sinh
         (stable), or a Gauss rule over both shared inputs (sparse)."""
-        if not (len(shape.blocks) == 1 and shape.rows == 2 and not any(shape.diag)):
+        if not (shape.k == 2 and shape.rows == 2):
             raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 2")
         if self.exponent.degree is None:
             return self._gauss_shared(rows, scale, level)
