@@ -36,8 +36,8 @@ import os
 import secrets
 import tempfile
 
-__all__ = ["CACHE_VERSION", "cache_dir", "load", "store", "encode_shapes", "decode_shapes",
-           "encode_weights", "encode_values", "weights_payload", "decode_weights"]
+__all__ = ["CACHE_VERSION", "cache_dir", "load", "store", "has", "encode_shapes", "decode_shapes",
+           "encode_weights", "encode_values", "weights_payload", "decode_weights", "decode_values"]
 
 #: bump when the meaning or the format of cached shapes or weights changes
 CACHE_VERSION = 2
@@ -264,10 +264,8 @@ def decode_weights(payload, shapes, co):
     """Exact weights (sympy expressions) of ``shapes`` from :func:`encode_weights` data, checked.
 
     The generators must be those of ``co``'s ring, the shapes those given, in
-    order; exponents non-negative integers, one per generator; fractions in lowest
-    terms with a positive denominator.  Otherwise ``ValueError``.
+    order; the values as for :func:`decode_values`.  Otherwise ``ValueError``.
     """
-    import sympy
     ring = _ring(co)
     if ring is None:
         raise ValueError("weights in this ring are not cached")
@@ -277,17 +275,38 @@ def decode_weights(payload, shapes, co):
     rows = payload["weights"]
     if type(rows) is not list or len(rows) != len(shapes):
         raise ValueError("one weight per shape expected")
+    return decode_values(rows, co)
+
+
+def decode_values(rows, co):
+    """Exact weights (sympy expressions) from :func:`encode_values` rows, checked: exponents
+    non-negative integers, one per generator of ``co``'s ring; fractions in lowest terms
+    with a positive denominator.  Otherwise ``ValueError``."""
+    import sympy
+    ring = _ring(co)
+    if ring is None:
+        raise ValueError("weights in this ring are not cached")
+    ring, dom, names = ring
     out = []
     for terms in rows:
+        if type(terms) is not list:
+            raise ValueError("malformed weight")
         poly = {}
         for exps, p, q in terms:
             exps, p, q = _ints(exps), _int(p), _int(q, 1)
             if len(exps) != ring.ngens or exps in poly or p == 0 or math.gcd(p, q) != 1:
                 raise ValueError("malformed term")
-            poly[exps] = dom.from_sympy(sympy.Rational(p, q))
-        if ring.ngens:
-            value = ring.from_dict(poly) if poly else ring.zero
-        else:
-            value = poly.get((), dom.zero)
+            poly[exps] = sympy.Rational(p, q)
+        if not ring.ngens:                       # a number: the rational itself
+            out.append(poly.get((), sympy.Integer(0)))
+            continue
+        value = ring.from_dict({e: dom.from_sympy(c) for e, c in poly.items()}) if poly else ring.zero
         out.append(co.to_sympy(value))
     return out
+
+
+def has(kind, key):
+    """Whether the cache holds an entry for ``(kind, key)`` (unchecked: :func:`load` may
+    still find it malformed)."""
+    path, _ = _path(kind, key)
+    return path is not None and os.path.exists(path)

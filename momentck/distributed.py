@@ -204,11 +204,14 @@ def open_client(stack, scheduler, workers=None):
 
 
 def map_chunks(client, func, parts):
-    """``(i, func(parts[i]))`` as the chunks finish on the Dask workers (one BLAS thread each)."""
+    """``(i, func(parts[i]))`` as the chunks finish on the Dask workers (one BLAS thread each);
+    earlier chunks start first."""
     _, distributed = _dask()
     token = uuid.uuid4().hex[:12]
     keys = [f"momentck-chunk-{i}-{token}" for i in range(len(parts))]
-    futures = client.map(replicate_task, parts, key=keys, retries=RETRIES, task=func)
+    # one submission per chunk, earlier chunks first (Dask runs higher priorities first)
+    futures = [client.submit(replicate_task, part, key=key, retries=RETRIES, task=func,
+                             priority=len(parts) - i) for i, (part, key) in enumerate(zip(parts, keys))]
     index = {f.key: i for i, f in enumerate(futures)}
     try:
         for future in distributed.as_completed(futures):

@@ -31,7 +31,8 @@ from .model import Model
 from .shapes import enumerate_shapes
 from .numeric import select
 from .distributed import check_scheduler
-from .parallel import TaskSpreader
+from .parallel import CHUNKS_PER_WORKER, TaskSpreader
+from .shards import merge_shards, weigh_shard
 from .validation import check_int, check_k as _check_k
 from .weights import Coefficients, shape_weight
 
@@ -249,6 +250,7 @@ class _Plan:
     weigher: object = None
     spread: TaskSpreader = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    ready: dict = field(default_factory=dict)
 
     @property
     def numeric(self):
@@ -362,14 +364,17 @@ def _exact_chunk(model, degree, j, chunk):
 def _weights(plan, j):
     """``[(shape, exact weight)]`` for walks of length j; cached by the laws and activation.
 
-    The weights are mapped over the shapes by the plan's :class:`TaskSpreader` (in this
-    process, or spread over processes or Dask workers when the estimated work pays for it)."""
+    Orders weighed in shards (:func:`_shard`) are taken from the plan; otherwise the weights
+    are mapped over the shapes by the plan's :class:`TaskSpreader` (in this process, or
+    spread over processes or Dask workers when the estimated work pays for it)."""
     req, degree = plan.request, plan.degree
     model, cache = req.model, req.cache
-    key = [model.weights.spec, model.inputs.spec, model.activation.spec, degree, j,
-           sorted(sympy.srepr(s) for s in model.free_symbols)]
-    shp = shapes(j, cache=cache)
     co = _coefficients(model, degree, j)
+    if j in plan.ready:
+        shp, rows = plan.ready.pop(j)
+        return list(zip(shp, _cache.decode_values(rows, co)))
+    key = _weights_key(model, degree, j)
+    shp = shapes(j, cache=cache)
     if cache:
         got = _cache.load("weights", key, lambda payload: _cache.decode_weights(payload, shp, co))
         if got is not None:
@@ -380,10 +385,49 @@ def _weights(plan, j):
                           progress=_show_progress(req.progress), desc=f"weights, k={j}", unit="shape")
     if not portable:
         return list(zip(shp, out))
-    payload = _cache.weights_payload(shp, out, co)
     if cache:
-        _cache.store("weights", key, payload)
-    return list(zip(shp, _cache.decode_weights(payload, shp, co)))
+        _cache.store("weights", key, _cache.weights_payload(shp, out, co))
+    return list(zip(shp, _cache.decode_values(out, co)))
+
+
+def _weights_key(model, degree, j):
+    return [model.weights.spec, model.inputs.spec, model.activation.spec, degree, j,
+            sorted(sympy.srepr(s) for s in model.free_symbols)]
+
+
+#: orders estimated below this many seconds are not sharded (their enumeration is quick here)
+SHARD_MIN_SECONDS = 1.0
+
+
+def _shard(plan, orders):
+    """Enumerate and weigh the shapes of the costly ``orders`` on the workers, in shards
+    (:mod:`momentck.shards`): the exact symbolic route with a cold shape cache, when the
+    estimated work pays for spreading it.  The results wait in ``plan.ready``, the shapes
+    and weights are stored in the cache here."""
+    req, degree = plan.request, plan.degree
+    if plan.numeric:
+        return
+    model = req.model
+    cost = {j: _shape_count(j) * _seconds_per_shape(j, degree) for j in orders
+            if not (req.cache and _cache.has("shapes", [j]))}
+    todo = [j for j in sorted(cost, reverse=True) if cost[j] >= SHARD_MIN_SECONDS
+            and _cache.encode_values([], _coefficients(model, degree, j)) is not None]
+    n = plan.spread.width(sum(cost[j] for j in todo), len(todo) * CHUNKS_PER_WORKER) if todo else 0
+    if not n:
+        return
+    parts = CHUNKS_PER_WORKER * n
+    tasks = [partial(weigh_shard, partial(_exact_chunk, model, degree, j), j, parts, part)
+             for j in todo for part in range(parts)]
+    out = plan.spread.run(tasks, n, progress=_show_progress(req.progress), unit="shape",
+                          desc=f"shapes and weights, k={','.join(map(str, todo))}",
+                          total=round(sum(_shape_count(j) for j in todo)), size=lambda r: len(r[0]))
+    for i, j in enumerate(todo):
+        shp, rows = merge_shards(out[i * parts:(i + 1) * parts])
+        if req.cache:
+            _cache.store("shapes", [j], _cache.encode_shapes(shp))
+            co = _coefficients(model, degree, j)
+            _cache.store("weights", _weights_key(model, degree, j), _cache.weights_payload(shp, rows, co))
+        plan.ready[j] = shp, rows
 
 
 def _multiplicity(shape, psi):
@@ -454,6 +498,7 @@ def _kernel(req):
     plan = _plan(req)
     h, err = [], []
     with plan.running():
+        _shard(plan, range(1, req.k + 1))
         for j in range(1, req.k + 1):
             total, bound = _total(plan, _terms(plan, j))
             h.append(total)
@@ -638,6 +683,7 @@ def explain(model, k, method="auto", truncation=None, force=False, progress=None
     req = Request(model, k, method, truncation, force, progress, cache, digits, scheduler, workers)
     plan = _plan(req)
     with plan.running():
+        _shard(plan, [k])
         terms = _terms(plan, k)
         total, bound = _total(plan, terms)
         rows = []

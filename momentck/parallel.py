@@ -257,9 +257,16 @@ class TaskSpreader:
     def __exit__(self, *exc):
         self._stack.close()
 
-    def _count(self):
+    def width(self, seconds, items=2):
+        """Workers a job of ``seconds`` estimated work and ``items`` independent tasks goes to:
+        0 (this process) below :data:`TASK_MIN_SECONDS`, for a single task, or where this
+        machine lends one process only; else the local processes or the Dask workers
+        (a Dask cluster of one worker included: ``scheduler=`` asks for it)."""
+        if seconds < TASK_MIN_SECONDS or items < 2:
+            return 0
         if self.scheduler is None:
-            return max(1, min(cpu_count(), self.workers or cpu_count()))
+            n = max(1, min(cpu_count(), self.workers or cpu_count()))
+            return n if n > 1 else 0
         if self._client is None:
             self._client = distributed.open_client(self._stack, self.scheduler, self.workers)
         return max(1, len(distributed.workers_info(self._client)))
@@ -269,12 +276,11 @@ class TaskSpreader:
 
         ``func`` takes a list of items and returns one result per item; it must be
         picklable (a module-level function or a ``functools.partial`` of one) when
-        the map is spread, that is when ``seconds`` (the estimated work) reaches
-        :data:`TASK_MIN_SECONDS` and more than one worker is available.
+        the map is spread (:meth:`width`).
         """
         items = list(items)
-        n = 1 if seconds < TASK_MIN_SECONDS or len(items) < 2 else self._count()
-        if n == 1:
+        n = self.width(seconds, len(items))
+        if not n:
             out = []
             with _bar(progress and len(items) > 20, len(items), 0, desc, unit) as bar:
                 for item in items:
@@ -285,8 +291,9 @@ class TaskSpreader:
         chunks = min(len(items), CHUNKS_PER_WORKER * n)
         parts = [items[i::chunks] for i in range(chunks)]
         out = [None] * len(items)
+        finished = self._results(func, parts, n)
         with _bar(progress, len(items), 0, f"{desc} ({n} workers)", unit) as bar:
-            for i, results in self._results(func, parts, n):
+            for i, results in finished:
                 if len(results) != len(parts[i]):
                     raise RuntimeError(f"a chunk of {len(parts[i])} gave {len(results)} results")
                 out[i::chunks] = results
@@ -294,31 +301,60 @@ class TaskSpreader:
                     bar.update(len(results))
         return out
 
+    def run(self, tasks, n, *, progress=False, desc="tasks", unit="task", total=None, size=None):
+        """``[task() for task in tasks]``, on the ``n`` workers of :meth:`width` (``n = 0``: here).
+
+        Each task is picklable and runs whole on one worker, the earlier ones first
+        where the workers allow it.  The progress bar counts ``size(result)`` units
+        (default one per task) out of ``total`` (corrected when the tasks are done).
+        """
+        size = size or (lambda result: 1)
+        out = [None] * len(tasks)
+        where = f" ({n} worker{'s' if n > 1 else ''})" if n else ""
+        done = ((i, t()) for i, t in enumerate(tasks)) if not n else self._results(_call, tasks, n)
+        with _bar(progress, total or len(tasks), 0, desc + where, unit) as bar:
+            for i, result in done:
+                out[i] = result
+                if bar is not None:
+                    bar.update(size(result))
+            if bar is not None:
+                bar.total = bar.n
+                bar.refresh()
+        return out
+
     def _results(self, func, parts, n):
-        """``(chunk index, results)`` as chunks finish."""
+        """``(chunk index, results)`` as chunks finish.  Local processes are started and the
+        chunks submitted at the call (before a progress bar starts its monitor thread, so the
+        processes can still be forked, :func:`_task_context`)."""
         if self.scheduler is not None:
-            yield from distributed.map_chunks(self._client, func, parts)
-            return
+            return distributed.map_chunks(self._client, func, parts)
         if self._pool is None:
             try:
                 pool = ProcessPoolExecutor(n, mp_context=_task_context(), initializer=_pin_worker)
             except (OSError, NotImplementedError, ImportError):   # no semaphores: stay here
-                yield from ((i, func(p)) for i, p in enumerate(parts))
-                return
+                return ((i, func(p)) for i, p in enumerate(parts))
             self._pool = self._stack.enter_context(pool)
-        pending = {self._pool.submit(func, p): i for i, p in enumerate(parts)}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    i = pending.pop(future)
-                    try:
-                        yield i, future.result()
-                    except BrokenProcessPool as exc:
-                        raise WorkersLost(f"a worker process died ({exc})") from exc
-        finally:
-            for future in pending:
-                future.cancel()
+        return _finished({self._pool.submit(func, p): i for i, p in enumerate(parts)})
+
+
+def _finished(pending):
+    """``(index, result)`` of the futures ``{future: index}`` as they finish."""
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    yield i, future.result()
+                except BrokenProcessPool as exc:
+                    raise WorkersLost(f"a worker process died ({exc})") from exc
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _call(task):
+    return task()
 
 
 def _squares(chunk):

@@ -32,6 +32,7 @@ MATH.md §3; Mecke's formula turns sums over distinct Poisson points into integr
 """
 
 import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import permutations, product
@@ -40,7 +41,8 @@ import networkx as nx
 
 from .validation import check_k as _check_k
 
-__all__ = ["Shape", "closed_walks", "enumerate_shapes", "canonical_key", "shape_counts"]
+__all__ = ["Shape", "closed_walks", "enumerate_shapes", "walk_signatures", "shapes_of_signatures",
+           "shape_order", "canonical_key", "shape_counts"]
 
 
 @dataclass(frozen=True)
@@ -365,36 +367,80 @@ def enumerate_shapes(k):
     >>> [(s.rows, s.walks) for s in enumerate_shapes(3)]
     [(1, 1), (2, 1), (2, 2), (3, 1)]
     """
+    return shapes_of_signatures(walk_signatures(k))
+
+
+def walk_signatures(k):
+    """The labelled signatures of the closed walks of length ``k``, in order of first walk.
+
+    Returns
+    -------
+    dict
+        ``{(blocks, diag, pairs): [walk count, first walk]}`` in the order of the
+        depth-first search: the first step of :func:`enumerate_shapes`, which
+        canonicalises each signature (:func:`shapes_of_signatures`).  Every walk of a
+        shape has the same rows, blocks, factor counts and factor multiplicities, so
+        any isomorphism invariant of a signature splits the shapes (a shard of the
+        signatures with one value of it gives whole shapes).
+
+    Examples
+    --------
+    >>> list(walk_signatures(2).values())
+    [[1, (0, 0, 0)], [1, (0, 1, 0)]]
+    """
     _check_k(k)
-    counts, first = {}, {}
+    found = {}
+    get = found.get
 
     def visit(walk, blocks, diag, pairs):
         sig = (tuple(map(tuple, blocks)), tuple(diag), tuple(sorted(pairs.items())))
-        if sig in counts:
-            counts[sig] += 1
+        entry = get(sig)
+        if entry is None:
+            found[sig] = [1, tuple(walk)]
         else:
-            counts[sig] = 1
-            first[sig] = tuple(walk)
+            entry[0] += 1
 
-    found = {}
-    collecting = gc.isenabled()
-    gc.disable()     # millions of acyclic tuples: the cyclic collector would rescan them all
-    try:
+    with _collector_paused():
         _walk_search(k, visit)
-        for sig, count in counts.items():        # in order of first walk
+    return found
+
+
+def shapes_of_signatures(signatures):
+    """Shapes from labelled walk signatures (:func:`walk_signatures`, or a part of them that
+    holds every signature of its shapes), sorted as by :func:`enumerate_shapes`.
+
+    A shape's representative (blocks, factors, example walk) is its signature with the
+    earliest first walk, in the order of ``signatures``.
+    """
+    found = {}
+    with _collector_paused():
+        for sig, (count, first) in signatures.items():        # in order of first walk
             key = canonical_key(*sig)
             entry = found.get(key)
             if entry is None:
-                found[key] = [*sig, count, first[sig]]
+                found[key] = [*sig, count, first]
             else:
                 entry[3] += count
+        shapes = [Shape(key, v[0], v[1], v[2], v[3], v[4]) for key, v in found.items()]
+    shapes.sort(key=shape_order)
+    return shapes
+
+
+def shape_order(shape):
+    """The sort key of :func:`enumerate_shapes`: (number of rows, text of the key)."""
+    return shape.rows, repr(shape.key)
+
+
+@contextmanager
+def _collector_paused():
+    """Millions of acyclic tuples: the cyclic garbage collector would rescan them all."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
-    shapes = [Shape(key, tuple(tuple(b) for b in v[0]), v[1], v[2], v[3], v[4])
-              for key, v in found.items()]
-    shapes.sort(key=lambda s: (s.rows, repr(s.key)))
-    return shapes
 
 
 def shape_counts(k):
