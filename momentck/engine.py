@@ -420,7 +420,7 @@ def _shard(plan, orders):
              for j in todo for part in range(parts)]
     out = plan.spread.run(tasks, n, progress=_show_progress(req.progress), unit="shape",
                           desc=f"shapes and weights, k={','.join(map(str, todo))}",
-                          total=round(sum(_shape_count(j) for j in todo)), size=lambda r: len(r[0]))
+                          total=round(sum(_shape_count(j) for j in todo)), size=lambda r: r[0])
     for i, j in enumerate(todo):
         shp, rows = merge_shards(out[i * parts:(i + 1) * parts])
         if req.cache:

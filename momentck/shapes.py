@@ -42,7 +42,7 @@ import networkx as nx
 from .validation import check_k as _check_k
 
 __all__ = ["Shape", "closed_walks", "enumerate_shapes", "walk_signatures", "shapes_of_signatures",
-           "shape_order", "canonical_key", "shape_counts"]
+           "shape_order", "canonical_key", "shape_counts", "collector_paused"]
 
 
 @dataclass(frozen=True)
@@ -400,7 +400,7 @@ def walk_signatures(k):
         else:
             entry[0] += 1
 
-    with _collector_paused():
+    with collector_paused():
         _walk_search(k, visit)
     return found
 
@@ -413,7 +413,7 @@ def shapes_of_signatures(signatures):
     earliest first walk, in the order of ``signatures``.
     """
     found = {}
-    with _collector_paused():
+    with collector_paused():
         for sig, (count, first) in signatures.items():        # in order of first walk
             key = canonical_key(*sig)
             entry = found.get(key)
@@ -432,8 +432,9 @@ def shape_order(shape):
 
 
 @contextmanager
-def _collector_paused():
-    """Millions of acyclic tuples: the cyclic garbage collector would rescan them all."""
+def collector_paused():
+    """The cyclic garbage collector paused: while millions of acyclic tuples are made, it
+    would rescan them all."""
     collecting = gc.isenabled()
     gc.disable()
     try:

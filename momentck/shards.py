@@ -32,9 +32,10 @@ the same on every machine and Python version.
 """
 
 import heapq
+import pickle
 from functools import lru_cache
 
-from .shapes import shape_order, shapes_of_signatures, walk_signatures
+from .shapes import collector_paused, shape_order, shapes_of_signatures, walk_signatures
 
 __all__ = ["shard_of", "weigh_shard", "merge_shards"]
 
@@ -94,14 +95,17 @@ def weigh_shard(weigh, k, parts, part):
 
     Returns
     -------
-    tuple
-        ``(shapes, weights, sort keys, walks of the shard, walks of order k)``, for
-        :func:`merge_shards`.
+    (int, bytes)
+        The number of shapes (for a progress bar) and the pickled ``(shapes, weights, sort
+        keys, walks of the shard, walks of order k)`` for :func:`merge_shards`: one bytes object, so that the process receiving it does
+        not unpickle a hundred thousand small tuples in its communication thread (where
+        the cyclic garbage collector would rescan them) but in :func:`merge_shards`.
     """
     sigs, keys, walks = _signatures(k)
     own = {sig: v for (sig, v), key in zip(sigs.items(), keys) if key % parts == part}
     shapes = shapes_of_signatures(own)
-    return shapes, weigh(shapes), [shape_order(s) for s in shapes], sum(s.walks for s in shapes), walks
+    out = shapes, weigh(shapes), [shape_order(s) for s in shapes], sum(s.walks for s in shapes), walks
+    return len(shapes), pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def merge_shards(results):
@@ -110,6 +114,8 @@ def merge_shards(results):
 
     Raises ``RuntimeError`` unless the shards hold every closed walk once (workers
     that disagree on the shards, e.g. another momentck version)."""
+    with collector_paused():
+        results = [pickle.loads(r[1]) for r in results]
     if len({r[4] for r in results}) != 1 or sum(r[3] for r in results) != results[0][4]:
         raise RuntimeError("the shards of the walk shapes do not add up to the closed walks")
     merged = heapq.merge(*(zip(r[2], r[0], r[1]) for r in results), key=lambda t: t[0])

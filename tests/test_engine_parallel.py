@@ -4,9 +4,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from momentck import Model, parallel
-from momentck.engine import explain, limiting_moments
+from momentck import Model, engine, parallel, shards
+from momentck.engine import explain, kernel_moments, limiting_moments
 from momentck.errors import MomentckError
+from momentck.shapes import enumerate_shapes
 
 EXACT = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)", phi=1, psi="1/2")
 NUMERIC = Model("sparse(c=2, entries=rademacher)", "normal", "sin", phi=1, psi="1/2")
@@ -20,6 +21,11 @@ def _run(model, **where):
 @pytest.fixture
 def always_spread(monkeypatch):
     monkeypatch.setattr(parallel, "TASK_MIN_SECONDS", 0.0)
+
+
+@pytest.fixture
+def always_shard(always_spread, monkeypatch):
+    monkeypatch.setattr(engine, "SHARD_MIN_SECONDS", 0.0)
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +44,62 @@ def test_two_local_processes_give_the_same_moments(here, always_spread, monkeypa
     assert [a[0] for a in pools] == [2, 2]                   # one pool of two processes per request
 
 
-def test_dask_cluster_of_two_workers_gives_the_same_moments(here, always_spread):
-    distributed = pytest.importorskip("distributed")
+@pytest.fixture(scope="module")
+def dask2():
+    pytest.importorskip("distributed")
     from momentck.distributed import local_client
     with local_client(2) as client:
-        assert len(client.scheduler_info()["workers"]) == 2
-        assert _run(EXACT, scheduler=client) == here["exact"]
-        got, err = _run(NUMERIC, scheduler=client)
-        assert [str(x) for x in got] == [str(x) for x in here["numeric"][0]] and err == here["numeric"][1]
-        table = explain(NUMERIC, 4, cache=False, progress=False, scheduler=client)
-        assert table.total == explain(NUMERIC, 4, cache=False, progress=False).total
-    assert distributed is not None
+        yield client
+
+
+def test_dask_cluster_of_two_workers_gives_the_same_moments(here, always_spread, dask2):
+    assert len(dask2.scheduler_info()["workers"]) == 2
+    assert _run(EXACT, scheduler=dask2) == here["exact"]
+    got, err = _run(NUMERIC, scheduler=dask2)
+    assert [str(x) for x in got] == [str(x) for x in here["numeric"][0]] and err == here["numeric"][1]
+    table = explain(NUMERIC, 4, cache=False, progress=False, scheduler=dask2)
+    assert table.total == explain(NUMERIC, 4, cache=False, progress=False).total
+
+
+def _sharded_run(model, k, **where):
+    res = limiting_moments(model, k, cache=False, progress=False, **where)
+    return list(res.kernel), list(res.spectral)
+
+
+@pytest.fixture(scope="module")
+def serial6():
+    return _sharded_run(EXACT, 6, workers=1)
+
+
+def test_shards_on_two_local_processes_give_the_same_moments(serial6, always_shard, monkeypatch):
+    shards_run = []
+    monkeypatch.setattr(engine, "merge_shards", lambda results: shards_run.append(len(results))
+                        or shards.merge_shards(results))
+    assert _sharded_run(EXACT, 6, workers=2) == serial6        # exact: equal
+    assert shards_run == [2 * parallel.CHUNKS_PER_WORKER] * 6   # orders 6..1, each in 8 shards
+
+
+def test_shards_on_dask_workers_give_the_same_moments(serial6, always_shard, dask2):
+    assert _sharded_run(EXACT, 6, scheduler=dask2) == serial6
+    table = explain(EXACT, 6, cache=False, progress=False, scheduler=dask2)
+    assert table.total == serial6[0][5]
+    assert [r["key"] for r in table.rows] == [s.key for s in enumerate_shapes(6)]
+
+
+def test_shards_on_a_single_dask_worker(serial6, always_shard):
+    pytest.importorskip("distributed")
+    from momentck.distributed import local_client
+    with local_client(1) as client:
+        assert _sharded_run(EXACT, 6, scheduler=client) == serial6
+
+
+def test_sharded_shapes_and_weights_fill_the_cache(always_shard, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOMENTCK_CACHE_DIR", str(tmp_path))
+    first = kernel_moments(EXACT, 5, progress=False, workers=2)
+    assert len(list(tmp_path.glob("shapes/*.json"))) == len(list(tmp_path.glob("weights/*.json"))) == 5
+    monkeypatch.setattr(engine, "weigh_shard", None)            # a second run needs no shard
+    assert list(kernel_moments(EXACT, 5, progress=False, workers=2)) == list(first)
+    assert list(first) == list(kernel_moments(EXACT, 5, cache=False, progress=False, workers=1))
 
 
 def test_small_requests_stay_in_this_process(monkeypatch):
