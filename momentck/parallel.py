@@ -32,9 +32,13 @@ otherwise; results come back in the order of the shapes, so the engine's sums
 are formed in the same order, and the moments are the same (exact: equal;
 numeric: the same bits) however the weights were spread.  Their processes are
 forked where this process runs no other thread (:func:`_task_context`), so a
-script calling the engine needs no ``__main__`` guard.  Weights memoise work
-shared between shapes (row tables, messages), which each worker process
-redoes for its own chunks: spreading gains less than the number of workers.
+script calling the engine needs no ``__main__`` guard.  Exact weights of orders
+whose shapes are not cached go instead to :meth:`TaskSpreader.run` as *shards*
+(:mod:`momentck.shards`, ``CHUNKS_PER_WORKER`` per worker and order): each worker
+enumerates the shapes of its shards itself and the memoised row tables a shard
+needs stay on one worker, so neither the enumeration nor those tables are left
+to one process or rebuilt by every worker.  With ``scheduler=`` the work goes to
+the Dask workers even when there is one (a cluster of one worker is asked for).
 
 Why processes and not threads.  scipy's BLAS and LAPACK wrappers (``syrk``,
 ``eigvalsh``) hold the GIL, so replicates in threads of one process do not run
