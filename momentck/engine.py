@@ -419,9 +419,10 @@ def _shard(plan, orders):
     parts = CHUNKS_PER_WORKER * n
     tasks = [partial(weigh_shard, partial(_exact_chunk, model, degree, j), j, parts, part)
              for j in todo for part in range(parts)]
+    total = sum(_shape_count(j) for j in todo)          # extrapolated beyond k = 10
     out = plan.spread.run(tasks, n, progress=_show_progress(req.progress), unit="shape",
                           desc=f"shapes and weights, k={','.join(map(str, todo))}",
-                          total=round(sum(_shape_count(j) for j in todo)), size=lambda r: r[0])
+                          total=round(total) if math.isfinite(total) else None, size=lambda r: r[0])
     for i, j in enumerate(todo):
         shp, rows = merge_shards(out[i * parts:(i + 1) * parts])
         if req.cache:

@@ -311,6 +311,11 @@ class TaskSpreader:
         Each task is picklable and runs whole on one worker, the earlier ones first
         where the workers allow it.  The progress bar counts ``size(result)`` units
         (default one per task) out of ``total`` (corrected when the tasks are done).
+
+        >>> from functools import partial
+        >>> with TaskSpreader() as spread:
+        ...     spread.run([partial(_squares, [2, 3]), partial(_squares, [4])], 0)
+        [[4, 9], [16]]
         """
         size = size or (lambda result: 1)
         out = [None] * len(tasks)
