@@ -396,35 +396,36 @@ def _weights_key(model, degree, j):
             sorted(sympy.srepr(s) for s in model.free_symbols)]
 
 
-#: orders estimated below this many seconds are not sharded (their enumeration is quick here)
-SHARD_MIN_SECONDS = 1.0
-
-
 def _shard(plan, orders):
-    """Enumerate and weigh the shapes of the costly ``orders`` on the workers, in shards
+    """Enumerate and weigh the shapes of ``orders`` on the workers, in shards
     (:mod:`momentck.shards`): the exact symbolic route with a cold shape cache, when the
-    estimated work pays for spreading it.  The results wait in ``plan.ready``, the shapes
-    and weights are stored in the cache here."""
+    estimated work pays for spreading it.  Each order gets shards in proportion to its
+    estimated work (:data:`~momentck.parallel.CHUNKS_PER_WORKER` per worker for the costliest,
+    one for the cheap ones), the costliest first, so that this process is left with merging
+    alone.  The results wait in ``plan.ready``; the shapes and weights are stored in the cache
+    here."""
     req, degree = plan.request, plan.degree
     if plan.numeric:
         return
     model = req.model
-    cost = {j: _shape_count(j) * _seconds_per_shape(j, degree) for j in orders
-            if not (req.cache and _cache.has("shapes", [j]))}
-    todo = [j for j in sorted(cost, reverse=True) if cost[j] >= SHARD_MIN_SECONDS
-            and _cache.encode_values([], _coefficients(model, degree, j)) is not None]
-    n = plan.spread.width(sum(cost[j] for j in todo), len(todo) * CHUNKS_PER_WORKER) if todo else 0
+    cost = {j: _shape_count(j) * _seconds_per_shape(j, degree) for j in sorted(orders, reverse=True)
+            if not (req.cache and _cache.has("shapes", [j]))
+            and _cache.encode_values([], _coefficients(model, degree, j)) is not None}
+    n = plan.spread.width(sum(cost.values()), len(cost) * CHUNKS_PER_WORKER) if cost else 0
     if not n:
         return
-    parts = CHUNKS_PER_WORKER * n
-    tasks = [partial(weigh_shard, partial(_exact_chunk, model, degree, j), j, parts, part)
-             for j in todo for part in range(parts)]
-    total = sum(_shape_count(j) for j in todo)          # extrapolated beyond k = 10
+    top = max(cost.values())
+    parts = {j: max(1, min(CHUNKS_PER_WORKER * n, math.ceil(CHUNKS_PER_WORKER * n * c / top)))
+             for j, c in cost.items()}
+    tasks = [partial(weigh_shard, partial(_exact_chunk, model, degree, j), j, parts[j], part)
+             for j in cost for part in range(parts[j])]
+    total = sum(_shape_count(j) for j in cost)          # extrapolated beyond k = 10
     out = plan.spread.run(tasks, n, progress=_show_progress(req.progress), unit="shape",
-                          desc=f"shapes and weights, k={','.join(map(str, todo))}",
+                          desc=f"shapes and weights, k={max(cost)}..{min(cost)}",
                           total=round(total) if math.isfinite(total) else None, size=lambda r: r[0])
-    for i, j in enumerate(todo):
-        shp, rows = merge_shards(out[i * parts:(i + 1) * parts])
+    for j in cost:
+        shp, rows = merge_shards(out[:parts[j]])
+        out = out[parts[j]:]
         if req.cache:
             _cache.store("shapes", [j], _cache.encode_shapes(shp))
             co = _coefficients(model, degree, j)
