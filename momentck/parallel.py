@@ -34,7 +34,8 @@ numeric: the same bits) however the weights were spread.  Their processes are
 forked where this process runs no other thread (:func:`_task_context`), so a
 script calling the engine needs no ``__main__`` guard.  Exact weights of orders
 whose shapes are not cached go instead to :meth:`TaskSpreader.run` as *shards*
-(:mod:`momentck.shards`, ``CHUNKS_PER_WORKER`` per worker and order): each worker
+(:mod:`momentck.shards`; ``CHUNKS_PER_WORKER`` per worker for the costliest order,
+fewer for cheaper ones, in proportion to their estimated work): each worker
 enumerates the shapes of its shards itself and the memoised row tables a shard
 needs stay on one worker, so neither the enumeration nor those tables are left
 to one process or rebuilt by every worker.  With ``scheduler=`` the work goes to
