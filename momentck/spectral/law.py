@@ -26,13 +26,17 @@ circle enclosing the spectrum (trapezoid rule in the angle), with the population
 evaluated there in a separate, cheap run.
 """
 
+import functools
 import math
+import sys
 import warnings
 
 import numpy as np
 
 from ..errors import MomentckError
 from ..model import Model
+from ..parallel import TASK_MIN_SECONDS, TaskSpreader
+from ..resources import cpu_count
 from ..validation import check_int
 from .cavity import population_resolvent
 from .entries import kernel_entries
@@ -59,6 +63,14 @@ _CONTOUR_NODES = 48
 _SWEEPS = 40
 #: smallest population
 _MIN_POPULATION = 200
+#: burn-in sweeps; independent populations per curve (the noise is taken over them)
+_BURN = 15
+_RUNS = 4
+#: the quick first run that places the default grid: populations, their size and sweeps
+_PILOT_RUNS, _PILOT_SIZE, _PILOT_SWEEPS = 2, 300, 16
+#: seconds per unit of work (members x lam^2 (x (lam/psi)^2 for general blocks) x points x sweeps),
+#: rough (2 idle cores), only to decide whether spreading the populations over processes pays
+_SECONDS_PER_UNIT = 1e-8
 
 
 class SpectralLaw:
@@ -302,106 +314,155 @@ def _internal_grid(lo, hi, eta):
 
 
 def _population_law(model, grid, accuracy, seed, eps, size, progress):
-    rng = np.random.default_rng(seed)
+    root = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(root.spawn(1)[0])
     entries = kernel_entries(model)
     tree = tree_for(model, eps, rng)
     gamma, psi = float(model.gamma), float(model.psi)
     top = (1 + math.sqrt(gamma)) ** 2 * _row_bound(tree, entries, psi, rng)
     N = _population_size(accuracy) if size is None else int(size)
-    sweeps, burn = _SWEEPS, 15
-    if grid is None:
-        pilot = _run_curve(tree, entries, gamma, psi, -0.02 * top, top, top / 100, 300, 8, 8, rng, None, runs=2)
-        Fp = np.maximum.accumulate(pilot["F"] + pilot["p0"] * (pilot["x"] >= 0))
-        lo, hi = _quantile_grid(pilot["x"], Fp / Fp[-1], 2)[[0, -1]]
-        grid = np.linspace(max(lo, 0.0), hi, 400)
-    span = grid[-1] - grid[0]
-    eta = max(span / 250, 2 * np.min(np.diff(grid)))
-    lo = min(grid[0], 0.0) - 4 * eta
-    main = _run_curve(tree, entries, gamma, psi, lo, grid[-1] + 4 * eta, eta, N, sweeps, burn, rng, progress)
-    p0 = main["p0"]
-    density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
-    contour = _contour(max(top, grid[-1] * 1.5))
-    moments, merr = _population_moments(tree, entries, gamma, psi, contour, N, sweeps, burn, rng)
-    atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
+    sweeps, burn = _SWEEPS, _BURN
+    trees = [tree]
+    if tree.m_small > 0:
+        trees.append(tree_for(model, 1.5 * eps, rng))
+    sizes = [N, max(N // 2, _MIN_POPULATION)][:len(trees)]
+    with _Bar(progress, _PILOT_SWEEPS * _PILOT_RUNS * (grid is None)
+              + _RUNS * (sweeps + burn) * len(trees)) as bar:
+        if grid is None:
+            pilot, = _run_curves([tree], [_PILOT_SIZE], entries, gamma, psi, (-0.02 * top, top, top / 100), None,
+                                 _PILOT_SWEEPS // 2, _PILOT_SWEEPS // 2, root, bar, runs=_PILOT_RUNS)
+            Fp = np.maximum.accumulate(pilot["F"] + pilot["p0"] * (pilot["x"] >= 0))
+            lo, hi = _quantile_grid(pilot["x"], Fp / Fp[-1], 2)[[0, -1]]
+            grid = np.linspace(max(lo, 0.0), hi, 400)
+        span = grid[-1] - grid[0]
+        eta = max(span / 250, 2 * np.min(np.diff(grid)))
+        curve = (min(grid[0], 0.0) - 4 * eta, grid[-1] + 4 * eta, eta)
+        contour = _contour(max(top, grid[-1] * 1.5))
+        runs = _run_curves(trees, sizes, entries, gamma, psi, curve, contour, sweeps, burn, root, bar)
+    main = runs[0]
+    moments, merr = main["moments"], main["moment_errors"]
     err = main["noise"] + main["eta_error"]
     eps_error = None
-    if tree.m_small > 0:
-        eps_error, coarse_m, main = _cut_effect(model, entries, tree.eps, gamma, psi, (lo, grid[-1] + 4 * eta, eta),
-                                                main, contour, N, sweeps, burn, rng, progress)
-        p0 = main["p0"]
-        density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
-        atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
+    if len(runs) > 1:
+        eps_error, main = _cut_effect(main, runs[1])
         err += eps_error
-        merr = [e + abs(a - b) for e, a, b in zip(merr, moments, coarse_m)]
+        merr = [e + abs(a - b) for e, a, b in zip(merr, moments, runs[1]["moments"])]
+    p0 = main["p0"]
+    density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
+    atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
     if size is None and err > accuracy:
         warnings.warn(f"the estimated CDF error {err:.2g} exceeds the asked accuracy {accuracy:g}; "
                       f"ask a smaller accuracy or pass size > {N}", stacklevel=3)
     details = {"method": "population dynamics on the block tree (MATH.md §7)", "population": N,
-               "sweeps": sweeps, "burn_in": burn, "eta": eta, "noise": main["noise"],
+               "sweeps": sweeps, "burn_in": burn, "runs": _RUNS, "eta": eta, "noise": main["noise"],
                "eta_error": main["eta_error"], "H_atom_at_0": main["h0"], "seed": seed}
     if tree.m_small > 0:
         details["eps"], details["eps_error"] = tree.eps, eps_error
     return SpectralLaw(model, grid, density, main["x"], main["F"], atoms, err, moments, merr, details)
 
 
-def _cut_effect(model, entries, eps, gamma, psi, curve, main, contour, N, sweeps, burn, rng, progress):
-    """Stable weights: the CDF again with the cut 1.5 eps, and the Richardson step in eps.
+def _cut_effect(main, other):
+    """Stable weights: the Richardson step in the cut from the runs at eps and 1.5 eps.
 
     For a cut error ~ eps^p, ``F_0 = F_eps + (F_eps - F_{1.5 eps}) / (1.5^p - 1)``; p = 1.9
     (the moments' gaps to the engine, alpha = 1.2, MATH.md §7).  The error estimate is the
     size of that correction (the order p is not known better than the correction itself)
-    plus the coarse run's noise carried by it.  Returns the error, the coarse law's
-    moments (their change bounds the moments' cut error) and the extrapolated curve.
+    plus the coarse run's noise carried by it.  Returns the error and the extrapolated curve.
     """
-    coarse = tree_for(model, 1.5 * eps, rng)
-    M = max(N // 2, 300)
-    other = _run_curve(coarse, entries, gamma, psi, *curve, M, sweeps, burn, rng, progress)
     r = 1.0 / (1.5 ** _CUT_ORDER - 1.0)
     F = main["F"] + r * (main["F"] - other["F"])
     p0 = max(0.0, main["p0"] + r * (main["p0"] - other["p0"]))
     eps_error = float(np.max(np.abs(F - main["F"])) + r * (other["noise"] + abs(p0 - main["p0"])))
-    moments, _ = _population_moments(coarse, entries, gamma, psi, contour, M, sweeps, burn, rng)
     dens = main["dens"] + r * (main["dens"] - other["dens"])
-    return eps_error, moments, {**main, "F": F, "p0": p0, "dens": dens}
+    return eps_error, {**main, "F": F, "p0": p0, "dens": dens}
 
 
-def _population_moments(tree, entries, gamma, psi, contour, N, sweeps, burn, rng, runs=4):
-    """m_1..m_8 by the contour integral, from ``runs`` independent populations (3 standard errors)."""
-    z, dz = contour
-    per_run = [_contour_moments(z, dz, population_resolvent(
-        tree, entries, z, gamma, psi, N, max(8, sweeps // 2), burn, rng, progress=False)["s_M"])
-        for _ in range(runs)]
-    per_run = np.array(per_run)
-    return list(per_run.mean(axis=0)), list(3 * per_run.std(axis=0, ddof=1) / math.sqrt(runs))
+class _Bar:
+    """One tqdm bar over every sweep of a law (default: when stderr is a terminal); populations
+    spread over processes advance it when they finish."""
+
+    def __init__(self, progress, total):
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        self._bar = None
+        if show and total:
+            from tqdm import tqdm
+            self._bar = tqdm(total=total, desc="cavity sweeps", leave=False, file=sys.stderr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.close()
+
+    def update(self, n=1):
+        if self._bar is not None:
+            self._bar.update(n)
 
 
-def _run_curve(tree, entries, gamma, psi, lo, hi, eta, N, sweeps, burn, rng, progress, runs=4):
-    """CDF on the curve from ``runs`` independent populations; noise from their spread."""
+def _population_chunk(jobs, entries, z, fixed, gamma, psi, sweeps, burn, bar=None):
+    """Population runs ``(tree, size, seed sequence)`` -> their results (module level: picklable)."""
+    return [population_resolvent(tree, entries, z, gamma, psi, N, sweeps, burn, np.random.default_rng(stream),
+                                 fixed=fixed, bar=bar) for tree, N, stream in jobs]
+
+
+def _populations(jobs, entries, z, fixed, gamma, psi, sweeps, burn, bar):
+    """Independent population runs, in job order; spread over local processes (one BLAS thread
+    each, :class:`momentck.parallel.TaskSpreader`) when their estimated time is worth it.  Each
+    run has its own seed sequence: the results are the same bits however they are spread."""
+    work = sum(N * tree.lam ** 2 * (1 + (tree.lam / psi) ** 2 * (tree.m_small > 0 or
+                                                               not hasattr(entries, "factor")))
+               for tree, N, _ in jobs)
+    seconds = _SECONDS_PER_UNIT * work * len(z) * (sweeps + burn)
+    if seconds < TASK_MIN_SECONDS or cpu_count() < 2:
+        return _population_chunk(jobs, entries, z, fixed, gamma, psi, sweeps, burn, bar=bar)
+    func = functools.partial(_population_chunk, entries=entries, z=z, fixed=fixed, gamma=gamma, psi=psi,
+                             sweeps=sweeps, burn=burn)
+    out = []
+    with TaskSpreader() as spread:
+        workers = cpu_count()
+        for w in range(0, len(jobs), workers):            # in waves, so that the bar moves
+            wave = jobs[w:w + workers]
+            out.extend(spread.map(func, wave, seconds=seconds))
+            bar.update(len(wave) * (sweeps + burn))
+    return out
+
+
+def _run_curves(trees, sizes, entries, gamma, psi, curve, contour, sweeps, burn, root, bar, runs=_RUNS):
+    """CDF on the curve (and moments on the contour) from ``runs`` independent populations per
+    tree; noise from their spread (3 standard errors of the mean)."""
+    lo, hi, eta = curve
     x = _internal_grid(lo, hi, eta)
     h = _curve(x, eta)
     x2 = x[::3]
     h2 = 2 * _curve(x2, eta)
     t = np.array([1e-5, 1e-6]) * max(hi, 1e-12)
-    z = np.concatenate((x + 1j * h, x2 + 1j * h2))
-    n1 = len(x)
-    s_m, h0s = [], []
-    for _ in range(runs):
-        r = population_resolvent(tree, entries, z, gamma, psi, N, sweeps, burn, rng, fixed=1j * t,
-                                 progress=progress)
-        s_m.append(r["s_M"])
-        h0s.append(t * r["s_H_fixed"].imag)
-    s_m, h0s = np.array(s_m), np.array(h0s)
-    h0 = float(np.clip(h0s[:, 1].mean(), 0.0, 1.0))
-    p0 = _atom_at_zero(gamma, h0)
-    mean = s_m.mean(axis=0)
-    F, dens = _cdf_from_curve(x, h, mean[:n1], p0)
-    F2, _ = _cdf_from_curve(x2, h2, mean[n1:], p0)
-    Fr = np.array([_cdf_from_curve(x, h, s[:n1], p0)[0] for s in s_m])
-    Fr += np.maximum(h0s[:, 1], 1 - 1 / gamma)[:, None] * (x >= 0)
-    noise = float(3 * np.max(Fr.std(axis=0, ddof=1)) / math.sqrt(runs))
-    eta_error = float(np.max(np.abs(F2 - F[::3])) / 3)
-    return {"x": x, "F": F, "dens": dens, "p0": p0, "h0": h0, "noise": noise, "eta_error": eta_error,
-            "h0_spread": float(h0s[:, 1].std(ddof=1))}
+    cz = np.zeros(0, dtype=complex) if contour is None else contour[0]
+    z = np.concatenate((x + 1j * h, x2 + 1j * h2, cz))
+    jobs = [(tree, N, stream) for tree, N in zip(trees, sizes) for stream in root.spawn(runs)]
+    results = _populations(jobs, entries, z, 1j * t, gamma, psi, sweeps, burn, bar)
+    n1, n2 = len(x), len(x) + len(x2)
+    out = []
+    for i in range(len(trees)):
+        part = results[i * runs:(i + 1) * runs]
+        s_m = np.array([r["s_M"] for r in part])
+        h0s = np.array([t * r["s_H_fixed"].imag for r in part])
+        h0 = float(np.clip(h0s[:, 1].mean(), 0.0, 1.0))
+        p0 = _atom_at_zero(gamma, h0)
+        mean = s_m.mean(axis=0)
+        F, dens = _cdf_from_curve(x, h, mean[:n1], p0)
+        F2, _ = _cdf_from_curve(x2, h2, mean[n1:n2], p0)
+        Fr = np.array([_cdf_from_curve(x, h, s[:n1], p0)[0] for s in s_m])
+        Fr += np.maximum(h0s[:, 1], 1 - 1 / gamma)[:, None] * (x >= 0)
+        summary = {"x": x, "F": F, "dens": dens, "p0": p0, "h0": h0,
+                   "noise": float(3 * np.max(Fr.std(axis=0, ddof=1)) / math.sqrt(runs)),
+                   "eta_error": float(np.max(np.abs(F2 - F[::3])) / 3), "h0_spread": float(h0s[:, 1].std(ddof=1))}
+        if contour is not None:
+            per_run = np.array([_contour_moments(cz, contour[1], s[n2:]) for s in s_m])
+            summary["moments"] = list(per_run.mean(axis=0))
+            summary["moment_errors"] = list(3 * per_run.std(axis=0, ddof=1) / math.sqrt(runs))
+        out.append(summary)
+    return out
 
 
 def spectral_law(model, grid=None, accuracy=0.01, seed=0, eps=None, size=None, progress=None):
