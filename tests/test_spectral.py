@@ -226,7 +226,7 @@ def test_cli_density_json_contract(capsys):
     code, out, err = _cli(capsys, ["density", *GAUSS_ARGS, "--grid", "0:2:5", "--json"])
     assert code == 0 and err == ""
     d = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
-    assert set(d) == {"x", "density", "cdf", "atoms", "error", "model"}
+    assert set(d) == {"x", "density", "cdf", "atoms", "support", "error", "model"}
     assert d["x"] == [0.0, 0.5, 1.0, 1.5, 2.0] and len(d["cdf"]) == len(d["density"]) == 5
     assert d["atoms"] == [] and d["error"] < 1e-5 and d["model"]["phi"] == "1/2"
     assert d["cdf"] == sorted(d["cdf"])
@@ -282,3 +282,58 @@ def test_quantile_inverts_the_integrated_closed_form_density():
         assert abs(0.5 + mass - p) < 1e-5, (p, q, mass)
     with pytest.raises(MomentckError, match=r"p must be a number in \(0, 1\)"):
         law.quantile(1.0)
+
+
+# ---------------------------------------------------------------------------
+# support edges
+# ---------------------------------------------------------------------------
+
+def _silverstein_choi_edges(t1, t2, psi, gamma):
+    """Edges of M's support, derived apart from the quartic: with u = the companion transform,
+    x(u) = -1/u + gamma int t dH(t)/(1 + t u) (Silverstein–Choi 1995, from s_M = int dH/(t omega - z),
+    omega = -z u); the edges are x's critical values on the real u-intervals where 1 + t u keeps its
+    sign on supp H.  H = (t1 - t2) + t2 MP(1/psi) (MATH.md §5), integrated against the MP density by
+    quadrature (algebraic end weights), plus MP's atom at 0 when psi < 1."""
+    from scipy.optimize import brentq
+    lam, a = 1 / psi, t1 - t2
+    lo, hi = (1 - math.sqrt(lam)) ** 2, (1 + math.sqrt(lam)) ** 2
+    atom = max(0.0, 1 - 1 / lam)
+
+    def integral(g):
+        if lo > 1e-12:
+            val = integrate.quad(lambda y: g(a + t2 * y) / (2 * math.pi * lam * y), lo, hi, weight="alg",
+                                 wvar=(0.5, 0.5), epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+        else:                                  # lam = 1: sqrt((4 - y) y)/y = y^{-1/2} (4 - y)^{1/2}
+            val = integrate.quad(lambda y: g(a + t2 * y) / (2 * math.pi * lam), 0, hi, weight="alg",
+                                 wvar=(-0.5, 0.5), epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+        return val + atom * g(a)
+
+    x = lambda u: -1 / u + gamma * integral(lambda t: t / (1 + t * u))                    # noqa: E731
+    dx = lambda u: 1 / u ** 2 - gamma * integral(lambda t: t * t / (1 + t * u) ** 2)      # noqa: E731
+    tmin, tmax = a + t2 * lo, a + t2 * hi
+    pieces = [(-1 / tmax, 0.0), (0.0, 1e6), (-1e6, -1 / (a if atom else tmin))]
+    if atom:
+        pieces.append((-1 / a, -1 / tmin))
+    edges = []
+    for p, q in pieces:
+        g = (q - p) * np.geomspace(1e-13, 0.5, 300)            # dense towards both ends
+        u = np.unique(np.concatenate((p + g, q - g)))
+        d = np.array([dx(v) for v in u])
+        for i in np.flatnonzero(np.sign(d[1:]) != np.sign(d[:-1])):
+            edges.append(x(brentq(dx, u[i], u[i + 1], xtol=1e-15)))
+    return sorted(e for e in edges if e > 1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+@pytest.mark.parametrize("phi, psi", [("1/2", 1), (2, 1), (1, "1/2"), ("1/2", 2), (1, 1)])
+def test_gaussian_support_edges_match_silverstein_choi(phi, psi):
+    model = Model("gaussian", "normal", "tanh", phi=phi, psi=psi)
+    law = spectral_law(model, grid=(0, 1, 5))
+    t1, t2 = (float(v) for v in gaussian_thetas(model.activation))
+    expected = _silverstein_choi_edges(t1, t2, float(model.psi), float(model.gamma))
+    got = [e for interval in law.support for e in interval]
+    if float(model.gamma) == 1:                          # hard edge at 0: no critical point there
+        assert got[0] == 0.0
+        got = got[1:]
+    assert len(got) == len(expected) and np.allclose(got, expected, rtol=1e-7, atol=1e-9), (got, expected)
+    assert law.to_dict()["support"] == [list(i) for i in law.support]

@@ -40,7 +40,7 @@ from ..resources import cpu_count
 from ..validation import check_int
 from .cavity import population_resolvent
 from .entries import kernel_entries
-from .silverstein import gaussian_density, gaussian_h_stieltjes, subordinate
+from .silverstein import gaussian_density, gaussian_h_stieltjes, gaussian_support, subordinate
 from .trees import tree_for
 
 __all__ = ["SpectralLaw", "spectral_law"]
@@ -66,6 +66,8 @@ _MIN_POPULATION = 200
 #: burn-in sweeps; independent populations per curve (the noise is taken over them)
 _BURN = 15
 _RUNS = 4
+#: most populations per curve (more are added while the noise keeps the error above the accuracy)
+_MAX_RUNS = 16
 #: the quick first run that places the default grid: populations, their size and sweeps
 _PILOT_RUNS, _PILOT_SIZE, _PILOT_SWEEPS = 2, 300, 16
 #: seconds per unit of work (members x lam^2 (x (lam/psi)^2 for general blocks) x points x sweeps),
@@ -84,14 +86,22 @@ class SpectralLaw:
         ``(location, mass)``.
     error : float
         Estimate of the sup error of :meth:`cdf` on the grid.
+    support : list of (float, float)
+        Intervals carrying the continuous part (atoms apart).  Gaussian weights: the exact
+        support, edges to 1e-9 (bisection on the closed form).  Sparse and stable weights:
+        where the computed law has mass visible at its error (every window of width
+        ``4 details["support_resolution"]`` around a point holding more than ``error``):
+        gaps where the density vanishes and the bulk's edges, to about the resolution; an
+        unbounded tail ends where its mass falls below the error.
     model : Model
     details : dict
         Method and parameters (eta, population size, sweeps, eps for stable weights, ...).
     """
 
     def __init__(self, model, x, density, cdf_x, cdf_f, atoms, error, moments, moment_errors,
-                 details):
+                 details, support=()):
         self.model, self.x, self.density = model, x, density
+        self.support = [(float(a), float(b)) for a, b in support]
         self._cx, self._cf = cdf_x, cdf_f
         self.atoms, self.error, self.details = atoms, float(error), details
         self._moments, self._moment_errors = moments, moment_errors
@@ -130,10 +140,11 @@ class SpectralLaw:
         return [float(v) for v in self._moments[:k]], [float(v) for v in self._moment_errors[:k]]
 
     def to_dict(self):
-        """A JSON-able dict: ``x``, ``density``, ``cdf``, ``atoms``, ``error``, ``model``, ``details``."""
+        """A JSON-able dict: ``x``, ``density``, ``cdf``, ``atoms``, ``support``, ``error``, ``model``, ``details``."""
         return {"x": [float(v) for v in self.x], "density": [float(v) for v in self.density],
                 "cdf": [float(v) for v in self.cdf(self.x)],
                 "atoms": [[float(a), float(b)] for a, b in self.atoms],
+                "support": [[a, b] for a, b in self.support],
                 "error": self.error, "model": self.model.to_dict(), "details": self.details}
 
     def plot(self, ax=None, **kwargs):
@@ -216,8 +227,9 @@ def _gaussian(model, grid):
     z, dz = _contour(top)
     moments = _contour_moments(z, dz, subordinate(s_h, z, gamma))
     err = abs(1 - mass) + 1e-9
+    support = gaussian_support(t1, t2, psi, gamma, fine, dens)
     return SpectralLaw(model, x, density, fine, cf, atoms, err, moments, [err * top ** k for k in range(1, 9)],
-                       {"method": "gaussian closed form (MATH.md §5)", "theta1": t1, "theta2": t2})
+                       {"method": "gaussian closed form (MATH.md §5)", "theta1": t1, "theta2": t2}, support=support)
 
 
 def _quantile_grid(xs, F, n, lo=1e-3, hi=1 - 1e-3):
@@ -321,44 +333,91 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     gamma, psi = float(model.gamma), float(model.psi)
     top = (1 + math.sqrt(gamma)) ** 2 * _row_bound(tree, entries, psi, rng)
     N = _population_size(accuracy) if size is None else int(size)
-    sweeps, burn = _SWEEPS, _BURN
     trees = [tree]
     if tree.m_small > 0:
         trees.append(tree_for(model, 1.5 * eps, rng))
     sizes = [N, max(N // 2, _MIN_POPULATION)][:len(trees)]
+    job = (entries, gamma, psi, root)
     with _Bar(progress, _PILOT_SWEEPS * _PILOT_RUNS * (grid is None)
-              + _RUNS * (sweeps + burn) * len(trees)) as bar:
+              + _RUNS * (_SWEEPS + _BURN) * len(trees)) as bar:
         if grid is None:
-            pilot, = _run_curves([tree], [_PILOT_SIZE], entries, gamma, psi, (-0.02 * top, top, top / 100), None,
-                                 _PILOT_SWEEPS // 2, _PILOT_SWEEPS // 2, root, bar, runs=_PILOT_RUNS)
+            pilot = _Curves(job, [tree], [_PILOT_SIZE], (-0.02 * top, top, top / 100), None,
+                            _PILOT_SWEEPS // 2, _PILOT_SWEEPS // 2, bar, runs=_PILOT_RUNS).summary(0)
             Fp = np.maximum.accumulate(pilot["F"] + pilot["p0"] * (pilot["x"] >= 0))
             lo, hi = _quantile_grid(pilot["x"], Fp / Fp[-1], 2)[[0, -1]]
             grid = np.linspace(max(lo, 0.0), hi, 400)
         span = grid[-1] - grid[0]
         eta = max(span / 250, 2 * np.min(np.diff(grid)))
         curve = (min(grid[0], 0.0) - 4 * eta, grid[-1] + 4 * eta, eta)
-        contour = _contour(max(top, grid[-1] * 1.5))
-        runs = _run_curves(trees, sizes, entries, gamma, psi, curve, contour, sweeps, burn, root, bar)
-    main = runs[0]
+        curves = _Curves(job, trees, sizes, curve, _contour(max(top, grid[-1] * 1.5)), _SWEEPS, _BURN, bar)
+        main, err, parts = _estimate(curves)
+        while size is None and err > accuracy and curves.runs < _MAX_RUNS:
+            more = _more_runs(curves.runs, parts, accuracy)
+            if more == 0:
+                break
+            bar.grow(more * (_SWEEPS + _BURN) * len(trees))
+            curves.add(more)
+            main, err, parts = _estimate(curves)
     moments, merr = main["moments"], main["moment_errors"]
-    err = main["noise"] + main["eta_error"]
-    eps_error = None
-    if len(runs) > 1:
-        eps_error, main = _cut_effect(main, runs[1])
-        err += eps_error
-        merr = [e + abs(a - b) for e, a, b in zip(merr, moments, runs[1]["moments"])]
     p0 = main["p0"]
     density = np.clip(np.interp(grid, main["x"], main["dens"]), 0.0, None)
     atoms = [(0.0, p0)] if p0 > max(1e-6, main["h0_spread"]) else []
     if size is None and err > accuracy:
-        warnings.warn(f"the estimated CDF error {err:.2g} exceeds the asked accuracy {accuracy:g}; "
-                      f"ask a smaller accuracy or pass size > {N}", stacklevel=3)
+        warnings.warn(f"the estimated CDF error {err:.2g} exceeds the asked accuracy {accuracy:g}: "
+                      f"{_error_parts(parts)} after {curves.runs} populations of {N}; the part that more "
+                      f"populations cannot lower is {parts['eta'] + parts['cut']:.2g}", stacklevel=3)
     details = {"method": "population dynamics on the block tree (MATH.md §7)", "population": N,
-               "sweeps": sweeps, "burn_in": burn, "runs": _RUNS, "eta": eta, "noise": main["noise"],
-               "eta_error": main["eta_error"], "H_atom_at_0": main["h0"], "seed": seed}
-    if tree.m_small > 0:
-        details["eps"], details["eps_error"] = tree.eps, eps_error
-    return SpectralLaw(model, grid, density, main["x"], main["F"], atoms, err, moments, merr, details)
+               "sweeps": _SWEEPS, "burn_in": _BURN, "runs": curves.runs, "eta": eta, "noise": parts["noise"],
+               "eta_error": parts["eta"], "H_atom_at_0": main["h0"], "seed": seed,
+               "support_resolution": 2 * eta}
+    if len(trees) > 1:
+        details["eps"], details["eps_error"] = tree.eps, parts["cut"]
+    support = _visible_support(main["x"], main["F"], err, 2 * eta)
+    return SpectralLaw(model, grid, density, main["x"], main["F"], atoms, err, moments, merr, details,
+                       support=support)
+
+
+def _error_parts(parts):
+    return ", ".join(f"{name} {value:.2g}" for name, value in parts.items() if value)
+
+
+def _estimate(curves):
+    """The law (Richardson-extrapolated in the cut for stable weights), its CDF error and the
+    error's parts: ``noise`` (falls like 1/sqrt(populations)), ``eta`` and ``cut`` (do not)."""
+    main = curves.summary(0)
+    parts = {"noise": main["noise"], "eta": main["eta_error"], "cut": 0.0}
+    if len(curves.trees) > 1:
+        other = curves.summary(1)
+        cut, carried, main = _cut_effect(main, other)
+        parts["cut"], parts["noise"] = cut, parts["noise"] + carried
+        main["moment_errors"] = [e + abs(a - b) for e, a, b in
+                                 zip(main["moment_errors"], main["moments"], other["moments"])]
+    return main, sum(parts.values()), parts
+
+
+def _more_runs(runs, parts, accuracy):
+    """Populations to add so that the noise (falling like 1/sqrt(runs)) fits the accuracy with
+    the other parts; 0 where those parts alone exceed it."""
+    room = accuracy - parts["eta"] - parts["cut"]
+    if room <= 0:
+        return 0
+    want = math.ceil(runs * (parts["noise"] / room) ** 2 * 1.1)
+    return int(np.clip(want - runs, _RUNS // 2, _MAX_RUNS - runs))
+
+
+def _visible_support(x, F, error, width):
+    """Intervals where the continuous part has mass visible at the CDF's error: the 2-width windows
+    around x holding more than ``error`` (edges to about ``width``; an unbounded tail ends where
+    its windows hold less than the error)."""
+    Fm = np.maximum.accumulate(F)
+    inside = np.interp(x + width, x, Fm) - np.interp(x - width, x, Fm) > error
+    return _intervals(x, inside, lo=0.0)
+
+
+def _intervals(x, inside, lo=-np.inf):
+    """Maximal runs of ``inside`` as ``(first x, last x)``, clipped below at ``lo``."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], inside.astype(np.int8), [0]))))
+    return [(max(float(x[a]), lo), float(x[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def _cut_effect(main, other):
@@ -367,19 +426,20 @@ def _cut_effect(main, other):
     For a cut error ~ eps^p, ``F_0 = F_eps + (F_eps - F_{1.5 eps}) / (1.5^p - 1)``; p = 1.9
     (the moments' gaps to the engine, alpha = 1.2, MATH.md §7).  The error estimate is the
     size of that correction (the order p is not known better than the correction itself)
-    plus the coarse run's noise carried by it.  Returns the error and the extrapolated curve.
+    plus the coarse run's noise carried by it.  Returns that size, the carried noise and the
+    extrapolated curve.
     """
     r = 1.0 / (1.5 ** _CUT_ORDER - 1.0)
     F = main["F"] + r * (main["F"] - other["F"])
     p0 = max(0.0, main["p0"] + r * (main["p0"] - other["p0"]))
-    eps_error = float(np.max(np.abs(F - main["F"])) + r * (other["noise"] + abs(p0 - main["p0"])))
     dens = main["dens"] + r * (main["dens"] - other["dens"])
-    return eps_error, {**main, "F": F, "p0": p0, "dens": dens}
+    return (float(np.max(np.abs(F - main["F"]))), r * (other["noise"] + abs(p0 - main["p0"])),
+            {**main, "F": F, "p0": p0, "dens": dens})
 
 
 class _Bar:
     """One tqdm bar over every sweep of a law (default: when stderr is a terminal); populations
-    spread over processes advance it when they finish."""
+    spread over processes advance it as each wave of them finishes."""
 
     def __init__(self, progress, total):
         show = sys.stderr.isatty() if progress is None else bool(progress)
@@ -398,6 +458,11 @@ class _Bar:
     def update(self, n=1):
         if self._bar is not None:
             self._bar.update(n)
+
+    def grow(self, n):
+        if self._bar is not None:
+            self._bar.total += n
+            self._bar.refresh()
 
 
 def _dtype(tree, entries):
@@ -437,41 +502,56 @@ def _populations(jobs, entries, z, fixed, gamma, psi, sweeps, burn, bar, wide):
     return out
 
 
-def _run_curves(trees, sizes, entries, gamma, psi, curve, contour, sweeps, burn, root, bar, runs=_RUNS):
-    """CDF on the curve (and moments on the contour) from ``runs`` independent populations per
-    tree; noise from their spread (3 standard errors of the mean)."""
-    lo, hi, eta = curve
-    x = _internal_grid(lo, hi, eta)
-    h = _curve(x, eta)
-    x2 = x[::3]
-    h2 = 2 * _curve(x2, eta)
-    t = np.array([1e-5, 1e-6]) * max(hi, 1e-12)
-    cz = np.zeros(0, dtype=complex) if contour is None else contour[0]
-    z = np.concatenate((x + 1j * h, x2 + 1j * h2, cz))
-    jobs = [(tree, N, stream) for tree, N in zip(trees, sizes) for stream in root.spawn(runs)]
-    results = _populations(jobs, entries, z, 1j * t, gamma, psi, sweeps, burn, bar, len(cz))
-    n1, n2 = len(x), len(x) + len(x2)
-    out = []
-    for i in range(len(trees)):
-        part = results[i * runs:(i + 1) * runs]
+class _Curves:
+    """Independent populations per tree on the curve (and the moment contour), and what they give:
+    the CDF on the curve, its noise (3 standard errors of the mean over populations) and the
+    curve's effect, the atom at 0, moments.  :meth:`add` runs more populations."""
+
+    def __init__(self, job, trees, sizes, curve, contour, sweeps, burn, bar, runs=_RUNS):
+        self.entries, self.gamma, self.psi, self.root = job
+        self.trees, self.sizes, self.contour, self.bar = trees, sizes, contour, bar
+        self.sweeps, self.burn = sweeps, burn
+        lo, hi, eta = curve
+        self.x = _internal_grid(lo, hi, eta)
+        self.h = _curve(self.x, eta)
+        self.x2 = self.x[::3]
+        self.h2 = 2 * _curve(self.x2, eta)
+        self.t = np.array([1e-5, 1e-6]) * max(hi, 1e-12)
+        self.cz = np.zeros(0, dtype=complex) if contour is None else contour[0]
+        self.z = np.concatenate((self.x + 1j * self.h, self.x2 + 1j * self.h2, self.cz))
+        self.results = [[] for _ in trees]
+        self.runs = 0
+        self.add(runs)
+
+    def add(self, runs):
+        jobs = [(tree, N, stream) for tree, N in zip(self.trees, self.sizes) for stream in self.root.spawn(runs)]
+        out = _populations(jobs, self.entries, self.z, 1j * self.t, self.gamma, self.psi, self.sweeps, self.burn,
+                           self.bar, len(self.cz))
+        for i in range(len(self.trees)):
+            self.results[i].extend(out[i * runs:(i + 1) * runs])
+        self.runs += runs
+
+    def summary(self, i):
+        part, x, t, gamma = self.results[i], self.x, self.t, self.gamma
+        n1, n2 = len(x), len(x) + len(self.x2)
         s_m = np.array([r["s_M"] for r in part])
         h0s = np.array([t * r["s_H_fixed"].imag for r in part])
         h0 = float(np.clip(h0s[:, 1].mean(), 0.0, 1.0))
         p0 = _atom_at_zero(gamma, h0)
         mean = s_m.mean(axis=0)
-        F, dens = _cdf_from_curve(x, h, mean[:n1], p0)
-        F2, _ = _cdf_from_curve(x2, h2, mean[n1:n2], p0)
-        Fr = np.array([_cdf_from_curve(x, h, s[:n1], p0)[0] for s in s_m])
+        F, dens = _cdf_from_curve(x, self.h, mean[:n1], p0)
+        F2, _ = _cdf_from_curve(self.x2, self.h2, mean[n1:n2], p0)
+        Fr = np.array([_cdf_from_curve(x, self.h, s[:n1], p0)[0] for s in s_m])
         Fr += np.maximum(h0s[:, 1], 1 - 1 / gamma)[:, None] * (x >= 0)
-        summary = {"x": x, "F": F, "dens": dens, "p0": p0, "h0": h0,
-                   "noise": float(3 * np.max(Fr.std(axis=0, ddof=1)) / math.sqrt(runs)),
-                   "eta_error": float(np.max(np.abs(F2 - F[::3])) / 3), "h0_spread": float(h0s[:, 1].std(ddof=1))}
-        if contour is not None:
-            per_run = np.array([_contour_moments(cz, contour[1], s[n2:]) for s in s_m])
-            summary["moments"] = list(per_run.mean(axis=0))
-            summary["moment_errors"] = list(3 * per_run.std(axis=0, ddof=1) / math.sqrt(runs))
-        out.append(summary)
-    return out
+        runs = len(part)
+        out = {"x": x, "F": F, "dens": dens, "p0": p0, "h0": h0,
+               "noise": float(3 * np.max(Fr.std(axis=0, ddof=1)) / math.sqrt(runs)),
+               "eta_error": float(np.max(np.abs(F2 - F[::3])) / 3), "h0_spread": float(h0s[:, 1].std(ddof=1))}
+        if self.contour is not None:
+            per_run = np.array([_contour_moments(self.cz, self.contour[1], s[n2:]) for s in s_m])
+            out["moments"] = list(per_run.mean(axis=0))
+            out["moment_errors"] = list(3 * per_run.std(axis=0, ddof=1) / math.sqrt(runs))
+        return out
 
 
 def spectral_law(model, grid=None, accuracy=0.01, seed=0, eps=None, size=None, progress=None):
