@@ -3,6 +3,7 @@ population dynamics against the exact moments and against simulated spectra, bad
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -144,26 +145,34 @@ def test_gaussian_law_moments_and_atom(phi, psi):
 
 
 def test_sparse_law_moments_match_engine():
-    """m_1..m_4 of the population law agree with the exact numeric moments within the law's
-    stated error (3 standard errors over batches) plus the engine's bound."""
-    law = spectral_law(SPARSE_TANH, grid=(0, 4, 60), size=400, seed=5, accuracy=0.02)
-    got, err = law.moments(4)
-    exact = limiting_moments(SPARSE_TANH, 4)
+    """m_1..m_6 of the population law agree with the exact moments within the law's stated error
+    (Student-t over its 4 populations at the coverage of 3 standard errors) plus the engine's bound.
+    Population 800: at 400 the populations' own bias reached 2.2 standard errors of 16 runs for
+    m_4..m_6 (at 1600: 0.3)."""
+    law = spectral_law(SPARSE_TANH, grid=(0, 4, 60), size=800, seed=5, accuracy=0.02)
+    got, err = law.moments(6)
+    exact = limiting_moments(SPARSE_TANH, 6)
+    assert err[5] < 0.05 * exact.floats()[5]                 # a comparison that can fail
     for g, e, x, xe in zip(got, err, exact.floats(), exact.spectral_error):
         assert abs(g - x) <= e + xe, (g, e, x)
+
+
+#: limiting_moments(stable(alpha=1.2)/normal/erf, phi = psi = 1, k = 5): the numeric engine
+#: (momentck.numeric, stated error <= 3e-12; 15 s, so kept here); it covers k <= 5 for erf
+STABLE_ERF_M = [0.5488105551135869, 0.87186088864031, 1.8703371933887654, 4.641741833527907, 12.585290267308256]
 
 
 def test_stable_law_moments_match_engine():
-    """Stable weights (cut eps = 0.4, small population): m_1..m_3 agree with the numeric engine
-    within the law's stated error (3 standard errors over 4 populations plus the change of the
-    moments when the cut is 1.5 eps) plus the engine's bound."""
+    """Stable weights (cut eps = 0.4, small population): m_1..m_5 agree with the numeric engine
+    within the law's stated error (Student-t over its 4 populations, plus the change of the
+    moments when the cut is 1.5 eps); m_6 is beyond the engine for stable weights."""
     model = Model("stable(alpha=1.2)", "normal", "erf", phi=1, psi=1)
     law = spectral_law(model, grid=(0, 3, 40), size=300, seed=3, accuracy=0.05, eps=0.4)
-    got, err = law.moments(3)
-    exact = limiting_moments(model, 3)
+    got, err = law.moments(5)
     assert law.details["eps"] == 0.4 and law.details["eps_error"] > 0
-    for g, e, x, xe in zip(got, err, exact.floats(), exact.spectral_error):
-        assert abs(g - x) <= e + xe, (g, e, x)
+    assert err[4] < 0.15 * STABLE_ERF_M[4]                 # a comparison that can fail
+    for g, e, x in zip(got, err, STABLE_ERF_M):
+        assert abs(g - x) <= e + 1e-11, (g, e, x)
 
 
 def _kolmogorov(law, ev):
@@ -337,3 +346,24 @@ def test_gaussian_support_edges_match_silverstein_choi(phi, psi):
         got = got[1:]
     assert len(got) == len(expected) and np.allclose(got, expected, rtol=1e-7, atol=1e-9), (got, expected)
     assert law.to_dict()["support"] == [list(i) for i in law.support]
+
+
+@pytest.mark.parametrize("c", ["1/2", 1])
+def test_accuracy_controls_the_error_for_small_c(c):
+    """Few weights per row make the populations noisier; populations are added until the
+    estimated CDF error meets the asked accuracy (no warning), and the count is reported."""
+    model = Model(f"sparse(c={c}, entries=rademacher)", "rademacher", "tanh", phi=1, psi=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        law = spectral_law(model, grid=(0, 2, 40), accuracy=0.01, seed=2)
+    assert law.error <= 0.01 and 4 <= law.details["runs"] <= 16        # c = 1: 16 populations here
+    assert law.details["noise"] + law.details["eta_error"] == pytest.approx(law.error)
+
+
+def test_unreachable_accuracy_warns_with_what_is_possible():
+    """The cut's effect (stable weights) does not fall with more populations: asking below it
+    warns and names the part that more populations cannot lower."""
+    model = Model("stable(alpha=1.2)", "normal", "erf", phi=1, psi=1)
+    with pytest.warns(UserWarning, match=r"exceeds the asked accuracy 0.01: .*cut .*cannot lower is"):
+        law = spectral_law(model, grid=(0, 3, 30), accuracy=0.01, seed=1, eps=0.6)
+    assert law.details["eps_error"] > 0.01 - law.details["eta_error"]
