@@ -220,19 +220,20 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
         s = w * w + kept + rest
         L = rng.poisson(tree.lam / psi, len(owner))
         idx = rng.integers(0, N, int(L.sum()))
-        tau = e_root * tree.m_small / psi if tree.m_small > 0 else None
         col_start = np.concatenate(([0], np.cumsum(ncol)))
         s_h = np.empty(nz, dtype=np.complex128)
         for i, (sl, dt) in enumerate(blocks):
             real = np.finfo(dt).dtype
             zeta = zeta_all[sl].astype(dt)
+            tau = e_root[sl] * tree.m_small / psi if tree.m_small > 0 else None
             terms = _column_terms(entries, s[owner], v, L, idx, pop_s, pop_w, pop_sig[i], zeta, tau=tau)
             scatter = sp.csr_matrix((np.ones(len(owner), dtype=real), np.arange(len(owner)), col_start),
                                     shape=(R, len(owner)))
             sig = scatter @ terms
             if tree.m_small > 0:
-                sig += _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig[i], zeta, rng)
-                e_root = _weak_row_mean(tree, entries, s[N:], sig[N:], zeta, rng)
+                sig += _mean_field(tree, entries, s, kept, rest, e_root[sl], psi, pop_s, pop_w, pop_sig[i], zeta,
+                                   rng)
+                e_root[sl] = _weak_row_mean(tree, entries, s[N:], sig[N:], zeta, rng)
             G = np.subtract(entries.diag(s[N:]).astype(real)[:, None], sig[N:])
             G -= zeta[None, :]
             np.reciprocal(G, out=G)

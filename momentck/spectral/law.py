@@ -370,7 +370,8 @@ def _population_law(model, grid, accuracy, seed, eps, size, progress):
     if size is None and err > accuracy:
         warnings.warn(f"the estimated CDF error {err:.2g} exceeds the asked accuracy {accuracy:g}: "
                       f"{_error_parts(parts)} after {curves.runs} populations of {N}; the part that more "
-                      f"populations cannot lower is {parts['eta'] + parts['cut']:.2g}", stacklevel=3)
+                      f"populations cannot lower is {parts['eta'] + parts['cut']:.2g} (eta: the curve's height, "
+                      "at least 2 grid steps; cut: stable weights, smaller with eps)", stacklevel=3)
     details = {"method": "population dynamics on the block tree (MATH.md §7)", "population": N,
                "sweeps": _SWEEPS, "burn_in": _BURN, "runs": curves.runs, "eta": eta, "noise": parts["noise"],
                "eta_error": parts["eta"], "H_atom_at_0": main["h0"], "seed": seed,
