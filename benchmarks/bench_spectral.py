@@ -4,7 +4,8 @@ Speed (default): a sparse law on a 400-point grid asked for CDF error <= 0.005 a
 law asked for 0.01, each timed in a fresh process, for this code and for the code of the
 baseline commit (``--baseline``, default: main before the issue-10 speed work; extracted with
 ``git archive`` into a temporary folder), alternately in the same run, with the load average
-before each.  The machine is shared: the CPU seconds (the process and its workers) are the
+before each, and 25 population sweeps of each at equal work (same population and spectral
+points, one process).  The machine is shared: the CPU seconds (the process and its workers) are the
 load-robust measure of the work, the wall seconds what a user waits.  Targets: sparse under 60 s with error <= 0.005, stable under 5 minutes with error
 <= 0.01 on 2 cores.
 
@@ -65,11 +66,32 @@ def one(name):
                       "eta": d["eta_error"], "eps": d.get("eps_error"), "population": d["population"]}))
 
 
-def _timed(name, path):
+def one_sweeps(name):
+    """Time 25 population sweeps at equal work (the law's population, 400 curve points and 48
+    contour points) in this process; print a JSON line."""
+    import inspect
+    from momentck.spectral import cavity, law as lawmod
+    from momentck.spectral.entries import kernel_entries
+    from momentck.spectral.trees import tree_for
+    model, _ = SPEED[name]
+    size, eps = (1323, None) if name == "sparse" else (331, 0.2)
+    rng = np.random.default_rng(1)
+    entries, tree = kernel_entries(model), tree_for(model, eps, rng)
+    x = np.linspace(-0.05, 4, 400)
+    z = np.concatenate((x + 1j * np.clip(np.abs(x) / 4, 2e-5, 0.02), 2 + 3 * np.exp(1j * np.linspace(0.03, 3.1, 48))))
+    extra = {}
+    if "wide" in inspect.signature(cavity.population_resolvent).parameters:
+        extra = {"wide": 48, "dtype": lawmod._dtype(tree, entries)}
+    t0 = time.perf_counter()
+    cavity.population_resolvent(tree, entries, z, 1.0, 1.0, size, 20, 5, rng, [1e-5j], **extra)
+    print(json.dumps({"seconds": time.perf_counter() - t0}))
+
+
+def _timed(name, path, what="--one"):
     """One law in a fresh process: its wall seconds and the CPU seconds of it and its workers."""
     env = {**os.environ, "PYTHONPATH": str(path)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([sys.executable, __file__, "--one", name], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, __file__, what, name], env=env, capture_output=True, text=True,
                          check=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -94,6 +116,10 @@ def speed(baseline):
                       + f"), population {r['population']}, load before {load:.1f}", flush=True)
             print(f"{name:6s} old/new: wall time {row['old']['seconds'] / row['new']['seconds']:.2f}, "
                   f"CPU time {row['old']['cpu'] / row['new']['cpu']:.2f}", flush=True)
+            sw = {label: _timed(name, path, "--one-sweeps") for label, path in (("new", here), ("old", old))}
+            print(f"{name:6s} 25 sweeps at equal work (one process): new {sw['new']['seconds']:.1f} s "
+                  f"({sw['new']['cpu']:.1f} CPU s), old {sw['old']['seconds']:.1f} s ({sw['old']['cpu']:.1f} CPU s): "
+                  f"old/new CPU time {sw['old']['cpu'] / sw['new']['cpu']:.2f}", flush=True)
 
 
 def ks():
@@ -133,9 +159,12 @@ if __name__ == "__main__":
     ap.add_argument("--eps-study", action="store_true")
     ap.add_argument("--baseline", default=BASELINE, help="commit timed against (default: %(default)s)")
     ap.add_argument("--one", choices=sorted(SPEED), help=argparse.SUPPRESS)
+    ap.add_argument("--one-sweeps", choices=sorted(SPEED), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         one(a.one)
+    elif a.one_sweeps:
+        one_sweeps(a.one_sweeps)
     elif a.ks:
         ks()
     elif a.eps_study:
