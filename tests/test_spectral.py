@@ -355,7 +355,7 @@ def test_accuracy_controls_the_error_for_small_c():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         law = spectral_law(model, grid=(0, 2, 40), accuracy=0.01, seed=2)
-    assert law.error <= 0.01 and 4 < law.details["runs"] <= 32          # 21 populations here
+    assert law.error <= 0.01 and 4 < law.details["runs"] <= 32          # 18 populations here
     assert law.details["noise"] + law.details["eta_error"] == pytest.approx(law.error)
 
 
