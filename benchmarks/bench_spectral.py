@@ -63,7 +63,8 @@ def one(name):
         law = spectral_law(model, accuracy=acc, seed=1, progress=False)
     d = law.details
     print(json.dumps({"seconds": time.perf_counter() - t0, "error": law.error, "noise": d["noise"],
-                      "eta": d["eta_error"], "eps": d.get("eps_error"), "population": d["population"]}))
+                      "eta": d["eta_error"], "eps": d.get("eps_error"), "population": d["population"],
+                      "runs": d.get("runs", 4)}))
 
 
 def one_sweeps(name):
@@ -113,7 +114,7 @@ def speed(baseline):
                 print(f"{name:6s} asked {acc:<6g} {label} ({'this tree' if label == 'new' else baseline}): "
                       f"{r['seconds']:6.1f} s ({r['cpu']:.0f} CPU s), error {r['error']:.4f} (noise {r['noise']:.4f}, eta {r['eta']:.4f}"
                       + (f", cut {r['eps']:.4f}" if r["eps"] is not None else "")
-                      + f"), population {r['population']}, load before {load:.1f}", flush=True)
+                      + f"), {r['runs']} populations of {r['population']}, load before {load:.1f}", flush=True)
             print(f"{name:6s} old/new: wall time {row['old']['seconds'] / row['new']['seconds']:.2f}, "
                   f"CPU time {row['old']['cpu'] / row['new']['cpu']:.2f}", flush=True)
             sw = {label: _timed(name, path, "--one-sweeps") for label, path in (("new", here), ("old", old))}
