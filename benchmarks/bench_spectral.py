@@ -1,19 +1,31 @@
 """Benchmark and acceptance measurements of the limiting eigenvalue law (momentck.spectral).
 
 Speed (default): a sparse law on a 400-point grid asked for CDF error <= 0.005 and a stable
-law asked for 0.01, each timed, with the time of one Monte Carlo replicate of the same
-model at n = 2000 (eigenvalues) in the same run as a baseline.  Targets: sparse under
-60 s, stable under 5 minutes on 2 cores.
+law asked for 0.01, each timed in a fresh process, for this code and for the code of the
+baseline commit (``--baseline``, default: main before the issue-10 speed work; extracted with
+``git archive`` into a temporary folder), alternately in the same run, with the load average
+before each, and 25 population sweeps of each at equal work (same population and spectral
+points, one process).  The machine is shared: the CPU seconds (the process and its workers) are the
+load-robust measure of the work, the wall seconds what a user waits.  Targets: sparse under 60 s with error <= 0.005, stable under 5 minutes with error
+<= 0.01 on 2 cores.
 
 ``--ks``: Kolmogorov distance between each acceptance model's predicted CDF and the
 pooled empirical CDF of simulated eigenvalues (exact zeros: |lambda| <= 1e-9 lambda_max),
 at n = 1000 (3 replicates) and n = 3000 (6 replicates), seed 1.
 
-    PYTHONPATH=. python benchmarks/bench_spectral.py [--ks] [--eps-study]
+    PYTHONPATH=. python benchmarks/bench_spectral.py [--ks] [--eps-study] [--baseline COMMIT]
 """
 
 import argparse
+import json
+import os
+import pathlib
+import resource
+import subprocess
+import sys
+import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -37,18 +49,78 @@ def kolmogorov(law, ev):
     return max(np.max(np.abs(law.cdf(u) - right)), np.max(np.abs(law.cdf(u - 1e-12) - left)))
 
 
-def speed():
-    for model, acc in ((SPARSE, 0.005), (STABLE, 0.01)):
-        t0 = time.perf_counter()
-        simulate(model, 2000, 1, reps=1, seed=1, eigenvalues=True, progress=False)
-        base = time.perf_counter() - t0
-        t0 = time.perf_counter()
+#: main before the issue-10 speed work (block eliminations in 64 MiB chunks, populations in one process)
+BASELINE = "a4c5faf"
+SPEED = {"sparse": (SPARSE, 0.005), "stable": (STABLE, 0.01)}
+
+
+def one(name):
+    """Time one law in this process (the code on PYTHONPATH); print a JSON line."""
+    model, acc = SPEED[name]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         law = spectral_law(model, accuracy=acc, seed=1, progress=False)
-        dt = time.perf_counter() - t0
-        print(f"{model.weights.spec:34s} asked {acc:<6g} error {law.error:.4f} "
-              f"(noise {law.details['noise']:.4f}, eta {law.details['eta_error']:.4f})  "
-              f"{dt:6.1f} s = {dt / base:5.1f} x one n=2000 replicate ({base:.1f} s); "
-              f"population {law.details['population']}")
+    d = law.details
+    print(json.dumps({"seconds": time.perf_counter() - t0, "error": law.error, "noise": d["noise"],
+                      "eta": d["eta_error"], "eps": d.get("eps_error"), "population": d["population"],
+                      "runs": d.get("runs", 4)}))
+
+
+def one_sweeps(name):
+    """Time 25 population sweeps at equal work (the law's population, 400 curve points and 48
+    contour points) in this process; print a JSON line."""
+    import inspect
+    from momentck.spectral import cavity, law as lawmod
+    from momentck.spectral.entries import kernel_entries
+    from momentck.spectral.trees import tree_for
+    model, _ = SPEED[name]
+    size, eps = (1323, None) if name == "sparse" else (331, 0.2)
+    rng = np.random.default_rng(1)
+    entries, tree = kernel_entries(model), tree_for(model, eps, rng)
+    x = np.linspace(-0.05, 4, 400)
+    z = np.concatenate((x + 1j * np.clip(np.abs(x) / 4, 2e-5, 0.02), 2 + 3 * np.exp(1j * np.linspace(0.03, 3.1, 48))))
+    extra = {}
+    if "wide" in inspect.signature(cavity.population_resolvent).parameters:
+        extra = {"wide": 48, "dtype": lawmod._dtype(tree, entries)}
+    t0 = time.perf_counter()
+    cavity.population_resolvent(tree, entries, z, 1.0, 1.0, size, 20, 5, rng, [1e-5j], **extra)
+    print(json.dumps({"seconds": time.perf_counter() - t0}))
+
+
+def _timed(name, path, what="--one"):
+    """One law in a fresh process: its wall seconds and the CPU seconds of it and its workers."""
+    env = {**os.environ, "PYTHONPATH": str(path)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([sys.executable, __file__, what, name], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {**json.loads(out.strip().splitlines()[-1]), "cpu": cpu}
+
+
+def speed(baseline):
+    here = pathlib.Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as old:
+        archive = subprocess.run(["git", "-C", str(here), "archive", baseline, "momentck"], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        for name, (model, acc) in SPEED.items():
+            row = {}
+            for label, path in (("new", here), ("old", old)):
+                load = os.getloadavg()[0]
+                r = _timed(name, path)
+                row[label] = r
+                print(f"{name:6s} asked {acc:<6g} {label} ({'this tree' if label == 'new' else baseline}): "
+                      f"{r['seconds']:6.1f} s ({r['cpu']:.0f} CPU s), error {r['error']:.4f} (noise {r['noise']:.4f}, eta {r['eta']:.4f}"
+                      + (f", cut {r['eps']:.4f}" if r["eps"] is not None else "")
+                      + f"), {r['runs']} populations of {r['population']}, load before {load:.1f}", flush=True)
+            print(f"{name:6s} old/new: wall time {row['old']['seconds'] / row['new']['seconds']:.2f}, "
+                  f"CPU time {row['old']['cpu'] / row['new']['cpu']:.2f}", flush=True)
+            sw = {label: _timed(name, path, "--one-sweeps") for label, path in (("new", here), ("old", old))}
+            print(f"{name:6s} 25 sweeps at equal work (one process): new {sw['new']['seconds']:.1f} s "
+                  f"({sw['new']['cpu']:.1f} CPU s), old {sw['old']['seconds']:.1f} s ({sw['old']['cpu']:.1f} CPU s): "
+                  f"old/new CPU time {sw['old']['cpu'] / sw['new']['cpu']:.2f}", flush=True)
 
 
 def ks():
@@ -86,10 +158,17 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--ks", action="store_true")
     ap.add_argument("--eps-study", action="store_true")
+    ap.add_argument("--baseline", default=BASELINE, help="commit timed against (default: %(default)s)")
+    ap.add_argument("--one", choices=sorted(SPEED), help=argparse.SUPPRESS)
+    ap.add_argument("--one-sweeps", choices=sorted(SPEED), help=argparse.SUPPRESS)
     a = ap.parse_args()
-    if a.ks:
+    if a.one:
+        one(a.one)
+    elif a.one_sweeps:
+        one_sweeps(a.one_sweeps)
+    elif a.ks:
         ks()
     elif a.eps_study:
         eps_study()
     else:
-        speed()
+        speed(a.baseline)

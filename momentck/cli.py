@@ -597,7 +597,7 @@ def _run_density(args):
     law = _law_from_args(args)
     d = law.to_dict()
     if args.json:
-        out = {key: d[key] for key in ("x", "density", "cdf", "atoms", "error", "model")}
+        out = {key: d[key] for key in ("x", "density", "cdf", "atoms", "support", "error", "model")}
         print(json.dumps(out, allow_nan=False))
         return 0
     m = law.model
@@ -605,8 +605,9 @@ def _run_density(args):
     rows = [f"{x:>12.6g}  {dens:>12.6g}  {cdf:>8.4f}"
             for x, dens, cdf in list(zip(d["x"], d["density"], d["cdf"]))[::step]]
     atoms = ", ".join(f"{mass:.6g} at {loc:g}" for loc, mass in law.atoms) or "none"
+    support = ", ".join(f"[{lo:.6g}, {hi:.6g}]" for lo, hi in law.support) or "none"
     print("\n".join([f"model: {m!r}", f"method: {d['details']['method']}; CDF error <= {law.error:.2g}",
-                     f"atoms: {atoms}", f"{'x':>12}  {'density':>12}  {'cdf':>8}", *rows]))
+                     f"atoms: {atoms}", f"support: {support}", f"{'x':>12}  {'density':>12}  {'cdf':>8}", *rows]))
     return 0
 
 

@@ -34,22 +34,21 @@ rest ``S_a``, not its mean: a row with a small norm has a small diagonal and sma
 couplings alike.
 """
 
-import sys
-
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["block_forms", "population_resolvent"]
 
-#: complex elements per chunk of block systems (64 MiB)
-_CHUNK = 1 << 22
+#: complex elements per chunk of block systems (2 MiB: the elimination's working set stays in cache;
+#: 2^17 to 2^18 were fastest, 2^22 took 1.8x as long)
+_CHUNK = 1 << 17
 
 
 def block_forms(K, k, D):
     """``k^T (K - diag D)^{-1} k`` for a batch of small symmetric systems.
 
     Symmetric elimination of the last unknown, repeatedly (only the lower triangle
-    is updated).
+    is updated, one row at a time over the batch).
 
     Parameters
     ----------
@@ -70,24 +69,31 @@ def block_forms(K, k, D):
     >>> bool(np.isclose(block_forms(K, k, D)[0, 0], k[:, 0] @ np.linalg.solve(A, k[:, 0])))
     True
     """
-    L = K.shape[0]
-    A = [[None] * L for _ in range(L)]
-    kz = (lambda a: a) if K.ndim == 4 else (lambda a: a[:, None])
-    for i in range(L):
-        for j in range(i):
-            A[i][j] = kz(K[i, j])
-        A[i][i] = kz(K[i, i]) - D[i]
-    kk = [k[i] if k.ndim == 3 else k[i][:, None] for i in range(L)]
-    out = np.zeros(D.shape[1:], dtype=np.complex128)
+    A = np.empty(K.shape[:2] + D.shape[1:], dtype=np.complex128)
+    A[...] = K if K.ndim == 4 else K[..., None]
+    kk = np.empty(D.shape, dtype=np.complex128)
+    kk[...] = k if k.ndim == 3 else k[..., None]
+    return _eliminate(A, kk, D)
+
+
+def _eliminate(A, kk, D):
+    """``kk^T (A - diag D)^{-1} kk`` over the batch; ``A`` (L, L, ...) and ``kk`` (L, ...) are
+    overwritten (work arrays; only A's lower triangle is read)."""
+    L = A.shape[0]
+    diag = np.arange(L)
+    A[diag, diag] -= D
+    out = np.zeros(D.shape[1:], dtype=A.dtype)
     for j in range(L - 1, -1, -1):
-        inv = 1.0 / A[j][j]
+        inv = np.reciprocal(A[j, j])
         kj = kk[j] * inv
         out += kk[j] * kj
+        if j == 0:
+            break
+        row = A[j, :j]
+        kk[:j] -= row * kj
+        row_inv = row * inv
         for i in range(j):
-            f = A[j][i] * inv
-            kk[i] = kk[i] - A[j][i] * kj
-            for m in range(i + 1):
-                A[i][m] = A[i][m] - f * A[j][m]
+            A[i, :i + 1] -= row_inv[i] * row[:i + 1]
     return out
 
 
@@ -99,13 +105,19 @@ def _rank_one_columns(entries, factor, own_s, own_w, L, idx, pop_s, pop_w, pop_s
     """All columns at once when ``off = rho factor(s_a) factor(s_b)``: each member's share
     ``(w r)^2 / (K_bb - (w r)^2 - zeta - Sigma_b)`` of q depends on the member only, so
     ``q = (columns x members) @ shares`` (Sherman–Morrison: the block term is ``r_a^2 q/(1 + q)``, ``r_a = w_a factor(s_a)``)."""
-    wr = pop_w * factor(pop_s)
-    share = (wr * wr)[:, None] / ((entries.diag(pop_s) - wr * wr)[:, None] - pop_sig - zeta[None, :])
-    col = np.repeat(np.arange(len(L)), L)
-    pick = sp.csr_matrix((np.ones(len(idx)), (col, idx)), shape=(len(L), len(pop_s)))
+    real = pop_sig.real.dtype
+    wr2 = ((pop_w * factor(pop_s)) ** 2).astype(real)
+    share = np.subtract((entries.diag(pop_s) - wr2).astype(real)[:, None], pop_sig)
+    share -= zeta[None, :]
+    np.divide(wr2[:, None], share, out=share)
+    start = np.concatenate(([0], np.cumsum(L)))
+    pick = sp.csr_matrix((np.ones(len(idx), dtype=real), idx, start), shape=(len(L), len(pop_s)))
     q = pick @ share
-    r = own_w * factor(own_s)
-    return (r * r)[:, None] * q / (1.0 + q)
+    q += 1.0                                   # r_a^2 q/(1 + q) = r_a^2 (1 - 1/(1 + q)), in place
+    np.reciprocal(q, out=q)
+    np.subtract(1.0, q, out=q)
+    q *= ((own_w * factor(own_s)) ** 2)[:, None]
+    return q
 
 
 def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, coupling=_owner_coupling,
@@ -120,7 +132,8 @@ def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, co
     factor = getattr(entries, "factor", None)
     if factor is not None and coupling is _owner_coupling and tau is None:
         return _rank_one_columns(entries, factor, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta)
-    out = np.zeros((len(L), nz), dtype=np.complex128)
+    dtype = pop_sig.dtype
+    out = np.zeros((len(L), nz), dtype=dtype)
     start = np.concatenate(([0], np.cumsum(L)))
     for size in np.unique(L[L > 0]):
         cols = np.flatnonzero(L == size)
@@ -132,26 +145,23 @@ def _column_terms(entries, own_s, own_w, L, idx, pop_s, pop_w, pop_sig, zeta, co
             k = coupling(entries, own_s[cc][None, :], own_w[cc][None, :], sb, wb)
             K = entries.off(sb[:, None], sb[None, :], wb[:, None] * wb[None, :])
             K[np.arange(size), np.arange(size)] = entries.diag(sb)
-            D = pop_sig[mem] + zeta
-            if tau is not None:
+            if tau is None:
+                A = np.empty(K.shape + (nz,), dtype=dtype)
+                kk = np.empty(k.shape + (nz,), dtype=dtype)
+                A[...], kk[...] = K[..., None], k[..., None]
+            else:
                 vb = wb * entries.slope(sb)
                 va = own_w[cc] * (entries.slope(own_s[cc]) if coupling is _owner_coupling else 1.0)
-                k = k[:, :, None] - tau * (va[None, :] * vb)[:, :, None]
-                K = K[:, :, :, None] - tau * (vb[:, None, :] * vb[None, :, :])[:, :, :, None]
-            out[cc] = block_forms(K, k, D)
+                A = np.multiply.outer(vb[:, None, :] * vb[None, :, :], -tau.astype(dtype))
+                A += K[..., None]
+                kk = np.multiply.outer(va[None, :] * vb, -tau.astype(dtype))
+                kk += k[..., None]
+            out[cc] = _eliminate(A, kk, pop_sig[mem] + zeta)
     return out
 
 
-def _progress(total, progress):
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    if not show:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, desc="cavity sweeps", leave=False, file=sys.stderr)
-
-
 def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, fixed=(),
-                         batches=8, progress=None):
+                         batches=8, bar=None, dtype=np.complex128, wide=0):
     """Solve the cavity recursion with the Silverstein step by population dynamics.
 
     Parameters
@@ -168,7 +178,15 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
     fixed : sequence of complex
         Extra points where ``s_H`` itself is wanted (no subordination).
     batches : int
-        Number of batch means (over sweeps) for the noise estimate.
+        Number of batch means (over sweeps).
+    bar : object with ``update(n)``, optional
+        Progress bar, advanced once per sweep.
+    dtype : numpy complex dtype
+        Of the self-energies and block terms at the first ``len(z) - wide`` points
+        (``complex64`` halves the memory traffic); the last ``wide`` points of ``z`` (far
+        from the spectrum, where moments are read off) and ``fixed`` stay in complex128,
+        on the same sampled trees.  Weights with small incidences (a mean field) use
+        complex128 throughout.
 
     Returns
     -------
@@ -184,14 +202,14 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
     omega = np.ones(nz1, dtype=np.complex128)
     pop_w = tree.sample_w(N, rng)
     pop_s = pop_w ** 2 + tree.rest(N, rng)
-    pop_sig = np.zeros((N, nz), dtype=np.complex128)
+    blocks = _precision_blocks(nz, nz1 - wide, dtype if tree.m_small == 0 else np.complex128)
+    pop_sig = [np.zeros((N, sl.stop - sl.start), dtype=dt) for sl, dt in blocks]
     e_root = np.zeros(nz, dtype=np.complex128)
     sums = np.zeros((batches, nz), dtype=np.complex128)
     counts = np.zeros(batches)
     per_batch = max(1, -(-sweeps // batches))
-    bar = _progress(burn + sweeps, progress)
     for t in range(burn + sweeps):
-        zeta = np.concatenate((z / omega, fixed))
+        zeta_all = np.concatenate((z / omega, fixed))
         R = 2 * N
         w = np.concatenate((tree.sample_w(N, rng), np.zeros(N)))
         ncol = rng.poisson(tree.lam, R)
@@ -202,18 +220,26 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
         s = w * w + kept + rest
         L = rng.poisson(tree.lam / psi, len(owner))
         idx = rng.integers(0, N, int(L.sum()))
-        tau = e_root * tree.m_small / psi if tree.m_small > 0 else None
-        terms = _column_terms(entries, s[owner], v, L, idx, pop_s, pop_w, pop_sig, zeta, tau=tau)
-        scatter = sp.csr_matrix((np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(R, len(owner)))
-        sig = scatter @ terms
-        if tree.m_small > 0:
-            sig += _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng)
-        G = 1.0 / (entries.diag(s)[:, None] - zeta[None, :] - sig)
-        roots = G[N:]
-        if tree.m_small > 0:
-            e_root = _weak_row_mean(tree, entries, s[N:], sig[N:], zeta, rng)
-        s_h = roots.mean(axis=0)
-        pop_w, pop_s, pop_sig = w[:N], s[:N], sig[:N]
+        col_start = np.concatenate(([0], np.cumsum(ncol)))
+        s_h = np.empty(nz, dtype=np.complex128)
+        for i, (sl, dt) in enumerate(blocks):
+            real = np.finfo(dt).dtype
+            zeta = zeta_all[sl].astype(dt)
+            tau = e_root[sl] * tree.m_small / psi if tree.m_small > 0 else None
+            terms = _column_terms(entries, s[owner], v, L, idx, pop_s, pop_w, pop_sig[i], zeta, tau=tau)
+            scatter = sp.csr_matrix((np.ones(len(owner), dtype=real), np.arange(len(owner)), col_start),
+                                    shape=(R, len(owner)))
+            sig = scatter @ terms
+            if tree.m_small > 0:
+                sig += _mean_field(tree, entries, s, kept, rest, e_root[sl], psi, pop_s, pop_w, pop_sig[i], zeta,
+                                   rng)
+                e_root[sl] = _weak_row_mean(tree, entries, s[N:], sig[N:], zeta, rng)
+            G = np.subtract(entries.diag(s[N:]).astype(real)[:, None], sig[N:])
+            G -= zeta[None, :]
+            np.reciprocal(G, out=G)
+            s_h[sl] = G.mean(axis=0, dtype=np.complex128)
+            pop_sig[i] = sig[:N]
+        pop_w, pop_s = w[:N], s[:N]
         s_m = s_h[:nz1] / omega
         omega = 0.5 * omega + 0.5 * (1 - gamma - gamma * z * s_m)
         if t >= burn:
@@ -222,12 +248,17 @@ def population_resolvent(tree, entries, z, gamma, psi, size, sweeps, burn, rng, 
             counts[b] += 1
         if bar is not None:
             bar.update(1)
-    if bar is not None:
-        bar.close()
     batch = sums[counts > 0] / counts[counts > 0][:, None]
     mean = sums.sum(axis=0) / counts.sum()
     return {"s_M": mean[:nz1], "s_H_fixed": mean[nz1:], "batch_s_M": batch[:, :nz1],
             "batch_s_H_fixed": batch[:, nz1:], "omega": omega}
+
+
+def _precision_blocks(nz, low, dtype):
+    """``(slice, dtype)`` of the spectral points: the first ``low`` in ``dtype``, the rest in complex128."""
+    if np.dtype(dtype) == np.complex128 or low <= 0:
+        return [(slice(0, nz), np.complex128)]
+    return [(slice(0, low), np.dtype(dtype).type), (slice(low, nz), np.complex128)]
 
 
 def _mean_field(tree, entries, s, kept, rest, e_root, psi, pop_s, pop_w, pop_sig, zeta, rng):

@@ -17,7 +17,7 @@ M is positive semi-definite; spurious complex roots occur there).
 
 import numpy as np
 
-__all__ = ["mp_stieltjes", "gaussian_h_stieltjes", "subordinate", "gaussian_density"]
+__all__ = ["mp_stieltjes", "gaussian_h_stieltjes", "subordinate", "gaussian_density", "gaussian_support"]
 
 
 def mp_stieltjes(u, lam):
@@ -93,3 +93,47 @@ def gaussian_density(x, theta1, theta2, psi, gamma):
     scale = np.maximum(1.0, np.abs(roots).max(axis=1))
     out[pos] = np.where(im > 1e-9 * scale, im / np.pi, 0.0)
     return out
+
+
+def gaussian_support(theta1, theta2, psi, gamma, xs, density=None, tol=1e-13):
+    """Support of the continuous part of M for Gaussian weights: intervals ``(lo, hi)``.
+
+    The density is positive exactly where the quartic has a complex root; its sign changes on
+    the increasing grid ``xs`` (> 0 where it matters) are refined by bisection to ``tol`` times
+    the grid's end.  A density positive at the first positive grid point puts the lower edge
+    at 0 (the hard edge of gamma = 1).
+
+    Examples
+    --------
+    Free Poisson compression (gamma = 1/2) of nearly a point mass at 1 (theta_1 = theta_2 + 1,
+    theta_2 = 1e-8) is nearly Marchenko–Pastur(1/2), supported on ``[(1 - 2^{-1/2})^2,
+    (1 + 2^{-1/2})^2]``:
+
+    >>> lo, hi = gaussian_support(1 + 1e-8, 1e-8, 1.0, 0.5, np.linspace(0, 4, 4001))[0]
+    >>> bool(abs(lo - (1 - 0.5 ** 0.5) ** 2) < 1e-6 and abs(hi - (1 + 0.5 ** 0.5) ** 2) < 1e-6)
+    True
+    """
+    xs = np.asarray(xs, dtype=float)
+    xs = xs[xs > 0]
+    dens = gaussian_density(xs, theta1, theta2, psi, gamma) if density is None else np.asarray(density)[-len(xs):]
+    pos = dens > 0
+
+    def inside(x):
+        return gaussian_density(np.array([x]), theta1, theta2, psi, gamma)[0] > 0
+
+    edges = []
+    for i in np.flatnonzero(pos[1:] != pos[:-1]):
+        a, b = xs[i], xs[i + 1]
+        a_in = pos[i]
+        while b - a > tol * xs[-1]:
+            mid = 0.5 * (a + b)
+            if inside(mid) == a_in:
+                a = mid
+            else:
+                b = mid
+        edges.append(0.5 * (a + b))
+    if pos[0]:
+        edges.insert(0, 0.0)
+    if pos[-1]:
+        edges.append(float(xs[-1]))
+    return [(float(lo), float(hi)) for lo, hi in zip(edges[::2], edges[1::2])]
