@@ -16,6 +16,10 @@ sparse-tables       sparse rademacher entries, normal,       :mod:`.sparse_table
                     uniform inputs, bounded activations
 sparse-normal-sin   sparse normal entries, normal inputs,    :mod:`.sinweights`
                     sin
+sparse-normal-gauss sparse normal entries, normal inputs,    :mod:`.sparse_normal`
+                    bounded activations (k <= 4)
+sparse-normal-signs sparse normal entries, rademacher        :mod:`.sparse_normal_signs`
+                    inputs, bounded activations (k <= 2)
 stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
 stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
 stable-sin-inputs   stable weights, rademacher or uniform    :mod:`.stable_inputs`
@@ -30,6 +34,8 @@ fourier             stable or sparse weights (sparse:        :mod:`.fourier`
 from .base import WeightMethod
 from .gaussian_weights import GaussianWeights
 from .sinweights import SparseNormalSinWeights
+from .sparse_normal import SparseNormalWeights
+from .sparse_normal_signs import SparseNormalSignWeights
 from .sparse_tables import SparseTableWeights
 from .sparse_signs import SparseSignWeights
 from .stable_erf import StableErfWeights
@@ -41,8 +47,8 @@ __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_ma
            "coverage", "coverage_table", "methods_table", "refusal", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
 
 #: the registered weight methods
-METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights,
-           StableSinWeights, StableErfWeights, StableSinInputs, FourierWeights]
+METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights, SparseNormalWeights,
+           SparseNormalSignWeights, StableSinWeights, StableErfWeights, StableSinInputs, FourierWeights]
 
 #: the cells of the coverage matrix (issue 9): weights x inputs x activations
 COVERAGE_WEIGHTS = ("gaussian", "sparse(c=2, entries=rademacher)", "sparse(c=2, entries=normal)",
