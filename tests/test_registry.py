@@ -39,6 +39,11 @@ def test_each_covered_cell_selects_a_method_that_applies_and_others_say_why():
             assert method is None and "not for weights" in why and cell["reason"]
         else:
             assert method.name == cell["method"] and method.applies(model) == (True, "")
+            # the cell's largest k is answered, one more is refused with the reason
+            assert cell["methods"][0][0] == cell["method"] and cell["max_k"] == cell["methods"][-1][1]
+            if cell["max_k"] is not None:
+                assert select(model, cell["max_k"])[0] is not None
+                assert select(model, cell["max_k"] + 1)[0] is None
 
 
 def test_walk_length_and_symbols_are_refused_with_the_reason():

@@ -125,9 +125,23 @@ def refusal(model, k=None):
     return "; ".join(near) if near else f"no method for weights {model.weights.spec}"
 
 
+def _reach(methods, model):
+    """``[(name, max_k), ...]``: the cheapest method first, then each costlier one that reaches
+    further (None: unlimited), so a cell shows every walk length the registry answers."""
+    out, best = [], 0
+    for m in sorted(methods, key=lambda m: m.cost):
+        kmax = m.max_k(model)
+        if best is not None and (kmax is None or kmax > best):
+            out.append((m.name, kmax))
+            best = kmax
+    return out
+
+
 def coverage(weights=COVERAGE_WEIGHTS, inputs=COVERAGE_INPUTS, activations=COVERAGE_ACTIVATIONS):
-    """One dict per cell: ``weights``, ``inputs``, ``activation`` (specs), ``method`` (a name or None),
-    ``max_k`` (None when unlimited) and ``reason`` (why no method applies, else "")."""
+    """One dict per cell: ``weights``, ``inputs``, ``activation`` (specs), ``method`` (the cheapest
+    method's name, or None), ``max_k`` (the largest k any method answers; None when unlimited),
+    ``methods`` (``[(name, max_k), ...]``: the cheapest first, then the costlier ones reaching
+    further) and ``reason`` (why no method applies, else "")."""
     from ..model import Model
     out = []
     for w in weights:
@@ -136,18 +150,20 @@ def coverage(weights=COVERAGE_WEIGHTS, inputs=COVERAGE_INPUTS, activations=COVER
                 model = Model(w, x, f)
                 method, _ = select(model)
                 if method is not None:
+                    reach = _reach([m for m in METHODS if m.applies(model)[0]], model)
                     out.append(dict(weights=w, inputs=x, activation=f, method=method.name,
-                                    max_k=method.max_k(model), reason=""))
+                                    max_k=reach[-1][1], methods=reach, reason=""))
                     continue
                 out.append(dict(weights=w, inputs=x, activation=f, method=None, max_k=None,
-                                reason=refusal(model)))
+                                methods=[], reason=refusal(model)))
     return out
 
 
 def coverage_table(cells=None, reasons=False):
     """The coverage matrix as a Markdown table (rows weights x inputs, columns activations).
 
-    A cell names the method and its largest k (``any k`` when unlimited), or ``—``;
+    A cell names the cheapest method and its largest k (``any k`` when unlimited), then any
+    costlier method reaching further, or ``—``;
     ``reasons=True`` lists why each ``—`` cell is refused below the table.
 
     Examples
@@ -165,7 +181,8 @@ def coverage_table(cells=None, reasons=False):
     def show(c):
         if c["method"] is None:
             return "—"
-        return c["method"] + (", any k" if c["max_k"] is None else f", k ≤ {c['max_k']}")
+        reach = c.get("methods") or [(c["method"], c["max_k"])]
+        return "; ".join(name + (", any k" if kmax is None else f", k ≤ {kmax}") for name, kmax in reach)
 
     lines = ["| weights | inputs | " + " | ".join(acts) + " |", "|---|---|" + "---|" * len(acts)]
     lines += [f"| {w} | {x} | " + " | ".join(show(at[(w, x, f)]) for f in acts) + " |" for w, x in rows]
