@@ -29,7 +29,7 @@ from . import cache as _cache
 from .compression import free_poisson_moments
 from .errors import ConvergenceError, MomentckError, NotCovered, TooMuchWork
 from .model import Model
-from .shapes import enumerate_shapes
+from .shapes import collector_paused, enumerate_shapes
 from .numeric import select
 from .distributed import check_scheduler
 from .parallel import CHUNKS_PER_WORKER, TaskSpreader
@@ -523,7 +523,8 @@ def _kernel(req):
     with plan.running():
         _shard(plan, range(1, req.k + 1))
         for j in range(1, req.k + 1):
-            total, bound = _total(plan, _terms(plan, j, itemise=plan.numeric))
+            with collector_paused():     # tens of thousands of acyclic terms per order
+                total, bound = _total(plan, _terms(plan, j, itemise=plan.numeric))
             h.append(total)
             err.append(None if bound is None else bound + abs(total) * mpmath.mpf(10) ** (-req.digits - 5))
     if not plan.numeric:
