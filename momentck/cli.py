@@ -598,7 +598,7 @@ def _run_density(args):
     d = law.to_dict()
     if args.json:
         out = {key: d[key] for key in ("x", "density", "cdf", "atoms", "support", "error", "model")}
-        print(json.dumps(out, allow_nan=False))
+        _print_json(out)
         return 0
     m = law.model
     step = max(1, len(law.x) // 20)
