@@ -44,12 +44,16 @@ __all__ = ["MomentResult", "ExplainTable", "kernel_moments", "limiting_moments",
 SHAPE_COUNTS = (1, 2, 4, 12, 33, 110, 362, 1284, 4616, 17194)
 #: growth of the shape count per order beyond k = 10 (the ratio of the last two counts)
 _SHAPE_GROWTH = SHAPE_COUNTS[-1] / SHAPE_COUNTS[-2]
-#: seconds of exact algebra per shape of order 9 (degree-3 activation, 2 cores), and the growth
-#: of that time per order: fitted to the measured m_1..m_9 in 12 s and m_1..m_12 in 1183 s on a busy
-#: 2-core machine (benchmarks/bench_engine.py, README)
-_SECONDS_PER_SHAPE_9, _SECONDS_GROWTH = 0.0018, 1.3
-#: above this estimated number of shapes (summed over j <= k), ``force=True`` is required
-SHAPE_LIMIT = 2000
+#: seconds of exact algebra per shape of order 9 (degree-3 activation), and the growth of that time
+#: per order: fitted to the sharded engine on an idle 2-core machine, m_1..m_10 in 11.5 s in one
+#: process and m_1..m_12 in 362 s from a cold cache with default settings (benchmarks/bench_engine.py,
+#: benchmarks/bench_parallel_engine.py, README)
+_SECONDS_PER_SHAPE_9, _SECONDS_GROWTH = 0.00036, 1.5
+#: exact symbolic route: above this estimated time (seconds, :func:`estimate_work`), ``force=True``
+#: is required (m_1..m_10 run without it, m_1..m_11 need it)
+SECONDS_LIMIT = 60.0
+#: numeric route: above this number of shapes (summed over j <= k), ``force=True`` is required
+SHAPE_LIMIT = 8000
 #: above this value of (Taylor degree) x k, ``force=True`` is required
 DEGREE_LIMIT = 48
 
@@ -156,11 +160,12 @@ def estimate_work(k, degree):
 
     ``shapes`` sums the shape counts over orders 1..k (:data:`SHAPE_COUNTS`,
     extrapolated beyond k = 10); ``seconds`` sums per-shape times fitted to the
-    totals measured for a degree-3 activation on a busy 2-core machine (m_1..m_9 in
-    12 s, m_1..m_12 in 20 min), with a factor ``(degree / 3)^4`` for the degree.
+    totals measured for a degree-3 activation on an idle 2-core machine (m_1..m_10 in
+    11.5 s in one process, m_1..m_12 in 6 min with default settings), with a factor
+    ``(degree / 3)^4`` for the degree.
 
-    >>> estimate_work(9, 3)[0], round(estimate_work(9, 3)[1])
-    (6424, 11)
+    >>> estimate_work(10, 3)[0], round(estimate_work(10, 3)[1])
+    (23618, 11)
     """
     counts = [_shape_count(j) for j in range(1, min(k, 400) + 1)] + [math.inf] * (k > 400)
     seconds = sum(c * _seconds_per_shape(j, degree) for j, c in enumerate(counts, 1))
@@ -173,7 +178,7 @@ def _seconds_per_shape(j, degree):
 
 
 def _describe_work(k, degree=None):
-    """``"4616 walk shapes of order 9 (6424 for orders 1..9) and roughly 11 s"``."""
+    """``"4616 walk shapes of order 9 (6424 for orders 1..9) and roughly 2 s"``."""
     shapes_total, seconds = estimate_work(k, degree or 3)
     text = f"{_count(_shape_count(k))} walk shapes of order {k}"
     if k > 1:
@@ -300,7 +305,7 @@ def _plan(req):
         if truncation is not None:
             raise MomentckError("truncation applies to method='symbolic' only")
         shapes_total, _ = estimate_work(k, 3)
-        if not req.force and shapes_total > 4 * SHAPE_LIMIT:
+        if not req.force and shapes_total > SHAPE_LIMIT:
             raise TooMuchWork(f"k = {k} needs {_describe_work(k)}; "
                               "pass force=True (CLI: --force) to run it anyway")
         return _Plan(req, method, weigher=weigher(model, req.digits))
@@ -333,8 +338,8 @@ def _symbolic_degree(req):
         if f.radius != sympy.oo:
             notes.append(f"the Taylor series of {f.spec} has finite radius of convergence "
                          f"{f.radius}; truncations do not converge to its moments as the order grows")
-    shapes_total, _ = estimate_work(k, degree)
-    if not req.force and (shapes_total > SHAPE_LIMIT or degree * k > DEGREE_LIMIT):
+    _, seconds = estimate_work(k, degree)
+    if not req.force and (seconds > SECONDS_LIMIT or degree * k > DEGREE_LIMIT):
         raise TooMuchWork(
             f"k = {k} with a degree-{degree} activation needs {_describe_work(k, degree)} "
             "(more with symbolic parameters); pass force=True (CLI: --force) to run it anyway")

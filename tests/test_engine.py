@@ -221,7 +221,7 @@ def test_concurrent_writers_leave_a_valid_entry(tmp_path, monkeypatch):
 def test_guards_and_bad_requests():
     model = Model("sparse(c=2, entries=rademacher)", "rademacher", "poly(1, -1/6)")
     with pytest.raises(TooMuchWork, match="force=True"):
-        engine.limiting_moments(model, 10)
+        engine.limiting_moments(model, 11)
     with pytest.raises(MomentckError, match="k must be an integer >= 1"):
         engine.limiting_moments(model, 0)
     with pytest.raises(MomentckError, match="truncation"):
