@@ -55,8 +55,6 @@ ACCURACY_FLOOR = 0.002
 #: asked accuracy goes to the noise (the curve's effect took 0.0023 there)
 _NOISE_CONSTANT = 0.2
 _NOISE_SHARE = 0.55
-#: order p of the cut's error ~ eps^p (stable weights; Richardson step)
-_CUT_ORDER = 1.9
 #: one-sided coverage of the moments' error (that of 3 normal standard errors, two-sided)
 _MOMENT_COVERAGE = 0.99865
 #: most grid points reported
@@ -395,7 +393,7 @@ def _estimate(curves):
     parts = {"noise": main["noise"], "eta": main["eta_error"], "cut": 0.0}
     if len(curves.trees) > 1:
         other = curves.summary(1)
-        cut, carried, main = _cut_effect(main, other)
+        cut, carried, main = _cut_effect(main, other, _cut_order(curves.trees[0].alpha))
         parts["cut"], parts["noise"] = cut, parts["noise"] + carried
         main["moment_errors"] = [e + abs(a - b) for e, a, b in
                                  zip(main["moment_errors"], main["moments"], other["moments"])]
@@ -427,16 +425,27 @@ def _intervals(x, inside, lo=-np.inf):
     return [(max(float(x[a]), lo), float(x[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _cut_effect(main, other):
+def _cut_order(alpha):
+    """Order p of the cut's error ~ eps^p for alpha-stable weights: ``4 - alpha``.
+
+    The small incidences enter exactly in mean (:mod:`momentck.spectral.cavity`); what is
+    left are the fluctuations replaced by means (a column's screening ``q``, the sum over a
+    row's small columns) and the cubic term of the couplings, each of size
+    ``int_{|w| <= eps} w^4 nu(dw) ~ eps^{4 - alpha}`` (MATH.md §7).
+    """
+    return 4.0 - float(alpha)
+
+
+def _cut_effect(main, other, order):
     """Stable weights: the Richardson step in the cut from the runs at eps and 1.5 eps.
 
-    For a cut error ~ eps^p, ``F_0 = F_eps + (F_eps - F_{1.5 eps}) / (1.5^p - 1)``; p = 1.9
-    (the moments' gaps to the engine, alpha = 1.2, MATH.md §7).  The error estimate is the
-    size of that correction (the order p is not known better than the correction itself)
-    plus the coarse run's noise carried by it.  Returns that size, the carried noise and the
-    extrapolated curve.
+    For a cut error ~ eps^p, ``F_0 = F_eps + (F_eps - F_{1.5 eps}) / (1.5^p - 1)``,
+    p = :func:`_cut_order`.  The error estimate is the size of that correction (it covers
+    the remaining error while the true order exceeds log((1.5^p + 1)/2)/log 1.5, 1.78 for
+    alpha = 1.2) plus the coarse run's noise carried by it.
+    Returns that size, the carried noise and the extrapolated curve.
     """
-    r = 1.0 / (1.5 ** _CUT_ORDER - 1.0)
+    r = 1.0 / (1.5 ** order - 1.0)
     F = main["F"] + r * (main["F"] - other["F"])
     p0 = max(0.0, main["p0"] + r * (main["p0"] - other["p0"]))
     dens = main["dens"] + r * (main["dens"] - other["dens"])
