@@ -13,7 +13,7 @@ load-robust measure of the work, the wall seconds what a user waits.  Targets: s
 pooled empirical CDF of simulated eigenvalues (exact zeros: |lambda| <= 1e-9 lambda_max),
 at n = 1000 (3 replicates) and n = 3000 (6 replicates), seed 1.
 
-    PYTHONPATH=. python benchmarks/bench_spectral.py [--ks] [--eps-study] [--baseline COMMIT]
+    PYTHONPATH=. python benchmarks/bench_spectral.py [--ks] [--eps-study] [--baseline COMMIT] [--cases stable,...]
 """
 
 import argparse
@@ -33,10 +33,10 @@ from momentck import Model, limiting_moments, simulate, spectral_law
 
 SPARSE = Model("sparse(c=3, entries=rademacher)", "rademacher", "tanh", phi=1, psi=1)
 STABLE = Model("stable(alpha=1.2)", "normal", "erf", phi=1, psi=1)
-CASES = [SPARSE,
-         Model("sparse(c=2, entries=normal)", "normal", "sin", phi="1/2", psi=1),
-         STABLE,
-         Model("gaussian", "normal", "tanh", phi="1/2", psi=1)]
+CASES = {"sparse": SPARSE,
+         "sparse-sin": Model("sparse(c=2, entries=normal)", "normal", "sin", phi="1/2", psi=1),
+         "stable": STABLE,
+         "gaussian": Model("gaussian", "normal", "tanh", phi="1/2", psi=1)}
 
 
 def kolmogorov(law, ev):
@@ -99,13 +99,15 @@ def _timed(name, path, what="--one"):
     return {**json.loads(out.strip().splitlines()[-1]), "cpu": cpu}
 
 
-def speed(baseline):
+def speed(baseline, names):
     here = pathlib.Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as old:
         archive = subprocess.run(["git", "-C", str(here), "archive", baseline, "momentck"], capture_output=True,
                                  check=True).stdout
         subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
         for name, (model, acc) in SPEED.items():
+            if name not in names:
+                continue
             row = {}
             for label, path in (("new", here), ("old", old)):
                 load = os.getloadavg()[0]
@@ -123,8 +125,8 @@ def speed(baseline):
                   f"old/new CPU time {sw['old']['cpu'] / sw['new']['cpu']:.2f}", flush=True)
 
 
-def ks():
-    for model in CASES:
+def ks(names):
+    for model in (CASES[name] for name in names):
         t0 = time.perf_counter()
         law = spectral_law(model, accuracy=0.01, seed=1, progress=False)
         dt = time.perf_counter() - t0
@@ -136,22 +138,48 @@ def ks():
         print("; ".join(row), flush=True)
 
 
-def eps_study():
-    x = np.linspace(0, 3.5, 200)
-    ref = None
-    for eps in (0.45, 0.3, 0.2):
+def _raw_law(eps, size, runs, seed):
+    """The stable law at one cut, without the Richardson step: (curve x, F, noise, moments m_1..m_5)."""
+    from momentck.spectral import law as lawmod
+    from momentck.spectral.entries import kernel_entries
+    from momentck.spectral.trees import tree_for
+    root = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(root.spawn(1)[0])
+    entries = kernel_entries(STABLE)
+    tree = tree_for(STABLE, eps, rng)
+    eta = 4 / 250                                         # as the law's for a 400-point grid on [0, 4]
+    top = max(4 * lawmod._row_bound(tree, entries, 1.0, rng), 6.0)
+    with lawmod._Bar(False, 0) as bar:
+        curves = lawmod._Curves((entries, 1.0, 1.0, root), [tree], [size], (-4 * eta, 4 + 4 * eta, eta),
+                                lawmod._contour(top), lawmod._SWEEPS, lawmod._BURN, bar, runs=runs)
+    m = curves.summary(0)
+    return m["x"], m["F"], m["noise"], m["moments"][:5], m["moment_errors"][:5]
+
+
+def eps_study(size=1323, runs=8, seed=7):
+    """The law at each cut without the Richardson step (``size`` x ``runs`` populations): moments
+    against the engine, the CDF's change with the cut, Kolmogorov distance to simulation."""
+    sim = simulate(STABLE, 3000, 1, reps=6, seed=1, eigenvalues=True, progress=False)
+    ev = np.sort(np.concatenate(sim.eigenvalues))
+    ev[np.abs(ev) <= 1e-9 * ev[-1]] = 0.0
+    print("engine m1..m5 = " + ", ".join(f"{v:.4f}" for v in limiting_moments(STABLE, 5).floats()), flush=True)
+    prev = None
+    for eps in (0.45, 0.3, 0.2, 0.15):
         t0 = time.perf_counter()
-        law = spectral_law(STABLE, grid=x, accuracy=0.02, seed=1, eps=eps, progress=False)
-        F = law.cdf(x)
-        m = law.moments(3)[0]
-        if ref is None:
-            print("engine m1..m3 = " + ", ".join(f"{v:.4f}" for v in limiting_moments(STABLE, 3).floats()))
-        note = "" if ref is None else f"sup|F - F(previous eps)| = {np.max(np.abs(F - ref)):.4f}"
-        print(f"eps {eps:<5} ({time.perf_counter() - t0:5.0f} s): m1..m3 = "
-              f"{', '.join(f'{v:.4f}' for v in m)}; error {law.error:.4f} "
-              f"(cut {law.details['eps_error']:.4f}); F(0.03, 0.1, 0.3) = "
-              f"{', '.join(f'{v:.4f}' for v in law.cdf([0.03, 0.1, 0.3]))}; {note}", flush=True)
-        ref = F
+        x, F, noise, m, me = _raw_law(eps, size, runs, seed)
+        u = np.unique(ev)
+        emp = np.searchsorted(ev, u, side="right") / len(ev)
+        gap = np.interp(u, x, F) - emp
+        i = np.argmax(np.abs(gap))
+        note = ""
+        if prev is not None:
+            d = F - prev
+            j = np.argmax(np.abs(d))
+            note = f"; F - F(previous eps): sup {abs(d[j]):.4f} at x = {x[j]:.3f}"
+        print(f"eps {eps:<5} ({time.perf_counter() - t0:4.0f} s): m1..m5 = "
+              + ", ".join(f"{v:.4f}±{e:.4f}" for v, e in zip(m, me))
+              + f"; noise {noise:.4f}; KS to n=3000 x 6: {abs(gap[i]):.4f} at x = {u[i]:.3f}{note}", flush=True)
+        prev = F
 
 
 if __name__ == "__main__":
@@ -159,6 +187,7 @@ if __name__ == "__main__":
     ap.add_argument("--ks", action="store_true")
     ap.add_argument("--eps-study", action="store_true")
     ap.add_argument("--baseline", default=BASELINE, help="commit timed against (default: %(default)s)")
+    ap.add_argument("--cases", default=",".join(CASES), help="comma-separated, of %(default)s")
     ap.add_argument("--one", choices=sorted(SPEED), help=argparse.SUPPRESS)
     ap.add_argument("--one-sweeps", choices=sorted(SPEED), help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -167,8 +196,8 @@ if __name__ == "__main__":
     elif a.one_sweeps:
         one_sweeps(a.one_sweeps)
     elif a.ks:
-        ks()
+        ks(a.cases.split(","))
     elif a.eps_study:
         eps_study()
     else:
-        speed(a.baseline)
+        speed(a.baseline, a.cases.split(","))

@@ -567,7 +567,7 @@ def _add_law_options(p):
                    help="wanted sup error of the CDF, >= 0.002 for sparse and stable weights "
                         "(default: %(default)s)")
     g.add_argument("--eps", type=float, help="stable weights: incidences above eps are tree edges "
-                                             "(default 0.2 for alpha >= 1, else 0.4)")
+                                             "(default 0.3 for alpha >= 1, else 0.4)")
     g.add_argument("--seed", type=int, default=1, help="non-negative seed (default: %(default)s)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 

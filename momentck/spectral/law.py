@@ -264,7 +264,7 @@ def _contour_moments(z, dz, s, kmax=8):
 
 def _default_eps(model):
     a = float(model.weights.alpha)
-    return 0.2 if a >= 1 else 0.4
+    return 0.3 if a >= 1 else 0.4
 
 
 def _population_size(accuracy):
@@ -589,7 +589,7 @@ def spectral_law(model, grid=None, accuracy=0.01, seed=0, eps=None, size=None, p
         cut for stable weights) exceeds it, a warning names that part.
     seed : int
     eps : float, optional
-        Stable weights: incidences with ``|w| > eps`` are tree edges (default 0.2 for
+        Stable weights: incidences with ``|w| > eps`` are tree edges (default 0.3 for
         alpha >= 1, else 0.4); the rest is in the row norms and a mean-field term.  The
         CDF is extrapolated to eps -> 0 from the cuts eps and 1.5 eps (Richardson); the
         error estimate adds the size of that step.
