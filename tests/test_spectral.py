@@ -382,8 +382,9 @@ def test_accuracy_controls_the_error_for_small_c():
 
 
 def test_unreachable_accuracy_warns_with_what_is_possible():
-    """The cut's effect (stable weights) does not fall with more populations: asking below it
-    warns and names the part that more populations cannot lower."""
+    """The cut's effect (stable weights) and the curve's height on a coarse grid do not fall with
+    more populations: asking below them warns and names the part that more populations cannot
+    lower (here cut 0.0076 + eta 0.0097)."""
     model = Model("stable(alpha=1.2)", "normal", "erf", phi=1, psi=1)
     with pytest.warns(UserWarning, match=r"exceeds the asked accuracy 0.01: .*cut .*cannot lower is"):
         law = spectral_law(model, grid=(0, 3, 30), accuracy=0.01, seed=1, eps=0.6)
