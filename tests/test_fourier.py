@@ -146,5 +146,5 @@ def test_normal_sinc_mean_matches_quadrature_in_every_branch():
 
 def test_direct_calls_beyond_the_limit_say_so():
     shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
-    with pytest.raises(MomentckError, match="only walks up to k = 2"):
+    with pytest.raises(MomentckError, match="only walks up to k = 3"):
         FourierWeights(Model("stable(alpha=1)", "normal", "tanh"))(shape)

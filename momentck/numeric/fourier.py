@@ -55,6 +55,7 @@ from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Sparse, Stable, Uniform
 from .base import WeightMethod, any_of, law_is, memoized, named
 from .frequency_rules import radial_rule, simplex_rule
+from .fourier_shared import SharedInputs
 from .quadrature import tanh_sinh
 from .sine_measures import SineMeasure
 
@@ -241,7 +242,7 @@ def _all_cuts(n):
 
 
 # -- the method ---------------------------------------------------------------------------------------------
-class FourierWeights(WeightMethod):
+class FourierWeights(SharedInputs, WeightMethod):
     """Weights through sine representations and Lévy exponents (conditioning on the inputs)."""
 
     name = "fourier"
@@ -249,17 +250,18 @@ class FourierWeights(WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 3, normal and uniform k ≤ 2")
+                "rademacher inputs and stable weights with normal inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs)
     cost = 5.0
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: 3 (rows of at most three slots); normal and uniform inputs: 2."""
-        if model is not None and not isinstance(model.inputs, Rademacher):
-            return 2
-        return 3
+        """3: rademacher inputs (rows of at most three slots) and stable weights with normal inputs
+        (:mod:`.fourier_shared`); 2 otherwise (uniform inputs: a diagonal factor at a shared block)."""
+        if model is None or isinstance(model.inputs, Rademacher):
+            return 3
+        return 3 if isinstance(model.inputs, Normal) and isinstance(model.weights, Stable) else 2
 
     def _setup(self):
         self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(
@@ -267,6 +269,8 @@ class FourierWeights(WeightMethod):
         self.rest = next(m for c, m in _REST_MEANS.items() if isinstance(self.model.inputs, c))
         self.measure = SineMeasure(self.model.activation.name, sympy.N(self.model.activation.scale, 20))
         self.rademacher = isinstance(self.model.inputs, Rademacher)
+
+    _options = staticmethod(_options)
 
     # -- one row -------------------------------------------------------------------------------------
     def _rule(self, kinds, cuts, level):
@@ -282,12 +286,22 @@ class FourierWeights(WeightMethod):
             F = np.stack([g.reshape(-1) for g in np.meshgrid(*[r] * n, indexing="ij")], axis=1)
             w = np.prod(np.stack([g.reshape(-1) for g in np.meshgrid(*[wr] * n, indexing="ij")], axis=1), axis=1)
             return F, w * self._densities(kinds, F)
-        deg = self.exponent.degree
-        r, wr = radial_rule(_RSTEPS[level], m.beta, m.beta * 10.0 ** (-18 / min(deg, 1.0)), n * m.top)
-        v, wv = simplex_rule(n, cuts, _STEPS[level])
+        return self._kinked_rule(kinds, cuts, _RSTEPS[level], _STEPS[level])
+
+    def _kinked_rule(self, kinds, cuts, rstep, step):
+        """:meth:`_rule` for a non-atomic measure and a kinked exponent, at radial and simplex steps."""
+        n = len(kinds)
+        r, wr = self._radial_nodes(n, rstep)
+        v, wv = simplex_rule(n, cuts, step)
         F = (r[:, None, None] * v[None, :, :]).reshape(-1, n)
-        w = ((wr * r ** (n - 1))[:, None] * wv[None, :]).reshape(-1)
+        w = (wr[:, None] * wv[None, :]).reshape(-1)
         return F, w * self._densities(kinds, F)
+
+    def _radial_nodes(self, n, rstep):
+        """``(r, weights r^(n-1))``: the radial rule of a row of n slots (kinked exponents)."""
+        m = self.measure
+        r, wr = radial_rule(rstep, m.beta, m.beta * 10.0 ** (-18 / min(self.exponent.degree, 1.0)), n * m.top)
+        return r, wr * r ** (n - 1)
 
     def _densities(self, kinds, F):
         m = self.measure
@@ -345,6 +359,8 @@ class FourierWeights(WeightMethod):
             values = tuple((t, 1.0) for t in range(shape.k))
             v, s = self._product((tuple(rows), values, ()), level)
             return scale * v, abs(scale) * s
+        if shape.k > 2:
+            return self._shared_block(shape, rows, scale, level)
         return self._angular(shape, rows, scale, level)
 
     def _angular(self, shape, rows, scale, level):
