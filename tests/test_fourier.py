@@ -38,7 +38,7 @@ def test_sine_measures_represent_f_and_f_squared(name):
 
 @pytest.mark.parametrize("inputs, reference, kmax", [("rademacher", StableSinInputs, 3),
                                                      ("uniform", StableSinInputs, 2),
-                                                     ("normal", StableSinWeights, 2)])
+                                                     ("normal", StableSinWeights, 3)])
 def test_atomic_measures_reproduce_the_sin_methods(inputs, reference, kmax):
     # sin: mu and sigma are atoms, and the method is stable-sin-inputs (normal: stable-sin, another representation)
     for alpha in ("3/2", "7/10"):
@@ -55,6 +55,41 @@ def test_erf_agrees_with_stable_erf():
     for s in _shapes(2):
         (a, ea), (b, eb) = ours(s), theirs(s)
         assert ea < 1e-8 and abs(a - b) <= ea + eb, s.key
+
+
+#: coarse (radial, simplex, angular) steps for the k = 3 blocks with normal inputs, so that tests run in seconds
+_COARSE = ((1 / 6, 1 / 4, 1 / 4), (1 / 8, 1 / 5, 1 / 5))
+
+
+@pytest.mark.parametrize("alpha", ["6/5", "7/10"])
+def test_erf_at_k3_agrees_with_stable_erf(alpha, monkeypatch):
+    # the whole normal-input path of k = 3 (the diagonal row's radial block, the triangle's cone, the lone
+    # row) with a non-atomic measure, against conditioning on the weights; the estimate must bound the error
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
+    ours, theirs = FourierWeights(model), StableErfWeights(model)
+    for s in enumerate_shapes(3):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-5 and abs(a - b) <= ea + eb, s.key  # a bound far from vacuous, and honest
+
+
+def test_normal_radial_block_matches_quadrature():
+    # int_0^inf r^(m-1) e^(-r^2/2) E_Z |r A + s Z|^alpha dr: the 2F1 closed form (a Laplace transform of 1F1)
+    # against quadrature in r of the Gaussian absolute moment E|b + sZ|^alpha = s^alpha E|Z|^alpha 1F1(-alpha/2; 1/2; -b^2/2s^2)
+    import mpmath
+    from momentck.numeric.fourier_shared import _normal_radial_block
+    for alpha, m in ((1.5, 3.5), (0.7, 2.7)):
+        block = _normal_radial_block(alpha, m)
+        ez = 2 ** (alpha / 2) * mpmath.gamma((alpha + 1) / 2) / mpmath.sqrt(mpmath.pi)
+        for A, s in ((0.8, 1.3), (2.0, 0.05), (0.0, 1.0), (1.7, 0.0)):
+            def inner(r):
+                if s == 0:
+                    return abs(r * A) ** alpha
+                return s ** alpha * ez * mpmath.hyp1f1(-alpha / 2, 0.5, -(r * A) ** 2 / (2 * s * s))
+            ref = mpmath.quad(lambda r: r ** (m - 1) * mpmath.exp(-r * r / 2) * inner(r), [0, 1, 4, mpmath.inf])
+            got = block(np.array([A]), np.array([s]))[0]
+            assert abs(got - float(ref)) < 1e-13 * float(ref), (alpha, A, s, got, ref)
 
 
 def test_sparse_rademacher_entries_agree_with_exact_sums():
@@ -106,6 +141,16 @@ def test_new_cells_agree_with_simulation(spec):
     mc = simulate(model, 2000, 2, reps=4, seed=3, progress=False)
     for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
         assert e < 1e-8 and abs(float(x) - mean) < 4 * se
+
+
+def test_stable_tanh_k3_with_normal_inputs_agrees_with_simulation(monkeypatch):
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)  # bounds <= 2e-6, far below the standard errors (2e-3 to 3e-2)
+    model = Model("stable(alpha=7/10)", "normal", "tanh", phi=1, psi=1)
+    exact = limiting_moments(model, 3, cache=False, progress=False)
+    mc = simulate(model, 2000, 3, reps=4, seed=5, progress=False)
+    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
+        assert e < se / 100 and abs(float(x) - mean) < 4 * se
 
 
 def test_walks_beyond_max_k_are_refused_with_the_limit():

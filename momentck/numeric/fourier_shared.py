@@ -44,7 +44,7 @@ __all__ = ["SharedInputs"]
 
 #: (radial, simplex, angular) steps of the two levels: level 0 finer than the rows' own level 0
 #: (1/8, 1/5), so that the two-level difference (the error estimate) is near the level-1 error
-_LEVELS = ((1 / 12, 1 / 7, 1 / 6), (1 / 16, 1 / 10, 1 / 8))
+_LEVELS = ((1 / 10, 1 / 6, 1 / 5), (1 / 14, 1 / 8, 1 / 7))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 
 
@@ -87,6 +87,22 @@ class SharedInputs:
         else:
             raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3")
         return scale * v, abs(scale) * s
+
+    # -- no block: one row of diagonal factors ------------------------------------------------------------
+    @memoized
+    def _lone_row(self, kinds, level):
+        """``(R, int |integrand|)`` of a row without blocks, normal inputs: the rest ``E|Z|^alpha |c|^alpha``
+        is smooth away from ``c = 0``, so the frequency rule needs no cuts."""
+        if self.measure.atoms is not None:
+            F, w = self._rule(kinds, (), level)
+        else:
+            F, w = self._kinked_rule(kinds, [], *_LEVELS[level][:2])
+        total, size = 0.0, 0.0
+        for signs, wt in self._options(kinds):
+            term = wt * w * np.exp(-self.rest(self.exponent, F * signs))
+            total += float(term.sum())
+            size += float(np.abs(term).sum())
+        return total, size
 
     # -- D = 2: a row (o, o) and a row (d, o, o) ----------------------------------------------------
     @memoized
