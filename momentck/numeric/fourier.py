@@ -33,7 +33,8 @@ those of the off-diagonal factors through a block; the others are private to the
   ``[0, pi/4]``, ``[pi/4, pi/2]``.  Sparse weights (Psi not homogeneous): ``E R_0(x) R_1(x)``
   over the two shared inputs by a tensor rule (normal: the double-exponential rule with the
   Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
-  uniform: Gauss–Legendre).
+  uniform: Gauss–Legendre).  At k = 3 with normal inputs (stable weights) the blocks go through
+  :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block factor).
 
 The frequency integrals use :mod:`.frequency_rules` (cells cut along the kinks of
 ``|u|^alpha``, every ``s . xi = 0`` with ``s`` in ``{-1, 0, 1}^n``; smooth exponents, i.e. sparse
