@@ -74,6 +74,15 @@ def test_erf_at_k3_agrees_with_stable_erf(alpha, monkeypatch):
         assert ea < 1e-5 and abs(a - b) <= ea + eb, s.key  # a bound far from vacuous, and honest
 
 
+@pytest.mark.parametrize("name", ["tanh", "atan", "erf"])
+def test_sigma_mass_is_the_integral_of_sigma(name):
+    # the diagonal option omega = 0 of the k = 3 two-row block is sigma's total mass (sup f^2)
+    from momentck.numeric.fourier_shared import _sigma_mass
+    m = SineMeasure(name, 0.7)
+    total = integrate.quad(m.sigma, 0, 1, limit=200)[0] + integrate.quad(m.sigma, 1, 300, limit=400)[0]  # sigma < e^-100 beyond
+    assert abs(total - _sigma_mass(name)) < 1e-9
+
+
 def test_normal_radial_block_matches_quadrature():
     # int_0^inf r^(m-1) e^(-r^2/2) E_Z |r A + s Z|^alpha dr: the 2F1 closed form (a Laplace transform of 1F1)
     # against quadrature in r of the Gaussian absolute moment E|b + sZ|^alpha = s^alpha E|Z|^alpha 1F1(-alpha/2; 1/2; -b^2/2s^2)
