@@ -45,6 +45,8 @@ __all__ = ["SharedInputs"]
 #: (radial, simplex, angular) steps of the two levels; level 0 finer than the rows' own (1/8, 1/5), which
 #: left estimates of 2e-8 (measured, erf: estimates 3e-11 and 7e-10 against errors 1e-12 and 8e-14)
 _LEVELS = ((1 / 10, 1 / 6, 1 / 5), (1 / 14, 1 / 8, 1 / 7))
+#: (radial, simplex) steps of the lone rows' levels (cheap: one uncut cell)
+_LONE = ((1 / 14, 1 / 8), (1 / 20, 1 / 12))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 
 
@@ -96,7 +98,7 @@ class SharedInputs:
         if self.measure.atoms is not None:
             F, w = self._rule(kinds, (), level)
         else:
-            F, w = self._kinked_rule(kinds, [], *_LEVELS[level][:2])
+            F, w = self._kinked_rule(kinds, [], *_LONE[level])
         total, size = 0.0, 0.0
         for signs, wt in self._options(kinds):
             term = wt * w * np.exp(-self.rest(self.exponent, F * signs))
@@ -139,7 +141,7 @@ class SharedInputs:
             else:
                 F, w = self._kinked_rule(("d", "o", "o"), [(0.0, 1.0, -tn)], rstep, step)
             # the rest is the same for every sign choice (normal inputs); nodes whose terms are below
-            # 1e-22 of the row's scale (|block| <= 4 (sum xi)^alpha) are skipped before the hypergeometric
+            # 1e-22 of the row's scale (|block| is at most ~5 (sum xi)^alpha) are skipped before the hypergeometric
             wr = w * np.exp(-self.rest(self.exponent, F))
             bound = np.abs(wr) * F.sum(axis=1) ** a
             keep = bound > 1e-22 * bound.sum()
