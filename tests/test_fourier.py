@@ -67,6 +67,7 @@ def test_erf_at_k3_agrees_with_stable_erf(alpha, monkeypatch):
     # row) with a non-atomic measure, against conditioning on the weights; the estimate must bound the error
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
     model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
     ours, theirs = FourierWeights(model), StableErfWeights(model)
     for s in enumerate_shapes(3):
@@ -154,6 +155,7 @@ def test_new_cells_agree_with_simulation(spec):
 
 def test_stable_tanh_k3_with_normal_inputs_agrees_with_simulation(monkeypatch):
     import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)  # bounds <= 2e-6, far below the standard errors (2e-3 to 3e-2)
     model = Model("stable(alpha=7/10)", "normal", "tanh", phi=1, psi=1)
     exact = limiting_moments(model, 3, cache=False, progress=False)

@@ -43,8 +43,11 @@ from .quadrature import tanh_sinh
 __all__ = ["SharedInputs"]
 
 #: (radial, simplex, angular) steps of the two levels; level 0 finer than the rows' own (1/8, 1/5), which
-#: left estimates of 2e-8 (measured, erf: estimates 3e-11 and 7e-10 against errors 1e-12 and 8e-14)
+#: left estimates of 2e-8 (measured, erf with stable(7/10), the two-row block: estimate 3e-11, error 1e-12)
 _LEVELS = ((1 / 10, 1 / 6, 1 / 5), (1 / 14, 1 / 8, 1 / 7))
+#: the triangle's (radial, simplex, angular) steps (two-slot rows: cheap; atan, stable(3/2): estimate 1e-8 at
+#: the steps above)
+_TRIANGLE = ((1 / 12, 1 / 7, 1 / 6), (1 / 16, 1 / 10, 1 / 8))
 #: (radial, simplex) steps of the lone rows' levels (cheap: one uncut cell)
 _LONE = ((1 / 14, 1 / 8), (1 / 20, 1 / 12))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
@@ -112,7 +115,7 @@ class SharedInputs:
         """``E R_b(x) R_a(x)``: ``x = rho (1, t)``, ``dx = rho d rho dt`` (the edge ``(t, 1)`` gives the
         same, both rows being symmetric in their two off-diagonal ends), tanh–sinh in t."""
         x, xc, logw = tanh_sinh(_LEVELS[level][2], T=3.5)
-        R, Rs = self._pair_row_values(x, level)
+        R, Rs = self._pair_row_values(x, *_LEVELS[level][:2])
         H, Hs = self._diagonal_row(x, R, Rs, level)
         w = np.exp(logw)
         c = 2 * 4 / (2 * pi)  # two edges, four quadrants, the standard normal density's constant
@@ -160,12 +163,13 @@ class SharedInputs:
         (the integrand is symmetric), ``dS = s ds dq``."""
         a = self.exponent.degree
         P = 3 * a
-        x, xc, logw = tanh_sinh(_LEVELS[level][2], T=3.5)
+        rstep, step, astep = _TRIANGLE[level]
+        x, xc, logw = tanh_sinh(astep, T=3.5)
         w = np.exp(logw)
         S, Q = (g.reshape(-1) for g in np.meshgrid(x, x, indexing="ij"))
         W = np.outer(w, w).reshape(-1) * S
         values, index = np.unique(np.concatenate([x, S * Q]), return_inverse=True)
-        R, Rs = self._pair_row_values(values, level)
+        R, Rs = self._pair_row_values(values, rstep, step)
         i1, i3 = index[np.repeat(np.arange(len(x)), len(x))], index[len(x):]
         i2 = index[np.tile(np.arange(len(x)), len(x))]
         g = R[i1] * S ** a * R[i2] * R[i3]          # R(1, s) R(s, s q) R(1, s q), R(s, s q) = s^alpha R(1, q)
@@ -179,7 +183,7 @@ class SharedInputs:
         c = 8 * 6  # octants, ordering cones
         return c * float(W @ (g * radial)), c * float(W @ (gs * radial))
 
-    def _pair_row_values(self, v, level):
+    def _pair_row_values(self, v, rstep, step):
         """``(R(1, v), int |integrand|)`` of a row with two off-diagonal ends, at every ``v`` in ``[0, 1]``:
         one two-slot rule (cut at ``xi_1 = xi_2`` as the rows of :mod:`.fourier` are, and at the kink
         ``xi_1 = v xi_2``), batched over v."""
@@ -188,7 +192,6 @@ class SharedInputs:
             rest = 2 * np.exp(-self.rest(self.exponent, np.array([[xi, xi]])))[0]
             plus, minus = self.exponent.psi(xi * (1 + v)), self.exponent.psi(xi * (1 - v))
             return rest * (minus - plus), rest * (minus + plus)
-        rstep, step, _ = _LEVELS[level]
         r, wr = self._radial_nodes(2, rstep)
         x, xc, logw = tanh_sinh(step, T=3.0)
         wx = np.exp(logw)
