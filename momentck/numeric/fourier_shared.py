@@ -23,11 +23,26 @@ facets ``{u_i = 1}`` of the unit cube (``dx = rho^(D-1) d rho dS(u)``):
   ``P' = sum of the degrees``; uniform on ``[-h, h]^D`` (``h = sqrt 3``) ``h^(D+P')/(D+P')`` on the facets.
 
 Blocks at k = 3: the two-row block with a diagonal factor at one row (D = 2, one row with a
-private input; u on the two edges of the quadrant, tanh–sinh in the edge coordinate) and the
+private input; u on the edge ``(1, t)``, the edge ``(t, 1)`` being equal by symmetry, tanh–sinh in t) and the
 triangle (D = 3, three rows with two shared inputs each and the same R by symmetry; the
 integrand is symmetric in the three inputs, so one ordering cone ``u = (1, s, s q)`` in Duffy
 coordinates, tanh–sinh in s and q, every row value ``R(1, v)`` batched through one
-two-slot frequency rule cut at the kink ``xi_1 = v xi_2``).
+two-slot frequency rule cut at the kink ``xi_1 = v xi_2``).  Uniform inputs: the triangle only
+(a diagonal row's private input would be uniform: see MATH.md §4).
+
+Examples
+--------
+With sin the measures are atoms, and the triangle matches conditioning on the weights:
+
+>>> from momentck import Model
+>>> from momentck.numeric.fourier import FourierWeights
+>>> from momentck.numeric.stable_sin import StableSinWeights
+>>> from momentck.shapes import enumerate_shapes
+>>> model = Model("stable(alpha=3/2)", "normal", "sin")
+>>> triangle = enumerate_shapes(3)[-1]
+>>> (a, _), (b, _) = FourierWeights(model)(triangle), StableSinWeights(model)(triangle)
+>>> bool(abs(a - b) < 1e-13)
+True
 """
 
 from math import gamma, pi, sqrt
