@@ -356,7 +356,7 @@ class FourierWeights(SharedInputs, WeightMethod):
     def _level(self, shape, rows, level):
         P = sum(m for _, m in shape.pairs)
         scale = (-0.25) ** P
-        if shape.k > 2 and not shape.blocks and isinstance(self.model.inputs, Normal):
+        if shape.k > 2 and not shape.blocks and isinstance(self.model.inputs, Normal) and self.exponent.degree:
             v, s = self._lone_row(rows[0][0], level)
             return scale * v, abs(scale) * s
         if self.rademacher or not shape.blocks:
