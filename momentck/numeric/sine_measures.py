@@ -62,11 +62,12 @@ def _erf_sigma(w):
     return 8 / (np.pi ** 1.5 * w) * np.exp(-w * w / 8) * special.dawsn(w / (2 * np.sqrt(2)))
 
 
-#: name -> (mu density, sigma density, frequency beyond which both are below e^-40 (beta = 1; erf: sigma ~ e^{-omega^2/8})); sin: atoms
+#: name -> (mu density, sigma density, frequency beyond which both are below e^-40 (beta = 1; erf: sigma ~ e^{-omega^2/8}),
+#: total mass of sigma = lim f^2); sin: atoms
 SINE_MEASURES = {
-    "tanh": (_tanh_mu, _tanh_sigma, 80 / np.pi),
-    "atan": (_atan_mu, _atan_sigma, 40.0),
-    "erf": (_erf_mu, _erf_sigma, 18.0),
+    "tanh": (_tanh_mu, _tanh_sigma, 80 / np.pi, 1.0),
+    "atan": (_atan_mu, _atan_sigma, 40.0, np.pi ** 2 / 4),
+    "erf": (_erf_mu, _erf_sigma, 18.0, 1.0),
     "sin": None,
 }
 
@@ -87,8 +88,10 @@ class SineMeasure:
         entry = SINE_MEASURES[name]
         #: ``(mu atom, sigma atom, sigma atom's mass)`` for atomic measures, else None
         self.atoms = (self.beta, 2 * self.beta, 0.5) if entry is None else None
+        #: the total mass of sigma (independent of beta)
+        self.mass = 0.5 if entry is None else entry[3]
         if entry is not None:
-            self._mu, self._sigma, top = entry
+            self._mu, self._sigma, top, _ = entry
             self.top = top * self.beta
 
     def mu(self, x):
