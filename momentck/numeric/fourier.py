@@ -63,14 +63,14 @@ from .sine_measures import SineMeasure
 __all__ = ["FourierWeights", "LEVY_EXPONENTS"]
 
 _STEPS = (1 / 5, 1 / 10)      # simplex (tanh–sinh) steps of the two levels
-_STEPS4 = (1 / 4, 1 / 8)      # the same on the 3-simplex (four active slots)
-_RSTEPS4 = (1 / 4, 1 / 8)     # radial steps with four active slots
+_STEPS4 = (1 / 5, 1 / 10)     # the same on the 3-simplex (four active slots)
+_RSTEPS4 = (1 / 5, 1 / 10)    # radial steps with four active slots
 _RSTEPS = (1 / 8, 1 / 16)     # radial steps
 _ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
 _TSTEPS = (1 / 8, 1 / 16)     # tensor-rule steps (smooth exponents)
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
-_CHUNK = 200_000              # frequency nodes per vectorised pass
+_CHUNK = 50_000               # frequency nodes per vectorised pass (small: no page faults per pass)
 _ROUNDOFF = 4e-15             # roundoff per unit of a row's int |integrand| (a few dozen roundings of 1.1e-16)
 
 
