@@ -368,7 +368,7 @@ class FourierWeights(WeightMethod):
         # below r_lo is ~ r_lo^e
         e = n - kinds.count("o") + min(self.exponent.degree, 1.0) * blocks
         steps, rsteps = (_STEPS4, _RSTEPS4) if n == 4 else (_STEPS, _RSTEPS)
-        r, wr = radial_rule(rsteps[level], m.beta, m.beta * 10.0 ** (-18 / e), sqrt(n) * m.top)
+        r, wr = radial_rule(rsteps[level], m.beta, m.beta * 10.0 ** (-18 / e), m.radial_top(n))
         v, wv = simplex_rule(n, cuts, steps[level], symmetric_domain(n, group))
         wr = len(group) * wr * r ** (n - 1)
         per = max(1, _CHUNK // len(r))

@@ -115,16 +115,23 @@ def _keep(pieces, d):
     return [p for p in pieces if b + a @ np.mean(p, axis=0) > 0]
 
 
-def _triangle(cuts, h, domain, T):
-    x, xc, logw = tanh_sinh(h, T=T)
-    w = np.exp(logw)
-    cells = [[np.array(p, dtype=float) for p in ((1, 0), (0, 1), (0, 0))]]
+def _cells(simplex, split, cuts, domain):
+    """The convex cells of ``simplex`` (in the first n - 1 coordinates) inside ``domain``, cut along
+    ``cuts``; ``split(cell, b, a)`` cuts one cell along ``b + a . y = 0``."""
+    cells = [simplex]
     for d in domain:
-        cells = _keep([piece for poly in cells for piece in split_polygon(poly, *_affine(d))], d)
+        cells = _keep([piece for c in cells for piece in split(c, *_affine(d))], d)
     for s in cuts:
         b, a = _affine(s)
         if np.any(a != 0):
-            cells = [piece for poly in cells for piece in split_polygon(poly, b, a)]
+            cells = [piece for c in cells for piece in split(c, b, a)]
+    return cells
+
+
+def _triangle(cuts, h, domain, T):
+    x, xc, logw = tanh_sinh(h, T=T)
+    w = np.exp(logw)
+    cells = _cells([np.array(p, dtype=float) for p in ((1, 0), (0, 1), (0, 0))], split_polygon, cuts, domain)
     vs, ws = [], []
     U, W = x[:, None], x[None, :]
     Uc, Wc = xc[:, None], xc[None, :]
@@ -143,13 +150,7 @@ def _triangle(cuts, h, domain, T):
 
 
 def _tetrahedron(cuts, h, domain, T):
-    cells = [np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=float)]
-    for d in domain:
-        cells = _keep([piece for c in cells for piece in split_polytope(c, *_affine(d))], d)
-    for s in cuts:
-        b, a = _affine(s)
-        if np.any(a != 0):
-            cells = [piece for c in cells for piece in split_polytope(c, b, a)]
+    cells = _cells(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=float), split_polytope, cuts, domain)
     tets = np.concatenate([tetrahedra(c) for c in cells])
     lam, w = barycentric_rule(h, T)
     det = np.abs(np.linalg.det(tets[:, 1:] - tets[:, :1]))
