@@ -35,9 +35,13 @@ those of the off-diagonal factors through a block; the others are private to the
   Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
   uniform: Gauss–Legendre).
 
-The frequency integrals use :mod:`.frequency_rules` (cells cut along the kinks of
-``|u|^alpha``, every ``s . xi = 0`` with ``s`` in ``{-1, 0, 1}^n``; smooth exponents, i.e. sparse
-weights, a tensor product of double-exponential rules).  The error is an estimate:
+A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
+the sets of diagonal slots switched off (each ``mass(sigma)^size`` times an integral over the
+others), and in each term every form has all its active coefficients nonzero.  The frequency
+integrals use :mod:`.frequency_rules` (cells cut along the kinks of ``|u|^alpha``, ``s . xi = 0``
+with ``s`` in ``{-1, 1}^n`` (up to four active slots: 3-simplex cells, :mod:`.polytopes`), over one
+fundamental domain of the row's slot symmetries; smooth exponents, i.e. sparse weights, a tensor
+product of double-exponential rules, one node per orbit).  The error is an estimate:
 the difference between two quadrature levels (steps h and h/2 in every rule) plus a float64
 roundoff allowance.  For sin the measures are atoms and the method reduces to
 :mod:`.stable_inputs` (a test).
