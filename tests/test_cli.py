@@ -357,7 +357,7 @@ def test_digits_noted_on_the_symbolic_route(capsys):
 
 
 def test_no_truncation_advice_for_stable_weights(capsys):
-    err = one_line_error(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "tanh"],
+    err = one_line_error(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "tanh", "--k", "5"],
                          "no method applies")
     assert "truncation" not in err
     err = one_line_error(capsys, ["moments", "--weights", "sparse(c=2, entries=normal)", "--inputs", "uniform"],
