@@ -235,8 +235,8 @@ def test_moments_table_latex_and_errors(capsys):
     assert code == 0 and "Taylor truncation 5" in out and "not of f" in out
     code, _, err = run(capsys, ["moments", "--activation", "poly(1, -1/6)", "--k", "11"])
     assert code == 1 and "--force" in err
-    code, _, err = run(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "erf"])
-    assert code == 1 and "infinite" in err
+    code, _, err = run(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "erf", "--k", "5"])
+    assert code == 1 and "infinite" in err and "k <= 4, not k = 5" in err
 
 
 def test_explain_table_and_json(capsys):
@@ -357,7 +357,7 @@ def test_digits_noted_on_the_symbolic_route(capsys):
 
 
 def test_no_truncation_advice_for_stable_weights(capsys):
-    err = one_line_error(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "tanh"],
+    err = one_line_error(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "tanh", "--k", "5"],
                          "no method applies")
     assert "truncation" not in err
     err = one_line_error(capsys, ["moments", "--weights", "sparse(c=2, entries=normal)", "--inputs", "uniform"],

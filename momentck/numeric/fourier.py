@@ -36,15 +36,20 @@ those of the off-diagonal factors through a block; the others are private to the
   uniform: Gauss–Legendre).  At k = 3 with normal inputs (stable weights) the blocks go through
   :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block factor).
 
-The frequency integrals use :mod:`.frequency_rules` (cells cut along the kinks of
-``|u|^alpha``, every ``s . xi = 0`` with ``s`` in ``{-1, 0, 1}^n``; smooth exponents, i.e. sparse
-weights, a tensor product of double-exponential rules).  The error is an estimate:
+A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
+the sets of diagonal slots switched off (each ``mass(sigma)^size`` times an integral over the
+others), and in each term every form has all its active coefficients nonzero.  The frequency
+integrals use :mod:`.frequency_rules` (cells cut along the kinks of ``|u|^alpha``, ``s . xi = 0``
+with ``s`` in ``{-1, 1}^n`` (up to four active slots: 3-simplex cells, :mod:`.polytopes`), over one
+fundamental domain of the row's slot symmetries; smooth exponents, i.e. sparse weights, a tensor
+product of double-exponential rules, one node per orbit).  The error is an estimate:
 the difference between two quadrature levels (steps h and h/2 in every rule) plus a float64
 roundoff allowance.  For sin the measures are atoms and the method reduces to
 :mod:`.stable_inputs` (a test).
 """
 
-from itertools import product
+from collections import Counter
+from itertools import chain, combinations, product
 from math import gamma, pi, sqrt
 
 import mpmath
@@ -52,23 +57,27 @@ import numpy as np
 import sympy
 from scipy import special
 
+from .._blas import blas_threads
 from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Sparse, Stable, Uniform
 from .base import WeightMethod, any_of, law_is, memoized, named
-from .frequency_rules import radial_rule, simplex_rule
 from .fourier_shared import SharedInputs
+from .frequency_rules import radial_rule, simplex_rule, symmetric_domain, symmetries
 from .quadrature import tanh_sinh
 from .sine_measures import SineMeasure
 
 __all__ = ["FourierWeights", "LEVY_EXPONENTS"]
 
 _STEPS = (1 / 5, 1 / 10)      # simplex (tanh–sinh) steps of the two levels
+_STEPS4 = (1 / 5, 1 / 10)     # the same on the 3-simplex (four active slots)
+_RSTEPS4 = (1 / 5, 1 / 10)    # radial steps with four active slots
 _RSTEPS = (1 / 8, 1 / 16)     # radial steps
 _ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
 _TSTEPS = (1 / 8, 1 / 16)     # tensor-rule steps (smooth exponents)
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
-_CHUNK = 200_000              # frequency nodes per vectorised pass
+_CHUNK = 50_000               # frequency nodes per vectorised pass (small: no page faults per pass)
+_ROUNDOFF = 4e-15             # roundoff per unit of a row's int |integrand| (a few dozen roundings of 1.1e-16)
 
 
 # -- Lévy exponents Psi(u) = int nu(dw) (1 - cos wu) ---------------------------------------------------
@@ -216,12 +225,13 @@ def _rows(shape):
     return rows
 
 
-def _options(kinds):
-    """``(signs, weight)`` per choice of the slots' exponentials.  A diagonal factor's ``+omega`` and
-    ``-omega`` are merged (its inputs are private, and the inputs symmetric and independent, so the
-    integrand is even in each); the global sign flip (which leaves the integrand unchanged: the rows'
-    off-diagonal ends come in even numbers) is folded in."""
-    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((0.0, 1.0), (1.0, -1.0)) for k in kinds]
+def _active_options(kinds):
+    """``(signs, weight)`` per choice of the active slots' exponentials: an off-diagonal end ``+-xi``
+    (weight +-1), a switched-on diagonal factor ``+-omega`` merged into ``omega`` with weight -1 (its
+    inputs are private, and the inputs symmetric and independent, so the integrand is even in it);
+    the global sign flip (which leaves the integrand unchanged: the rows' off-diagonal ends come in
+    even numbers) is folded in."""
+    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((1.0, -1.0),) for k in kinds]
     out = []
     for choice in product(*per):
         signs = np.array([s for s, _ in choice])
@@ -232,14 +242,82 @@ def _options(kinds):
     return out
 
 
-def _all_cuts(n):
-    """The kink hyperplanes ``s . xi = 0`` meeting the open orthant: s in {-1, 0, 1}^n with mixed signs."""
-    cuts = []
-    for s in product((1, 0, -1), repeat=n):
-        nz = [x for x in s if x]
-        if nz and nz[0] > 0 and min(nz) < 0:
-            cuts.append(s)
-    return cuts
+def _kink_cuts(n):
+    """The kink hyperplanes ``s . xi = 0`` of forms with all n coefficients nonzero that meet the open
+    orthant: s in {-1, 1}^n with mixed signs, up to sign."""
+    return tuple(s for s in product((1, -1), repeat=n) if s[0] > 0 and min(s) < 0)
+
+
+def _restrict(kinds, blocks, extra_cuts, keep):
+    """A row's slots ``keep`` only (the others switched off): kinds, blocks and cuts renumbered."""
+    new = {i: j for j, i in enumerate(keep)}
+    blocks = tuple((tuple((new[i], t) for i, t in shared), tuple(new[i] for i in private if i in new))
+                   for shared, private in blocks)
+    return (tuple(kinds[i] for i in keep), blocks, tuple(tuple(c[i] for i in keep) for c in extra_cuts))
+
+
+def _invariant(kinds, blocks, values, g):
+    """Whether relabelling the slots by ``g`` leaves a row's integrand unchanged."""
+    if any(kinds[g[i]] != kinds[i] for i in range(len(kinds))):
+        return False
+
+    def key(gi):
+        return Counter((frozenset((gi[i], values[t]) for i, t in shared), frozenset(gi[i] for i in private))
+                       for shared, private in blocks)
+    return key(g) == key(range(len(kinds)))
+
+
+def _orbit_representatives(index, group, L):
+    """Rows of a tensor grid's ``index`` (N, n) that are the largest of their orbit under ``group``
+    (coordinate permutations), with the orbits' sizes."""
+    code = L ** np.arange(index.shape[1])
+    codes = np.stack([index[:, list(g)] @ code for g in group], axis=1)
+    own = index @ code
+    keep = own == codes.max(axis=1)
+    srt = np.sort(codes[keep], axis=1)
+    orbit = 1 + np.count_nonzero(np.diff(srt, axis=1), axis=1)
+    return index[keep], orbit
+
+
+class _Forms:
+    """``Psi(F @ c)`` at the nodes F, computed once per coefficient vector c (up to sign: Psi is even);
+    the forms of a row repeat across its sign choices."""
+
+    def __init__(self, exponent, F):
+        self.exponent, self.FT = exponent, np.ascontiguousarray(F.T)   # (n, N): fast products
+        self.psis, self.means, self.exps = {}, {}, {}
+
+    def _key(self, c):
+        nz = c[np.nonzero(c)[0][0]] if np.any(c) else 1.0
+        return tuple(c if nz > 0 else -c)
+
+    def psi(self, c):
+        key = self._key(c)
+        if key not in self.psis:
+            u = np.zeros(self.FT.shape[1])
+            for c, row in zip(key, self.FT):  # the coefficients are mostly +-1: no BLAS call for an (n, N) product
+                if c == 1:
+                    u += row
+                elif c == -1:
+                    u -= row
+                elif c:
+                    u += c * row
+            self.psis[key] = self.exponent.psi(u)
+        return key, self.psis[key]
+
+    def mean(self, cs):
+        """``mean_c Psi(F @ c)``."""
+        key = tuple(sorted(self._key(c) for c in cs))
+        if key not in self.means:
+            self.means[key] = sum(self.psi(c)[1] for c in cs) / len(cs)
+        return self.means[key]
+
+    def exp_neg_mean(self, cs):
+        """``exp(-mean_c Psi(F @ c))``."""
+        key = tuple(sorted(self._key(c) for c in cs))
+        if key not in self.exps:
+            self.exps[key] = np.exp(-self.mean(cs))
+        return self.exps[key]
 
 
 # -- the method ---------------------------------------------------------------------------------------------
@@ -251,18 +329,23 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs and stable weights with normal inputs k ≤ 3, otherwise k ≤ 2")
+                "rademacher inputs k ≤ 4 (sparse weights k ≤ 3), stable weights with normal inputs k ≤ 3, "
+                "otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs)
     cost = 5.0
 
     @classmethod
     def max_k(cls, model):
-        """3: rademacher inputs (rows of at most three slots) and stable weights with normal inputs
-        (:mod:`.fourier_shared`); 2 otherwise (uniform inputs: a diagonal factor at a shared block)."""
-        if model is None or isinstance(model.inputs, Rademacher):
-            return 3
-        return 3 if isinstance(model.inputs, Normal) and isinstance(model.weights, Stable) else 2
+        """Rademacher inputs: 4 with stable weights (rows of at most four slots), 3 with sparse weights
+        (their tensor rules grow like N^slots); normal inputs: 3 with stable weights
+        (:mod:`.fourier_shared`); otherwise 2 (uniform inputs: a diagonal factor at a shared block)."""
+        if model is None:
+            return 4
+        stable = isinstance(model.weights, Stable)
+        if isinstance(model.inputs, Rademacher):
+            return 4 if stable else 3
+        return 3 if stable and isinstance(model.inputs, Normal) else 2
 
     def _setup(self):
         self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(
@@ -271,29 +354,47 @@ class FourierWeights(SharedInputs, WeightMethod):
         self.measure = SineMeasure(self.model.activation.name, sympy.N(self.model.activation.scale, 20))
         self.rademacher = isinstance(self.model.inputs, Rademacher)
 
-    _options = staticmethod(_options)
-
     # -- one row -------------------------------------------------------------------------------------
-    def _rule(self, kinds, cuts, level):
-        """``(frequencies (N, n), weights)`` for a row's slots, measure densities included."""
+    def _nodes(self, kinds, blocks, cuts, group, level):
+        """Chunks ``(frequencies (N, n), weights)`` of the rule for the active slots ``kinds``, measure
+        densities included; the weights cover one fundamental domain of ``group`` times its order."""
         m = self.measure
         n = len(kinds)
         if m.atoms is not None:
-            mu, sig, mass = m.atoms
-            F = np.array([[mu if k == "o" else sig for k in kinds]])
-            return F, np.array([mass ** kinds.count("d")])
-        if self.exponent.smooth:  # no kinks: a tensor product of one-dimensional rules
+            yield self._atom_rule(kinds)
+            return
+        if self.exponent.smooth:  # no kinks: a tensor product of one-dimensional rules, one node per orbit
             r, wr = radial_rule(_TSTEPS[level], m.beta, m.beta * 1e-12, m.top)
-            F = np.stack([g.reshape(-1) for g in np.meshgrid(*[r] * n, indexing="ij")], axis=1)
-            w = np.prod(np.stack([g.reshape(-1) for g in np.meshgrid(*[wr] * n, indexing="ij")], axis=1), axis=1)
-            return F, w * self._densities(kinds, F)
-        return self._kinked_rule(kinds, cuts, _RSTEPS[level], _STEPS[level])
+            L = len(r)
+            for lo in range(0, L ** n, _CHUNK):
+                index = np.stack(np.unravel_index(np.arange(lo, min(lo + _CHUNK, L ** n)), (L,) * n), axis=1)
+                index, orbit = _orbit_representatives(index, group, L)
+                F = r[index]
+                yield F, orbit * np.prod(wr[index], axis=1) * self._densities(kinds, F)
+            return
+        # near r = 0 the integrand is ~ r^(e - 1), e = n - (off-diagonal ends) + alpha (blocks): the mass
+        # below r_lo is ~ r_lo^e
+        e = n - kinds.count("o") + min(self.exponent.degree, 1.0) * blocks
+        steps, rsteps = (_STEPS4, _RSTEPS4) if n == 4 else (_STEPS, _RSTEPS)
+        r, wr = radial_rule(rsteps[level], m.beta, m.beta * 10.0 ** (-18 / e), m.radial_top(n))
+        v, wv = simplex_rule(n, cuts, steps[level], symmetric_domain(n, group))
+        wr = len(group) * wr * r ** (n - 1)
+        per = max(1, _CHUNK // len(r))
+        for lo in range(0, len(wv), per):
+            F = (r[:, None, None] * v[None, lo:lo + per, :]).reshape(-1, n)
+            yield F, np.outer(wr, wv[lo:lo + per]).reshape(-1) * self._densities(kinds, F)
+
+    def _atom_rule(self, kinds):
+        """``(frequencies (1, n), weights)``: sin's atomic measures, one node."""
+        mu, sig, mass = self.measure.atoms
+        return np.array([[mu if k == "o" else sig for k in kinds]]), np.array([mass ** kinds.count("d")])
 
     def _kinked_rule(self, kinds, cuts, rstep, step):
-        """:meth:`_rule` for a non-atomic measure and a kinked exponent, at radial and simplex steps."""
+        """``(frequencies (N, n), weights)`` of all n slots (no symmetry reduction) for a non-atomic measure
+        and a kinked exponent, at radial and simplex steps (:mod:`.fourier_shared`)."""
         n = len(kinds)
         r, wr = self._radial_nodes(n, rstep)
-        v, wv = simplex_rule(n, cuts, step)
+        v, wv = simplex_rule(n, tuple(tuple(c) for c in cuts), step)
         F = (r[:, None, None] * v[None, :, :]).reshape(-1, n)
         w = (wr[:, None] * wv[None, :]).reshape(-1)
         return F, w * self._densities(kinds, F)
@@ -310,37 +411,69 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     @memoized
     def _row(self, kinds, blocks, values, extra_cuts, level):
-        """``(R_a, int |integrand|)`` with the shared inputs set to ``values`` (pairs factor, value)."""
-        values = dict(values)
-        n = len(kinds)
-        cuts = list(extra_cuts) + _all_cuts(n)  # kinks of |u|^alpha (and finer cells where smooth)
-        F, w = self._rule(kinds, cuts, level)
+        """``(R_a, int |integrand|)`` with the shared inputs set to ``values`` (pairs factor, value).
+
+        A diagonal factor's option ``c_t = 0`` leaves its frequency only in its measure: the row is the
+        sum over the sets of diagonal slots switched off of ``mass(sigma)^(off)`` times an integral over
+        the other slots, where every form ``c . x`` has all its coefficients nonzero."""
+        diag = [i for i, k in enumerate(kinds) if k == "d"]
         value, size = 0.0, 0.0
-        for lo in range(0, len(w), _CHUNK):
-            v, s = self._row_sum(kinds, blocks, values, F[lo:lo + _CHUNK], w[lo:lo + _CHUNK])
-            value, size = value + v, size + s
+        for off in chain.from_iterable(combinations(diag, j) for j in range(len(diag) + 1)):
+            keep = [i for i in range(len(kinds)) if i not in off]
+            v, s = self._term(*_restrict(kinds, blocks, extra_cuts, keep), values, level)
+            mass = self.measure.mass ** len(off)
+            value, size = value + mass * v, size + mass * s
+        return value, size
+
+    @memoized
+    def _term(self, kinds, blocks, extra_cuts, values, level):
+        """The integral over the active slots ``kinds`` (every diagonal one switched on)."""
+        if not kinds:
+            return 1.0, 1.0
+        n, vals = len(kinds), dict(values)
+        group = symmetries(n, lambda g: _invariant(kinds, blocks, vals, g))
+        cuts = tuple(extra_cuts) + _kink_cuts(n)
+        value, size = 0.0, 0.0
+        with blas_threads(1):  # long vector products: BLAS threads would only spin-wait on a busy machine
+            for F, w in self._nodes(kinds, len(blocks), cuts, tuple(group), level):
+                v, s = self._row_sum(kinds, blocks, vals, F, w)
+                value, size = value + v, size + s
         return value, size
 
     def _row_sum(self, kinds, blocks, values, F, w):
+        forms = _Forms(self.exponent, F)
+        n = len(kinds)
+        half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=n - 1)]
         total = np.zeros(len(w))
         size = np.zeros(len(w))
-        for signs, wt in _options(kinds):
-            C = F * signs
-            term = wt * np.exp(-self.rest(self.exponent, C))
+        for signs, wt in _active_options(kinds):
+            if self.rademacher:  # E_s Psi(c . s) over the signs s
+                term = wt * forms.exp_neg_mean([signs * h for h in half])
+            else:
+                term = wt * np.exp(-self.rest(self.exponent, F * signs))
             for shared, private in blocks:
-                A = sum(C[:, i] * values[t] for i, t in shared)
                 if private and not self.rademacher:
                     raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs")
-                term = term * -(_rademacher_mean(self.exponent, C[:, list(private)], A) if private
-                                else self.exponent.psi(A))
+                a = np.zeros(n)
+                for i, t in shared:
+                    a[i] = signs[i] * values[t]
+                patterns = []
+                for s in product((1.0, -1.0), repeat=len(private)):
+                    c = a.copy()
+                    c[list(private)] = signs[list(private)] * s
+                    patterns.append(c)
+                term = term * -forms.mean(patterns)
             total += term
             size += np.abs(term)
         return float(w @ total), float(np.abs(w) @ size)
 
     # -- shapes ----------------------------------------------------------------------------------------
     def _product(self, key, level):
+        """``(prod_a R_a, roundoff)``: each row's sum over nodes and signs carries at most a few dozen
+        float64 roundings per term (u = 1.1e-16), ``_ROUNDOFF * int |integrand|``, and the product
+        propagates them as ``sum_a roundoff_a prod_(b != a) |R_b|``."""
         rows, values, extra = key
-        value, size = 1.0, 1.0
+        found = []
         values = dict(values)
         for kinds, blocks in rows:
             local = {}  # the row's shared factors renumbered, so that equal rows share their memo
@@ -349,22 +482,25 @@ class FourierWeights(SharedInputs, WeightMethod):
                     local.setdefault(t, len(local))
             blocks = tuple((tuple((i, local[t]) for i, t in shared), private) for shared, private in blocks)
             own = tuple((local[t], values[t]) for t in local)
-            v, s = self._row(kinds, blocks, own, extra, level)
-            value, size = value * v, size * s
-        return value, size
+            found.append(self._row(kinds, blocks, own, extra, level))
+        R = np.array([v for v, _ in found])
+        rounding = sum(_ROUNDOFF * s * np.prod(np.abs(np.delete(R, a))) for a, (_, s) in enumerate(found))
+        return float(np.prod(R)), float(rounding)
 
     def _level(self, shape, rows, level):
+        """``(value, roundoff)`` of a shape at one quadrature level."""
         P = sum(m for _, m in shape.pairs)
         scale = (-0.25) ** P
         if shape.k > 2 and not shape.blocks and isinstance(self.model.inputs, Normal) and self.exponent.degree:
             v, s = self._lone_row(rows[0][0], level)
-            return scale * v, abs(scale) * s
+            return scale * v, abs(scale) * _ROUNDOFF * s
         if self.rademacher or not shape.blocks:
             values = tuple((t, 1.0) for t in range(shape.k))
             v, s = self._product((tuple(rows), values, ()), level)
             return scale * v, abs(scale) * s
-        if shape.k > 2:
-            return self._shared_block(shape, rows, scale, level)
+        if shape.k > 2:   # sizes int |integrand| multiplied over the rows: the cruder roundoff bound
+            v, s = self._shared_block(shape, rows, scale, level)
+            return v, _ROUNDOFF * s
         return self._angular(shape, rows, scale, level)
 
     def _angular(self, shape, rows, scale, level):
@@ -410,8 +546,6 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     def _weight(self, shape, rows, through):
         slot_rows = _rows(shape)
-        (v0, _), (v1, s1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))
-        # roundoff: each term of the sums over nodes and signs carries a few dozen float64 roundings
-        # (u = 1.1e-16), and the sign sums cancel up to the size of their terms
-        err = abs(v1 - v0) + 4e-15 * s1
+        (v0, _), (v1, r1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))
+        err = abs(v1 - v0) + r1      # quadrature (two levels) and roundoff (:meth:`_product`)
         return mpmath.mpf(v1), mpmath.mpf(err)

@@ -45,6 +45,7 @@ With sin the measures are atoms, and the triangle matches conditioning on the we
 True
 """
 
+from itertools import product
 from math import gamma, pi, sqrt
 
 import numpy as np
@@ -68,9 +69,19 @@ _LONE = ((1 / 14, 1 / 8), (1 / 20, 1 / 12))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 
 
-def _sigma_mass(name):
-    """``sigma``'s total mass ``sup f^2`` (MATH.md §4)."""
-    return pi * pi / 4 if name == "atan" else 1.0
+def _options(kinds):
+    """``(signs, weight)`` per choice of the slots' exponentials, a diagonal factor's option 0 included
+    (``c_t = 0``: weight 1; ``+-omega`` merged, the inputs being symmetric: weight -1); the global sign
+    flip is folded in (the rows' off-diagonal ends come in even numbers)."""
+    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((0.0, 1.0), (1.0, -1.0)) for k in kinds]
+    out = []
+    for choice in product(*per):
+        signs = np.array([s for s, _ in choice])
+        first = next((s for s, k in zip(signs, kinds) if k == "o"), 0.0)
+        if first < 0:
+            continue
+        out.append((signs, float(np.prod([w for _, w in choice])) * (2 if first else 1)))
+    return out
 
 
 def _normal_radial_block(alpha, shift):
@@ -114,11 +125,11 @@ class SharedInputs:
         """``(R, int |integrand|)`` of a row without blocks, normal inputs: the rest ``E|Z|^alpha |c|^alpha``
         is smooth away from ``c = 0``, so the frequency rule needs no cuts."""
         if self.measure.atoms is not None:
-            F, w = self._rule(kinds, (), level)
+            F, w = self._atom_rule(kinds)
         else:
             F, w = self._kinked_rule(kinds, [], *_LONE[level])
         total, size = 0.0, 0.0
-        for signs, wt in self._options(kinds):
+        for signs, wt in _options(kinds):
             term = wt * w * np.exp(-self.rest(self.exponent, F * signs))
             total += float(term.sum())
             size += float(np.abs(term).sum())
@@ -147,15 +158,15 @@ class SharedInputs:
         shift = 2 + a
         block = _normal_radial_block(a, shift)
         m = self.measure
-        mass = m.atoms[2] if m.atoms is not None else _sigma_mass(m.name)
+        mass = m.mass
         K0 = 2 ** ((shift + a) / 2 - 1) * gamma((shift + a) / 2)
         norm = np.sqrt(1 + t * t)
         H, Hs = mass * K0 * R * norm ** -(shift + a), mass * K0 * Rs * norm ** -(shift + a)
-        options = [(signs, wt) for signs, wt in self._options(("d", "o", "o")) if signs[0]]
+        options = [(signs, wt) for signs, wt in _options(("d", "o", "o")) if signs[0]]
         rstep, step, _ = _LEVELS[level]
         for n, (tn, nn) in enumerate(zip(t, norm)):
             if m.atoms is not None:
-                F, w = self._rule(("d", "o", "o"), (), level)
+                F, w = self._atom_rule(("d", "o", "o"))
             else:
                 F, w = self._kinked_rule(("d", "o", "o"), [(0.0, 1.0, -tn)], rstep, step)
             # the rest is the same for every sign choice (normal inputs); nodes whose terms are below

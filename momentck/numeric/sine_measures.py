@@ -51,7 +51,8 @@ def _atan_mu(x):
 
 def _atan_sigma(w):
     w = np.minimum(w, 300.0)  # e^-300: below every weight that matters
-    return np.exp(-w) / w * (np.exp(2 * w) * special.exp1(2 * w) + np.log(2 * w) + np.euler_gamma)
+    # expn(1, .) is E_1 as exp1 is, to 2e-15, in about half the time
+    return np.exp(-w) / w * (np.exp(2 * w) * special.expn(1, 2 * w) + np.log(2 * w) + np.euler_gamma)
 
 
 def _erf_mu(x):
@@ -62,11 +63,12 @@ def _erf_sigma(w):
     return 8 / (np.pi ** 1.5 * w) * np.exp(-w * w / 8) * special.dawsn(w / (2 * np.sqrt(2)))
 
 
-#: name -> (mu density, sigma density, frequency beyond which both are below e^-40 (beta = 1; erf: sigma ~ e^{-omega^2/8})); sin: atoms
+#: name -> (mu density, sigma density, frequency beyond which both are below e^-40 (beta = 1; erf: sigma ~ e^{-omega^2/8}),
+#: total mass of sigma = lim f^2, tail exponent q: the densities decay like e^{-c x^q}); sin: atoms
 SINE_MEASURES = {
-    "tanh": (_tanh_mu, _tanh_sigma, 80 / np.pi),
-    "atan": (_atan_mu, _atan_sigma, 40.0),
-    "erf": (_erf_mu, _erf_sigma, 18.0),
+    "tanh": (_tanh_mu, _tanh_sigma, 80 / np.pi, 1.0, 1),
+    "atan": (_atan_mu, _atan_sigma, 40.0, np.pi ** 2 / 4, 1),
+    "erf": (_erf_mu, _erf_sigma, 18.0, 1.0, 2),
     "sin": None,
 }
 
@@ -87,9 +89,16 @@ class SineMeasure:
         entry = SINE_MEASURES[name]
         #: ``(mu atom, sigma atom, sigma atom's mass)`` for atomic measures, else None
         self.atoms = (self.beta, 2 * self.beta, 0.5) if entry is None else None
+        #: the total mass of sigma (independent of beta)
+        self.mass = 0.5 if entry is None else entry[3]
         if entry is not None:
-            self._mu, self._sigma, top = entry
+            self._mu, self._sigma, top, _, self.tail = entry
             self.top = top * self.beta
+
+    def radial_top(self, n):
+        """A radius beyond which a product of n densities at ``r v`` (``sum v = 1``) is below e^-40:
+        ``prod e^{-c (r v_t)^q} <= e^{-c r^q n^(1 - q)}``, so ``top n^((q - 1)/q)``."""
+        return self.top * n ** ((self.tail - 1) / self.tail)
 
     def mu(self, x):
         """Density of mu at ``x > 0``."""
