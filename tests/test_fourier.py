@@ -197,14 +197,21 @@ def test_stable_tanh_k3_with_normal_inputs_agrees_with_simulation(monkeypatch):
         assert e < se / 100 and abs(float(x) - mean) < 4 * se
 
 
-def test_four_slot_rows_agree_with_simulation():
+def test_four_slot_rows_agree_with_simulation(monkeypatch):
     # k = 4 with rademacher inputs: rows of four slots (3-simplex cells); the engine's m_1..m_4 within 4 SE
-    # (16 replicates: with 4 the standard errors themselves are too rough, m_1's came out half its size)
+    # (16 replicates: with 4 the standard errors themselves are too rough, m_1's came out half its size).
+    # Coarser quadrature levels keep it fast: bounds <= 2e-6, far below the standard errors (the production
+    # levels give the same values to 1e-10: 0.5328476039, 0.8533898207, 1.8543804876, 4.6742821979); the
+    # production run against n = 2000, 16 replicates (seed 1) is in MATH.md (z = -0.43, 0.07, 0.37, 0.57)
+    import momentck.numeric.fourier as fourier
+    for name, steps in (("_STEPS4", (1 / 3, 1 / 6)), ("_RSTEPS4", (1 / 3, 1 / 6)), ("_STEPS", (1 / 4, 1 / 8)),
+                        ("_RSTEPS", (1 / 6, 1 / 12))):
+        monkeypatch.setattr(fourier, name, steps)
     model = Model("stable(alpha=3/2)", "rademacher", "tanh", phi=1, psi=1)
     exact = limiting_moments(model, 4, cache=False, progress=False)
-    mc = simulate(model, 2000, 4, reps=16, seed=1, progress=False)
+    mc = simulate(model, 1000, 4, reps=16, seed=1, progress=False)
     for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < 1e-8 and abs(float(x) - mean) < 4 * se
+        assert e < se / 100 and abs(float(x) - mean) < 4 * se
 
 
 def test_walks_beyond_max_k_are_refused_with_the_limit():
