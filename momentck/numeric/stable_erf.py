@@ -99,12 +99,14 @@ _CHUNK = 2_000_000
 _FINER = {1: 1, 2: 0, 3: -1}
 
 
-def _asinc(z):
-    """``(2/pi) arcsin(z)/z``, the off-diagonal factor with its power ``z`` absorbed in the rows."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        big = z > 1e-8
-        return 2 / np.pi * np.where(big, np.arcsin(z) / np.where(big, z, 1), 1 + z * z / 6)
-
+def _asinc(z, m=1):
+    """``((2/pi) arcsin(z)/z)^m`` for z in [0, 1], the off-diagonal factor with its power ``z^m``
+    absorbed in the rows (``arcsin(z) = z`` in float64 below 1e-8, so z is only kept off 0)."""
+    z = np.maximum(z, 1e-300)
+    out = np.arcsin(z)
+    out /= z
+    out *= 2 / np.pi
+    return out ** m if m > 1 else out
 
 
 def _chebyshev_in_sqrt(coef, s):
@@ -274,7 +276,7 @@ class StableErfWeights(WeightMethod):
                 to_parent.append((q if p == parent else p, m))
                 continue
             subs.append(letters[p] + letters[q])
-            ops.append(_asinc(np.multiply.outer(clouds[p][0], clouds[q][0])) ** m)
+            ops.append(_asinc(np.multiply.outer(clouds[p][0], clouds[q][0]), m))
         if parent is None:
             return float(np.einsum(",".join(subs) + "->", *ops, optimize=True))
         spec = ",".join(subs + ["z" + letters[b] for b, _ in to_parent]) + "->z"
@@ -282,15 +284,20 @@ class StableErfWeights(WeightMethod):
         size = max(1, _CHUNK // max(len(clouds[b][0]) for b, _ in to_parent))
         for i in range(0, len(X), size):
             xs = X[i:i + size]
-            mats = [_asinc(np.multiply.outer(xs, clouds[b][0])) ** m for b, m in to_parent]
-            out[i:i + size] = np.einsum(spec, *ops, *mats, optimize=True)
+            mats = [_asinc(np.multiply.outer(xs, clouds[b][0]), m) for b, m in to_parent]
+            if len(others) == 1:  # one row below: a matrix-vector product
+                out[i:i + size] = mats[0] @ ops[0]
+            else:
+                out[i:i + size] = np.einsum(spec, *ops, *mats, optimize=True)
         return out
 
     def _contract(self, shape, rows, through, level):
         if not shape.blocks:  # a single row: E D(S)^d, untilted
             return float(_chebyshev_in_sqrt(self.diag_table(level, shape.diag[0], 0), np.ones(1))[0])
         blocks_of = [[j for j, blk in enumerate(shape.blocks) if a in blk] for a in range(shape.rows)]
-        return self._block_message((shape, through, blocks_of), 0, None, None, level)
+        # the largest block as the root: it is contracted once, the smaller ones become messages
+        root = max(range(len(shape.blocks)), key=lambda j: len(shape.blocks[j]))
+        return self._block_message((shape, through, blocks_of), root, None, None, level)
 
     def _weight(self, shape, rows, through):
         """Weight and error estimate (the change between two resolutions) as mpmath numbers."""
