@@ -92,9 +92,12 @@ def _significant(w, rel=1e-18):
 
 
 #: Chebyshev nodes of the diagonal-factor tables (MATH.md §4: analytic in sqrt(s) on |s| < 2)
-_CHEB = 64
+_CHEB = 40
 #: entries per chunk of the parent-to-child matrices
 _CHUNK = 2_000_000
+#: pair-block messages at parent nodes u <= _SERIES_X by _SERIES_TERMS terms of their series
+#: (relative error below 4^-30 (pi/2)^6 < 2e-17)
+_SERIES_X, _SERIES_TERMS = 0.5, 30
 #: level offset of a row's sticks by its number of blocks (cheap rows finer, three-block rows coarser)
 _FINER = {1: 1, 2: 0, 3: -1}
 
@@ -109,9 +112,43 @@ def _asinc(z, m=1):
     return out ** m if m > 1 else out
 
 
-def _chebyshev_in_sqrt(coef, s):
-    """The Chebyshev series ``coef`` in ``2 sqrt(s) - 1`` at the points s."""
-    return np.polynomial.chebyshev.chebval(2 * np.sqrt(s) - 1, coef)
+def _asinc_series(m, terms):
+    """Taylor coefficients of ``((2/pi) arcsin(z)/z)^m`` in ``z^2``, the first ``terms``."""
+    a = np.ones(terms)  # arcsin(z)/z = sum_k (2k)!/(4^k k!^2 (2k+1)) z^(2k)
+    for k in range(1, terms):
+        a[k] = a[k - 1] * (2 * k - 1) / (2 * k)
+    a *= 2 / np.pi / (2 * np.arange(terms) + 1)
+    return np.polynomial.polynomial.polypow(a, m, maxpower=terms - 1)[:terms]
+
+
+def _pair_series(x, u, w, m):
+    """``sum_i w_i ((2/pi) arcsin(x u_i)/(x u_i))^m`` at x <= _SERIES_X as a power series in x^2.
+
+    Its coefficients are positive with sum 1 (the value at z = 1), so cutting it after
+    _SERIES_TERMS terms errs by at most ``_SERIES_X^(2 terms) sum w`` against a value of at
+    least ``(2/pi)^m sum w``.
+    """
+    c = _asinc_series(m, _SERIES_TERMS)
+    moments = np.array([w @ u ** (2 * k) for k in range(_SERIES_TERMS)])
+    return np.polynomial.polynomial.polyval(x * x, c * moments)
+
+
+def _interpolate_in_sqrt(table, s):
+    """The interpolant ``(nodes, values, weights)`` of :meth:`StableErfWeights.diag_table` at the
+    points s (barycentric formula in ``2 sqrt(s) - 1``, by chunks)."""
+    nodes, values, weights = table
+    t = 2 * np.sqrt(np.asarray(s, float)) - 1
+    out = np.empty(t.shape)
+    for i in range(0, len(t), 65536):
+        d = t[i:i + 65536, None] - nodes[None, :]
+        exact = d == 0
+        d[exact] = 1
+        k = weights / d
+        part = (k @ values) / k.sum(axis=1)
+        hit = exact.any(axis=1)
+        part[hit] = values[exact.argmax(axis=1)[hit]]
+        out[i:i + 65536] = part
+    return out
 
 
 class StableErfWeights(WeightMethod):
@@ -185,24 +222,23 @@ class StableErfWeights(WeightMethod):
 
     # -- the diagonal factors of a row -------------------------------------------------
     def diag_table(self, level, d, tilt):
-        """``g(s) = E_q[q^tilt D(1 - s q)^d]`` (D(z) = (2/pi) arcsin z) as a function of s in [0, 1].
+        """``g(s) = E_q[q^tilt D(1 - s q)^d]`` (D(z) = (2/pi) arcsin z) tabulated for s in [0, 1].
 
-        ``D(1 - s q) = 1 - sqrt(s) H(s q)`` with H analytic for ``|s q| < 2``, so g is a
-        polynomial in ``r = sqrt(s)`` with coefficients analytic on ``|r| < sqrt(2)``: its
-        Chebyshev interpolant in r on [0, 1] converges like ``(3 + 2 sqrt 2)^(-n/2)``... measured
-        below 1e-17 at 64 nodes.  Returns its Chebyshev coefficients (one, the constant, for d = 0),
-        for :func:`_chebyshev_in_sqrt`.
+        ``D(1 - s q) = 1 - (4/pi) arcsin(r sqrt(q/2))``, ``r = sqrt(s)``, so g is analytic in r on
+        ``|r| < sqrt(2)``, and its interpolant at _CHEB Chebyshev points in r on [0, 1] converges
+        like ``(2 sqrt 2 - 1 + sqrt((2 sqrt 2 - 1)^2 - 1))^(-n) = 3.36^(-n)``.  Returns
+        ``(nodes 2r - 1, values, barycentric weights)`` for :func:`_interpolate_in_sqrt` (the
+        barycentric form keeps the rounding at 1e-16; a Chebyshev series accumulated 1e-14).
         """
         key = ("diag", level, d, tilt)
         if key not in self._memo:
             q, _, w = self.q_rule(level + 1)
             wq = w * q ** tilt
-            if d == 0:
-                self._memo[key] = np.array([wq.sum()])
-            else:
-                r = (1 - np.cos(np.pi * (np.arange(_CHEB) + 0.5) / _CHEB)) / 2  # Chebyshev points on [0, 1]
-                g = _diagonal_factor(r[:, None] ** 2 * q[None, :]) ** d @ wq
-                self._memo[key] = np.polynomial.chebyshev.chebfit(2 * r - 1, g, _CHEB - 1)
+            theta = np.pi * (np.arange(_CHEB) + 0.5) / _CHEB
+            r = (1 - np.cos(theta)) / 2
+            # pairwise summation (numpy's reduce), not BLAS: its rounding would be interpolated too
+            g = (_diagonal_factor(r[:, None] ** 2 * q[None, :]) ** d * wq).sum(axis=1)
+            self._memo[key] = (2 * r - 1, g, (-1.0) ** np.arange(_CHEB) * np.sin(theta))
         return self._memo[key]
 
     # -- a shape: messages along the block tree ---------------------------------------
@@ -239,7 +275,7 @@ class StableErfWeights(WeightMethod):
             w = w * self._block_message(tree, j, a, np.sqrt(y), level)
             keep = _significant(w)
             rest, w, top = rest[keep], w[keep], top[keep]
-        w = w * _chebyshev_in_sqrt(self.diag_table(level, shape.diag[a], B * al / 2), rest)
+        w = w * _interpolate_in_sqrt(self.diag_table(level, shape.diag[a], B * al / 2), rest)
         const = B * log(self.c) + B * al / 2 * log(self.b)  # (2c)^B, and 2^-B from du = dy/(2u)
         out = (x, np.bincount(top, weights=w, minlength=len(x)) * np.exp(const))
         self._memo[key] = out
@@ -281,19 +317,25 @@ class StableErfWeights(WeightMethod):
             return float(np.einsum(",".join(subs) + "->", *ops, optimize=True))
         spec = ",".join(subs + ["z" + letters[b] for b, _ in to_parent]) + "->z"
         out = np.empty(len(X))
+        todo = np.arange(len(X))
+        if len(others) == 1:  # a pair block: its Taylor series in x^2 where that converges fast
+            (b, m), = to_parent
+            small = X <= _SERIES_X
+            out[small] = _pair_series(X[small], *clouds[b], m)
+            todo = np.flatnonzero(~small)
         size = max(1, _CHUNK // max(len(clouds[b][0]) for b, _ in to_parent))
-        for i in range(0, len(X), size):
-            xs = X[i:i + size]
-            mats = [_asinc(np.multiply.outer(xs, clouds[b][0]), m) for b, m in to_parent]
+        for i in range(0, len(todo), size):
+            idx = todo[i:i + size]
+            mats = [_asinc(np.multiply.outer(X[idx], clouds[b][0]), m) for b, m in to_parent]
             if len(others) == 1:  # one row below: a matrix-vector product
-                out[i:i + size] = mats[0] @ ops[0]
+                out[idx] = mats[0] @ ops[0]
             else:
-                out[i:i + size] = np.einsum(spec, *ops, *mats, optimize=True)
+                out[idx] = np.einsum(spec, *ops, *mats, optimize=True)
         return out
 
     def _contract(self, shape, rows, through, level):
         if not shape.blocks:  # a single row: E D(S)^d, untilted
-            return float(_chebyshev_in_sqrt(self.diag_table(level, shape.diag[0], 0), np.ones(1))[0])
+            return float(_interpolate_in_sqrt(self.diag_table(level, shape.diag[0], 0), np.ones(1))[0])
         blocks_of = [[j for j, blk in enumerate(shape.blocks) if a in blk] for a in range(shape.rows)]
         # the largest block as the root: it is contracted once, the smaller ones become messages
         root = max(range(len(shape.blocks)), key=lambda j: len(shape.blocks[j]))
