@@ -131,8 +131,8 @@ def test_relabelled_shapes_have_equal_weights():
 def test_walk_length_limits_are_stated_up_front():
     with pytest.raises(MomentckError, match=r"k <= 7"):
         limiting_moments(_model("1"), 8)
-    with pytest.raises(MomentckError, match=r"k <= 5"):
-        limiting_moments(Model("stable(alpha=1)", "normal", "sin"), 6)
+    with pytest.raises(MomentckError, match=r"k <= 6"):
+        limiting_moments(Model("stable(alpha=1)", "normal", "sin"), 7)
 
 
 def _engine_weight(alpha, k, text):

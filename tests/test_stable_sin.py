@@ -84,8 +84,8 @@ def test_kernel_moments_positive_and_longer_walks_refused():
     # the 5-cycle (every mu_a = 0): e^(-5 C_alpha) times the block, here by the Nyström rule
     value, err = numeric_weights(model, 12)(five_cycle[0])
     assert value > 0 and err < 1e-12 * value
-    with pytest.raises(MomentckError, match="k <= 5"):
-        limiting_moments(model, 6)
+    with pytest.raises(MomentckError, match="k <= 6"):
+        limiting_moments(model, 7)
 
 
 def test_cycle_order_recognises_simple_cycles_only():

@@ -28,7 +28,7 @@ whose pairs all contain one row (stars) are one mpmath integral over that row, t
 others in closed form through H.  Triangles and 4-cycles (every other block of walks
 up to k = 4) go to :mod:`momentck.numeric.sin_cycles` (Hermite traces, ordering-cone
 integrals); every other block (the 5-cycle of k = 5, blocks with two-row covers) to the
-float64 Nyström rule in the weights of :mod:`momentck.numeric.sin_blocks` (error ~1e-13);
+float64 Nyström rule in the weights of :mod:`momentck.numeric.sin_blocks` (error ~1e-13; k <= 6);
 :class:`_BlockQuadrature` (adaptive float64 quadrature over two cover rows, ~1e-11 but
 minutes per block) is kept as its test oracle.
 """
@@ -53,14 +53,14 @@ class StableSinWeights(SinExpansion):
 
     name = "stable-sin"
     weights = law_is(Stable, "stable")
-    accuracy = "~1e-17 (closed forms, Hermite traces, long-double cone integrals); ~1e-13 for the Nyström blocks of k = 5"
+    accuracy = "~1e-17 (closed forms, Hermite traces, long-double cone integrals); ~1e-13 for the Nyström blocks of k >= 5"
     cost = 3.5
 
     @classmethod
     def max_k(cls, model):
         """Any block (the Nyström rule beyond stars, cycles of up to four rows and two-row blocks);
-        walks up to 5 (k = 6 runs, about 250 s serial for its 110 shapes)."""
-        return 5
+        walks up to 6 (its 110 shapes in about 35 s serial)."""
+        return 6
 
     def _setup(self):
         super()._setup()
