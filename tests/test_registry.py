@@ -48,9 +48,14 @@ def test_each_covered_cell_selects_a_method_that_applies_and_others_say_why():
 
 def test_walk_length_and_symbols_are_refused_with_the_reason():
     sin = Model("stable(alpha=1)", "normal", "sin")
-    assert select(sin, 4)[0] is not None
-    method, why = select(sin, 5)
-    assert method is None and "k <= 4, not k = 5" in why
+    assert select(sin, 6)[0] is not None
+    method, why = select(sin, 7)
+    assert method is None and "k <= 6, not k = 7" in why
+    for alpha in ("3/2", "7/10"):  # stable erf: rows in up to three blocks
+        erf = Model(f"stable(alpha={alpha})", "normal", "erf")
+        assert select(erf, 7)[0].name == "stable-erf"
+        method, why = select(erf, 8)
+        assert method is None and "k <= 7, not k = 8" in why
     import sympy
     from momentck import Sparse
     sym = Model(Sparse(sympy.Symbol("c", positive=True), "rademacher"), "rademacher", "tanh")

@@ -81,8 +81,11 @@ def test_kernel_moments_positive_and_longer_walks_refused():
     from momentck.errors import MomentckError
     five_cycle = [s for s in enumerate_shapes(5) if s.text() == "B0{0,1,2,3,4} | K01^1 K04^1 K12^1 K23^1 K34^1"]
     assert len(five_cycle) == 1
-    with pytest.raises(MomentckError, match="not implemented"):
-        numeric_weights(model, 12)(five_cycle[0])
+    # the 5-cycle (every mu_a = 0): e^(-5 C_alpha) times the block, here by the Nyström rule
+    value, err = numeric_weights(model, 12)(five_cycle[0])
+    assert value > 0 and err < 1e-12 * value
+    with pytest.raises(MomentckError, match="k <= 6"):
+        limiting_moments(model, 7)
 
 
 def test_cycle_order_recognises_simple_cycles_only():
@@ -140,3 +143,69 @@ def test_stable_sin_first_four_moments_to_fifteen_digits():
     res = limiting_moments(Model("stable(alpha=3/2)", "normal", "sin"), 4, digits=15)
     assert all(e < 1e-15 * abs(float(v)) for v, e in zip(res.spectral, res.spectral_error))
     assert not res.notes
+
+
+# -- blocks beyond two-row covers: the Nyström rule in the weights (k = 5) ---------------------------
+def _lams(pairs, rows, b, extra=None):
+    """lambda_a = b (o_a/2 + 2 i_a) with the off-diagonal counts o_a of the pairs."""
+    off = {a: sum(m for p, m in pairs.items() if a in p) for a in rows}
+    return {a: b * (off[a] / 2 + 2 * (extra or {}).get(a, 0)) for a in rows}
+
+
+@pytest.mark.parametrize("alpha", ["3/10", "7/10", "3/2"])
+def test_nystrom_block_against_closed_forms_cones_and_quadrature(alpha):
+    from momentck.numeric.sin_blocks import nystrom_block
+    from momentck.numeric.sin_cycles import homogeneous_cycle_with_error
+    w = StableSinWeights(Model(f"stable(alpha={alpha})", "normal", "sin"))
+    al, b, c = float(w.alpha), float(w.b), float(w.c_alpha)
+    # two rows: the 2F1 closed form (damped rows: no ridge)
+    for pairs, extra in [({(0, 1): 2}, {0: 1}), ({(0, 1): 4}, {0: 1, 1: 2})]:
+        lams = _lams(pairs, [0, 1], b, extra)
+        value, err = nystrom_block([0, 1], pairs, lams, al, b, c)
+        want = float(w.two_rows(mpmath.mpf(lams[0]), mpmath.mpf(lams[1]), pairs[(0, 1)]))  # 20 guard digits
+        assert abs(value - want) <= err < 1e-12 * want
+    # the homogeneous triangle: ordering-cone integrals (sin_cycles), ridge beyond v = 80 included
+    tri = {(0, 1): 1, (0, 2): 1, (1, 2): 1}
+    value, err = nystrom_block([0, 1, 2], tri, _lams(tri, [0, 1, 2], b), al, b, c)
+    want = float(homogeneous_cycle_with_error(3, al)[0]) * b ** (3 * al / 2)
+    assert abs(value - want) <= err < 1e-6 * want
+    # a damped block of four rows with a two-row cover: the adaptive cover quadrature
+    rows, pairs = [0, 1, 2, 3], {(0, 1): 2, (1, 2): 1, (1, 3): 1, (2, 3): 1}
+    lams = _lams(pairs, rows, b, {1: 1, 3: 1})
+    value, err = nystrom_block(rows, pairs, lams, al, b, c)
+    qv, qe = _BlockQuadrature(w, rows, pairs, lams, [1, 2]).integrate()
+    assert abs(value - qv) <= err + qe and err < 1e-9 * value  # the step-2h rule is still coarse at alpha = 0.3
+
+
+@pytest.mark.parametrize("alpha", ["7/10", "3/2"])
+def test_five_cycle_against_the_hermite_trace(alpha):
+    # a damped 5-cycle (some mu_a > 0): the Hermite-basis trace converges geometrically
+    from momentck.numeric.sin_blocks import nystrom_block
+    from momentck.numeric.sin_cycles import hermite_cycle
+    w = StableSinWeights(Model(f"stable(alpha={alpha})", "normal", "sin"))
+    al, b, c = float(w.alpha), float(w.b), float(w.c_alpha)
+    rows = list(range(5))
+    pairs = {(a, a + 1): 1 for a in range(4)} | {(0, 4): 1}
+    lams = _lams(pairs, rows, b, {0: 1, 2: 1})
+    value, err = nystrom_block(rows, pairs, lams, al, b, c)
+    hv, he = hermite_cycle([mpmath.mpf(lams[a]) for a in rows], w.alpha, w.b, w.c_alpha, 30, mpmath.mpf(10) ** -14)
+    assert abs(value - float(hv)) <= err + float(he) and err < 1e-8 * value  # a conservative step-2h estimate
+
+
+def test_homogeneous_five_cycle_against_shared_input_monte_carlo():
+    # the 5-cycle block of k = 5 (every mu_a = 0) conditioned on its shared inputs:
+    # E prod_i (|x_i + x_i+1|^a - |x_i - x_i+1|^a)/2 over standard normals (MATH.md §4)
+    from momentck.numeric.sin_blocks import nystrom_block
+    al = 1.5
+    w = StableSinWeights(Model("stable(alpha=3/2)", "normal", "sin"))
+    rows = list(range(5))
+    pairs = {(a, a + 1): 1 for a in range(4)} | {(0, 4): 1}
+    value, err = nystrom_block(rows, pairs, _lams(pairs, rows, 1.0), al, 1.0, float(w.c_alpha))
+    rng = np.random.default_rng(17)
+    draws = []
+    for _ in range(8):
+        x = rng.standard_normal((5, 400_000))
+        y = np.roll(x, -1, axis=0)
+        draws.append(np.mean(np.prod((np.abs(x + y) ** al - np.abs(x - y) ** al) / 2, axis=0)))
+    mc, se = np.mean(draws), np.std(draws, ddof=1) / math.sqrt(8)
+    assert abs(mc - value) < 4 * se and se < 0.01 * mc and err < 1e-12 * value

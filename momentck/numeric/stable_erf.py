@@ -23,13 +23,27 @@ factorises (restricted to positive weights, the integrand being even in each):
 So the rows interact only through ``arcsin(u u')`` and the rest ``S_a`` only through a
 one-dimensional law.  That law is integrated with Kanter's representation
 ``S = C_alpha^(2/alpha) (A(phi)/E)^((1-a)/a)``, ``a = alpha/2``, ``phi ~ U(0, pi)``,
-``E ~ Exp(1)`` (in log-scale for alpha < 1, where S spreads over hundreds of decades);
-the ``u`` integrals with tanh–sinh rules adapted to the endpoint powers (which tend to
--1 as alpha -> 2); the whole weight is a tensor contraction (``numpy.einsum``) over
-the rows' nodes, like a graph homomorphism sum.  Everything is float64: the error
-estimate is the difference between two resolutions (measured 1e-13 to 1e-10 relative
-for alpha in [0.1, 1.99] and beta in [0.1, 10]).  Rows in more than two blocks (walks
-longer than 5) are not implemented.
+``E ~ Exp(1)`` (in log-scale for alpha < 1, where S spreads over hundreds of decades).
+
+**Message passing.**  In ``y_e = u_e^2``, with the powers ``u_e^(m_e)`` of the ``m_e``
+off-diagonal factors through incidence e moved into the measure, a row's measure is the
+Dirichlet density ``prod_e y_e^(p_e - 1) (1 - U)^(B alpha/2 - 1)``, ``p_e = (m_e - alpha)/2``,
+of its incidences and its slack ``1 - U``.  The block tree is rooted at its largest block; a
+row is integrated by stick breaking in the order (incidence of its parent block, child blocks,
+slack), tanh–sinh rules adapted to each stick's endpoint powers (which tend to -1 as
+alpha -> 2), and sends its parent block a *cloud*: one node per parent stick, weighted by
+everything below.  A block sends its parent row a function of the parent's ``u`` (the dense
+contraction of its other rows' clouds, ``numpy.einsum``), evaluated at the parent's nodes; a
+two-row block by its Taylor series in ``u^2`` where ``u <= 1/2``.  The diagonal factors enter
+through ``E_q[q^(B alpha/2) D(1 - s q)^d]``, analytic in ``sqrt(s)``, interpolated at
+Chebyshev points.  Memory and time are those of one row's nodes (``n^B``, n ~ 200 per stick)
+times its children's clouds, never a product over rows.
+
+Everything is float64: the error estimate is the difference between two resolutions
+(measured 1e-13 to 1e-10 relative for alpha in [0.1, 1.99] and beta in [0.1, 10] at k <= 5;
+rows in three blocks run one level coarser, their estimates 1e-11 to 1e-8 relative, the
+values themselves converged to 1e-15).  Rows in four blocks (walks longer than 7) are not
+implemented (n^4 nodes).
 
 References
 ----------
@@ -44,7 +58,6 @@ import numpy as np
 import sympy
 from scipy.special import expit
 
-from ..errors import NotCovered
 from ..laws import Normal, Stable
 from .base import WeightMethod, law_is, named
 from .quadrature import tanh_sinh
@@ -91,6 +104,66 @@ def _significant(w, rel=1e-18):
     return keep
 
 
+#: Chebyshev nodes of the diagonal-factor tables (MATH.md §4: analytic in sqrt(s) on |s| < 2)
+_CHEB = 40
+#: entries per chunk of the parent-to-child matrices
+_CHUNK = 2_000_000
+#: pair-block messages at parent nodes u <= _SERIES_X by _SERIES_TERMS terms of their series
+#: (relative error below 4^-30 (pi/2)^6 < 2e-17)
+_SERIES_X, _SERIES_TERMS = 0.5, 30
+#: level offset of a row's sticks by its number of blocks (cheap rows finer, three-block rows coarser)
+_FINER = {1: 1, 2: 0, 3: -1}
+
+
+def _asinc(z, m=1):
+    """``((2/pi) arcsin(z)/z)^m`` for z in [0, 1], the off-diagonal factor with its power ``z^m``
+    absorbed in the rows (``arcsin(z) = z`` in float64 below 1e-8, so z is only kept off 0)."""
+    z = np.maximum(z, 1e-300)
+    out = np.arcsin(z)
+    out /= z
+    out *= 2 / np.pi
+    return out ** m if m > 1 else out
+
+
+def _asinc_series(m, terms):
+    """Taylor coefficients of ``((2/pi) arcsin(z)/z)^m`` in ``z^2``, the first ``terms``."""
+    a = np.ones(terms)  # arcsin(z)/z = sum_k (2k)!/(4^k k!^2 (2k+1)) z^(2k)
+    for k in range(1, terms):
+        a[k] = a[k - 1] * (2 * k - 1) / (2 * k)
+    a *= 2 / np.pi / (2 * np.arange(terms) + 1)
+    return np.polynomial.polynomial.polypow(a, m, maxpower=terms - 1)[:terms]
+
+
+def _pair_series(x, u, w, m):
+    """``sum_i w_i ((2/pi) arcsin(x u_i)/(x u_i))^m`` at x <= _SERIES_X as a power series in x^2.
+
+    Its coefficients are positive with sum 1 (the value at z = 1), so cutting it after
+    _SERIES_TERMS terms errs by at most ``_SERIES_X^(2 terms) sum w`` against a value of at
+    least ``(2/pi)^m sum w``.
+    """
+    c = _asinc_series(m, _SERIES_TERMS)
+    moments = np.array([w @ u ** (2 * k) for k in range(_SERIES_TERMS)])
+    return np.polynomial.polynomial.polyval(x * x, c * moments)
+
+
+def _interpolate_in_sqrt(table, s):
+    """The interpolant ``(nodes, values, weights)`` of :meth:`StableErfWeights.diag_table` at the
+    points s (barycentric formula in ``2 sqrt(s) - 1``, by chunks)."""
+    nodes, values, weights = table
+    t = 2 * np.sqrt(np.asarray(s, float)) - 1
+    out = np.empty(t.shape)
+    for i in range(0, len(t), 65536):
+        d = t[i:i + 65536, None] - nodes[None, :]
+        exact = d == 0
+        d[exact] = 1
+        k = weights / d
+        part = (k @ values) / k.sum(axis=1)
+        hit = exact.any(axis=1)
+        part[hit] = values[exact.argmax(axis=1)[hit]]
+        out[i:i + 65536] = part
+    return out
+
+
 class StableErfWeights(WeightMethod):
     """Weights of a model with stable(alpha) weights, normal inputs and erf(beta x).
 
@@ -102,14 +175,14 @@ class StableErfWeights(WeightMethod):
     weights = law_is(Stable, "stable")
     inputs = law_is(Normal, "normal")
     activation = named("erf")
-    accuracy = "float64 quadrature, 1e-13 to 1e-10 relative"
+    accuracy = "float64 quadrature, 1e-13 to 1e-10 relative (k >= 6: 1e-11 to 1e-8)"
     cost = 0.8
     level = 4
 
     @classmethod
     def max_k(cls, model):
-        """Rows in at most two blocks: walks up to 5."""
-        return 5
+        """Rows in at most three blocks: walks up to 7."""
+        return 7
 
     def _setup(self):
         model = self.model
@@ -160,84 +233,126 @@ class StableErfWeights(WeightMethod):
             self._memo[key] = (expit(-logbS[keep]), expit(logbS[keep]), w[keep])
         return self._memo[key]
 
-    # -- the incidence variables of a row in B blocks --------------------------------
-    def u_rule(self, level, powers):
-        """Nodes of a row with len(powers) blocks: (list of u_e arrays, 1 - U, weights).
+    # -- the diagonal factors of a row -------------------------------------------------
+    def diag_table(self, level, d, tilt):
+        """``g(s) = E_q[q^tilt D(1 - s q)^d]`` (D(z) = (2/pi) arcsin z) tabulated for s in [0, 1].
 
-        ``powers[e]`` is the number of off-diagonal factors through incidence e; the
-        factor ``u_e^powers[e]`` is absorbed into the weights (the off-diagonal
-        factors are then ``arcsin(u u')/(u u')``).  The endpoint powers are absorbed
-        by :func:`jacobi_tanh_sinh`, so alpha close to 2 (powers close to -1) is safe.
+        ``D(1 - s q) = 1 - (4/pi) arcsin(r sqrt(q/2))``, ``r = sqrt(s)``, so g is analytic in r on
+        ``|r| < sqrt(2)``, and its interpolant at _CHEB Chebyshev points in r on [0, 1] converges
+        like ``(2 sqrt 2 - 1 + sqrt((2 sqrt 2 - 1)^2 - 1))^(-n) = 3.36^(-n)``.  Returns
+        ``(nodes 2r - 1, values, barycentric weights)`` for :func:`_interpolate_in_sqrt` (the
+        barycentric form keeps the rounding at 1e-16; a Chebyshev series accumulated 1e-14).
         """
-        key = ("u", level, powers)
+        key = ("diag", level, d, tilt)
+        if key not in self._memo:
+            q, _, w = self.q_rule(level + 1)
+            wq = w * q ** tilt
+            theta = np.pi * (np.arange(_CHEB) + 0.5) / _CHEB
+            r = (1 - np.cos(theta)) / 2
+            # pairwise summation (numpy's reduce), not BLAS: its rounding would be interpolated too
+            g = (_diagonal_factor(r[:, None] ** 2 * q[None, :]) ** d * wq).sum(axis=1)
+            self._memo[key] = (2 * r - 1, g, (-1.0) ** np.arange(_CHEB) * np.sin(theta))
+        return self._memo[key]
+
+    # -- a shape: messages along the block tree ---------------------------------------
+    def _row_cloud(self, tree, a, parent, level):
+        """Row a seen from its parent block: nodes ``u_{a,parent}`` and the weights left after
+        integrating every other variable of the row and the subtrees below it.
+
+        The row's measure in ``y_e = u_e^2`` is Dirichlet: ``prod_e y_e^(p_e - 1) (1 - U)^(B alpha/2 - 1)``,
+        ``p_e = (m_e - alpha)/2`` (the off-diagonal powers ``u_e^(m_e)`` absorbed), integrated by
+        stick breaking with the parent's incidence first (so the cloud has one node per stick),
+        then the child blocks, then the slack ``1 - U``.
+        """
+        shape, through, blocks_of = tree
+        key = ("row", level, self._subtree_key(tree, a, parent))
         if key in self._memo:
             return self._memo[key]
-        B, al = len(powers), self.alpha
-        h = 2.0 ** -(level + 1 if B == 1 else level)  # one level finer where it is cheap
-        const = B * log(2 * self.c) + B * al / 2 * log(self.b)
-        if B == 1:
-            (m,) = powers
-            # weight u^(m-1-alpha) (1 - u)^(alpha/2-1) (1 + u)^(alpha/2-1); 1 - U = (1 - u)(1 + u)
-            x, xc, lw = jacobi_tanh_sinh(m - 1 - al, al / 2 - 1, h)
-            lw = const + lw + (al / 2 - 1) * np.log1p(x)
-            w = np.exp(lw)
+        children = [j for j in blocks_of[a] if j != parent]
+        B, al = len(blocks_of[a]), self.alpha
+        exps = [(through[(a, j)] - al) / 2 for j in [parent] + children] + [B * al / 2]
+        h = 2.0 ** -(level + _FINER.get(B, 0))
+        v, vc, lw = jacobi_tanh_sinh(exps[0] - 1, sum(exps[1:]) - 1, h)
+        w = np.exp(lw)
+        keep = _significant(w)
+        x, rest, w = np.sqrt(v[keep]), vc[keep], w[keep]
+        top = np.arange(len(x))
+        for i, j in enumerate(children, 1):
+            v, vc, lw = jacobi_tanh_sinh(exps[i] - 1, sum(exps[i + 1:]) - 1, h)
+            sel = _significant(np.exp(lw))
+            v, vc, lw = v[sel], vc[sel], lw[sel]
+            y = np.multiply.outer(rest, v).ravel()
+            rest = np.multiply.outer(rest, vc).ravel()
+            w = (w[:, None] * np.exp(lw)[None, :]).ravel()
+            top = np.repeat(top, len(v))
+            w = w * self._block_message(tree, j, a, np.sqrt(y), level)
             keep = _significant(w)
-            out = ([x[keep]], (xc * (1 + x))[keep], w[keep])
-        elif B == 2:
-            m1, m2 = powers
-            # y_e = u_e^2 = T s, T (1 - s): dy1 dy2 = T dT ds, du_e = dy_e / (2 u_e)
-            T, Tc, lT = jacobi_tanh_sinh((m1 + m2) / 2 - 1 - al, al - 1, h)
-            s, sc, ls = jacobi_tanh_sinh(m1 / 2 - 1 - al / 2, m2 / 2 - 1 - al / 2, h)
-            lw = const - 2 * log(2) + lT[:, None] + ls[None, :]
-            w = np.exp(lw).ravel()
-            keep = _significant(w)
-            u1 = np.sqrt(T[:, None] * s[None, :]).ravel()[keep]
-            u2 = np.sqrt(T[:, None] * sc[None, :]).ravel()[keep]
-            out = ([u1, u2], np.broadcast_to(Tc[:, None], lw.shape).ravel()[keep], w[keep])
-        else:
-            raise NotCovered("stable weights with erf: rows in more than two blocks "
-                                "(walks longer than 5) are not implemented")
+            rest, w, top = rest[keep], w[keep], top[keep]
+        w = w * _interpolate_in_sqrt(self.diag_table(level, shape.diag[a], B * al / 2), rest)
+        const = B * log(self.c) + B * al / 2 * log(self.b)  # (2c)^B, and 2^-B from du = dy/(2u)
+        out = (x, np.bincount(top, weights=w, minlength=len(x)) * np.exp(const))
         self._memo[key] = out
         return out
 
-    def _diag(self, level, one_minus_U, d, tilt):
-        """E_q[q^tilt D(1 - (1 - U) q)^d] at each node, D(z) = (2/pi) arcsin z."""
-        q, _, w = self.q_rule(level + 1)
-        wq = w * q ** tilt
-        if d == 0:
-            return np.full(one_minus_U.shape, wq.sum())
-        values, inverse = np.unique(one_minus_U, return_inverse=True)
-        out = np.empty(values.shape)
-        for i in range(0, len(values), 16):
-            out[i:i + 16] = _diagonal_factor(values[i:i + 16, None] * q[None, :]) ** d @ wq
-        return out[inverse.ravel()]
+    def _subtree_key(self, tree, a, parent):
+        """A key of row a's subtree below ``parent`` (labelled, so equal keys give equal clouds)."""
+        shape, through, blocks_of = tree
+        below = []
+        for j in blocks_of[a]:
+            if j == parent:
+                continue
+            others = [b for b in shape.blocks[j] if b != a]
+            pairs = tuple(sorted((tuple(sorted((([a] + others).index(p), ([a] + others).index(q)))), m)
+                                 for (p, q), m in shape.pairs if p in shape.blocks[j] and q in shape.blocks[j]))
+            below.append((pairs, tuple(self._subtree_key(tree, b, j) for b in others)))
+        return (shape.diag[a], through[(a, parent)], tuple(sorted(below)))
 
-    # -- a shape ------------------------------------------------------------------
+    def _block_message(self, tree, j, parent, X, level):
+        """Block j with its subtrees integrated: a function of the parent's ``u`` at the points X
+        (a number when ``parent`` is None, the root block)."""
+        shape, _, _ = tree
+        others = [b for b in shape.blocks[j] if b != parent]
+        clouds = {b: self._row_cloud(tree, b, j, level) for b in others}
+        letters = dict(zip(others, "abcdefghijklmnopqrstuvwxy"))
+        subs, ops, to_parent = [], [], []
+        for b in others:
+            subs.append(letters[b])
+            ops.append(clouds[b][1])
+        for (p, q), m in shape.pairs:
+            if p not in shape.blocks[j] or q not in shape.blocks[j]:
+                continue
+            if parent in (p, q):
+                to_parent.append((q if p == parent else p, m))
+                continue
+            subs.append(letters[p] + letters[q])
+            ops.append(_asinc(np.multiply.outer(clouds[p][0], clouds[q][0]), m))
+        if parent is None:
+            return float(np.einsum(",".join(subs) + "->", *ops, optimize=True))
+        spec = ",".join(subs + ["z" + letters[b] for b, _ in to_parent]) + "->z"
+        out = np.empty(len(X))
+        todo = np.arange(len(X))
+        if len(others) == 1:  # a pair block: its Taylor series in x^2 where that converges fast
+            (b, m), = to_parent
+            small = X <= _SERIES_X
+            out[small] = _pair_series(X[small], *clouds[b], m)
+            todo = np.flatnonzero(~small)
+        size = max(1, _CHUNK // max(len(clouds[b][0]) for b, _ in to_parent))
+        for i in range(0, len(todo), size):
+            idx = todo[i:i + size]
+            mats = [_asinc(np.multiply.outer(X[idx], clouds[b][0]), m) for b, m in to_parent]
+            if len(others) == 1:  # one row below: a matrix-vector product
+                out[idx] = mats[0] @ ops[0]
+            else:
+                out[idx] = np.einsum(spec, *ops, *mats, optimize=True)
+        return out
+
     def _contract(self, shape, rows, through, level):
         if not shape.blocks:  # a single row: E D(S)^d, untilted
-            return float(self._diag(level, np.ones(1), shape.diag[0], 0)[0])
+            return float(_interpolate_in_sqrt(self.diag_table(level, shape.diag[0], 0), np.ones(1))[0])
         blocks_of = [[j for j, blk in enumerate(shape.blocks) if a in blk] for a in range(shape.rows)]
-        nodes, operands, subs = {}, [], []
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        for a in range(shape.rows):
-            powers = tuple(through[(a, j)] for j in blocks_of[a])
-            us, one_minus_U, w = self.u_rule(level, powers)
-            nodes[a] = dict(zip(blocks_of[a], us))
-            key = ("row", level, powers, shape.diag[a])
-            if key not in self._memo:
-                self._memo[key] = w * self._diag(level, one_minus_U, shape.diag[a],
-                                                 self.alpha / 2 * len(powers))
-            r = self._memo[key]
-            operands.append(r)
-            subs.append(letters[a])
-        for (a, b), m in shape.pairs:
-            j = shape.pair_blocks[(a, b)]
-            z = np.multiply.outer(nodes[a][j], nodes[b][j])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                asinc = np.where(z > 1e-8, np.arcsin(z) / np.where(z > 1e-8, z, 1), 1 + z * z / 6)
-            operands.append((2 / np.pi * asinc) ** m)
-            subs.append(letters[a] + letters[b])
-        return float(np.einsum(",".join(subs) + "->", *operands, optimize=True))
+        # the largest block as the root: it is contracted once, the smaller ones become messages
+        root = max(range(len(shape.blocks)), key=lambda j: len(shape.blocks[j]))
+        return self._block_message((shape, through, blocks_of), root, None, None, level)
 
     def _weight(self, shape, rows, through):
         """Weight and error estimate (the change between two resolutions) as mpmath numbers."""

@@ -27,9 +27,10 @@ a closed form (the argument is at most 1, where Gauss's theorem applies).  Block
 whose pairs all contain one row (stars) are one mpmath integral over that row, the
 others in closed form through H.  Triangles and 4-cycles (every other block of walks
 up to k = 4) go to :mod:`momentck.numeric.sin_cycles` (Hermite traces, ordering-cone
-integrals); other blocks with a vertex cover of two rows are integrated in float64
-over the cover rows (:class:`_BlockQuadrature`, error ~1e-11).  Larger blocks are
-not implemented.
+integrals); every other block (the 5-cycle of k = 5, blocks with two-row covers) to the
+float64 Nyström rule in the weights of :mod:`momentck.numeric.sin_blocks` (error ~1e-13; k <= 6);
+:class:`_BlockQuadrature` (adaptive float64 quadrature over two cover rows, ~1e-11 but
+minutes per block) is kept as its test oracle.
 """
 
 from math import comb
@@ -40,6 +41,7 @@ import sympy
 from ..errors import NotCovered
 from ..laws import Stable
 from .base import law_is
+from .sin_blocks import nystrom_block
 from .sin_cycles import cycle_order, hermite_cycle, homogeneous_cycle_with_error
 from .sinweights import SinExpansion
 
@@ -51,13 +53,14 @@ class StableSinWeights(SinExpansion):
 
     name = "stable-sin"
     weights = law_is(Stable, "stable")
-    accuracy = "~1e-17 (closed forms, Hermite traces, long-double cone integrals)"
+    accuracy = "~1e-17 (closed forms, Hermite traces, long-double cone integrals); ~1e-13 for the Nyström blocks of k >= 5"
     cost = 3.5
 
     @classmethod
     def max_k(cls, model):
-        """Blocks whose pairs have a vertex cover of at most two rows: walks up to 4."""
-        return 4
+        """Any block (the Nyström rule beyond stars, cycles of up to four rows and two-row blocks);
+        walks up to 6 (its 110 shapes in about 35 s serial)."""
+        return 6
 
     def _setup(self):
         super()._setup()
@@ -78,12 +81,15 @@ class StableSinWeights(SinExpansion):
 
     def two_rows(self, lam0, lam1, m):
         h = -self.alpha / 2
-        pref = self.c_alpha ** 2 * self.g ** 2 * (lam0 * lam1) ** (-h)
-        total = mpmath.mpf(0)
-        for l in range(m + 1):
-            z = ((m - 2 * l) * self.b) ** 2 / (4 * lam0 * lam1)
-            total += comb(m, l) * (-1) ** l * (mpmath.hyp2f1(h, h, 0.5, z) - 1)
-        return pref * total / mpmath.mpf(2) ** m
+        # 20 guard digits: the alternating sum cancels (13 digits at lambda = (4b, 6b), m = 4, alpha = 0.3)
+        with mpmath.extradps(20):
+            pref = self.c_alpha ** 2 * self.g ** 2 * (lam0 * lam1) ** (-h)
+            total = mpmath.mpf(0)
+            for l in range(m + 1):
+                z = ((m - 2 * l) * self.b) ** 2 / (4 * lam0 * lam1)
+                total += comb(m, l) * (-1) ** l * (mpmath.hyp2f1(h, h, 0.5, z) - 1)
+            value = pref * total / mpmath.mpf(2) ** m
+        return +value
 
     # -- one block ----------------------------------------------------------------
     def block(self, rows, pairs, lams):
@@ -95,27 +101,28 @@ class StableSinWeights(SinExpansion):
         if order is not None:
             return self._cycle([lams[a] for a in order])
         cover = _vertex_cover(rows, pairs)
-        if cover is None:
-            raise NotCovered("stable weights with sin: blocks whose walk graph needs more than two "
-                                "rows to cover its pairs (walks longer than 4) are not implemented")
-        if len(cover) == 1:
+        if cover is not None and len(cover) == 1:
             return self._star(cover[0], pairs, lams)
-        value, err = _BlockQuadrature(self, rows, pairs, {a: float(v) for a, v in lams.items()},
-                                      cover).integrate()
-        return mpmath.mpf(value), mpmath.mpf(err)
+        return self._nystrom(rows, pairs, lams)
 
     def _cycle(self, lams):
         """A cycle block (:mod:`momentck.numeric.sin_cycles`): homogeneous when every lambda is b."""
         L = len(lams)
         if L > 4:
-            raise NotCovered("stable weights with sin: cycle blocks of more than four rows (walks "
-                                "longer than 4) are not implemented")
+            rows = list(range(L))
+            return self._nystrom(rows, {(a, (a + 1) % L) if a < L - 1 else (0, L - 1): 1 for a in rows},
+                                 dict(zip(rows, lams)))
         if all(lam == self.b for lam in lams):
             v, e = homogeneous_cycle_with_error(L, float(self.alpha))  # cached across instances
             scale = self.b ** (L * self.alpha / 2)
             return mpmath.mpf(str(v)) * scale, mpmath.mpf(str(e)) * scale
         return hermite_cycle(lams, self.alpha, self.b, self.c_alpha, self.dps,
                              mpmath.mpf(10) ** (-self.dps + 8))
+
+    def _nystrom(self, rows, pairs, lams):
+        """Any other block: a Nyström rule in the weights (:mod:`momentck.numeric.sin_blocks`), float64."""
+        value, err = nystrom_block(rows, pairs, lams, self.alpha, self.b, self.c_alpha)
+        return mpmath.mpf(value), mpmath.mpf(err)
 
     def _star(self, u, pairs, lams):
         """A block whose pairs all contain row u: one integral over w_u (mpmath), the
