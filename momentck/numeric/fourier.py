@@ -61,7 +61,7 @@ from .._blas import blas_threads
 from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Sparse, Stable, Uniform
 from .base import WeightMethod, any_of, law_is, memoized, named
-from .fourier_shared import SharedInputs
+from .fourier_shared import SharedInputs, sign_options
 from .frequency_rules import radial_rule, simplex_rule, symmetric_domain, symmetries
 from .quadrature import tanh_sinh
 from .sine_measures import SineMeasure
@@ -223,23 +223,6 @@ def _rows(shape):
                 blocks.append((shared, private))
         rows.append((kinds, tuple(blocks)))
     return rows
-
-
-def _active_options(kinds):
-    """``(signs, weight)`` per choice of the active slots' exponentials: an off-diagonal end ``+-xi``
-    (weight +-1), a switched-on diagonal factor ``+-omega`` merged into ``omega`` with weight -1 (its
-    inputs are private, and the inputs symmetric and independent, so the integrand is even in it);
-    the global sign flip (which leaves the integrand unchanged: the rows' off-diagonal ends come in
-    even numbers) is folded in."""
-    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((1.0, -1.0),) for k in kinds]
-    out = []
-    for choice in product(*per):
-        signs = np.array([s for s, _ in choice])
-        first = next((s for s, k in zip(signs, kinds) if k == "o"), 0.0)
-        if first < 0:
-            continue
-        out.append((signs, float(np.prod([w for _, w in choice])) * (2 if first else 1)))
-    return out
 
 
 def _kink_cuts(n):
@@ -446,7 +429,7 @@ class FourierWeights(SharedInputs, WeightMethod):
         half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=n - 1)]
         total = np.zeros(len(w))
         size = np.zeros(len(w))
-        for signs, wt in _active_options(kinds):
+        for signs, wt in sign_options(kinds):
             if self.rademacher:  # E_s Psi(c . s) over the signs s
                 term = wt * forms.exp_neg_mean([signs * h for h in half])
             else:

@@ -56,7 +56,7 @@ from ..laws import Normal
 from .base import memoized
 from .quadrature import tanh_sinh
 
-__all__ = ["SharedInputs"]
+__all__ = ["SharedInputs", "sign_options"]
 
 #: (radial, simplex, angular) steps of the two levels; level 0 finer than the rows' own (1/8, 1/5), which
 #: left estimates of 2e-8 (measured, erf with stable(7/10), the two-row block: estimate 3e-11, error 1e-12)
@@ -69,11 +69,14 @@ _LONE = ((1 / 14, 1 / 8), (1 / 20, 1 / 12))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 
 
-def _options(kinds):
-    """``(signs, weight)`` per choice of the slots' exponentials, a diagonal factor's option 0 included
-    (``c_t = 0``: weight 1; ``+-omega`` merged, the inputs being symmetric: weight -1); the global sign
-    flip is folded in (the rows' off-diagonal ends come in even numbers)."""
-    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else ((0.0, 1.0), (1.0, -1.0)) for k in kinds]
+def sign_options(kinds, switched_off=False):
+    """``(signs, weight)`` per choice of a row's exponentials: an off-diagonal end ``+-xi`` (weight
+    +-1), a diagonal factor's ``+-omega`` merged into ``omega`` with weight -1 (its inputs are private,
+    and the inputs symmetric and independent, so the integrand is even in it) and, with
+    ``switched_off``, also its option ``c_t = 0`` (sign 0, weight 1); the global sign flip (which leaves
+    the integrand unchanged: the rows' off-diagonal ends come in even numbers) is folded in."""
+    diagonal = ((0.0, 1.0), (1.0, -1.0)) if switched_off else ((1.0, -1.0),)
+    per = [((1.0, 1.0), (-1.0, -1.0)) if k == "o" else diagonal for k in kinds]
     out = []
     for choice in product(*per):
         signs = np.array([s for s, _ in choice])
@@ -129,7 +132,7 @@ class SharedInputs:
         else:
             F, w = self._kinked_rule(kinds, [], *_LONE[level])
         total, size = 0.0, 0.0
-        for signs, wt in _options(kinds):
+        for signs, wt in sign_options(kinds, switched_off=True):
             term = wt * w * np.exp(-self.rest(self.exponent, F * signs))
             total += float(term.sum())
             size += float(np.abs(term).sum())
@@ -162,7 +165,7 @@ class SharedInputs:
         K0 = 2 ** ((shift + a) / 2 - 1) * gamma((shift + a) / 2)
         norm = np.sqrt(1 + t * t)
         H, Hs = mass * K0 * R * norm ** -(shift + a), mass * K0 * Rs * norm ** -(shift + a)
-        options = [(signs, wt) for signs, wt in _options(("d", "o", "o")) if signs[0]]
+        options = sign_options(("d", "o", "o"))   # the diagonal frequency switched on
         rstep, step, _ = _LEVELS[level]
         for n, (tn, nn) in enumerate(zip(t, norm)):
             if m.atoms is not None:
