@@ -123,8 +123,9 @@ def test_rademacher_form_moments_by_hand():
 def test_selection_and_walk_limits():
     assert select(Model("stable(alpha=3/2)", "rademacher", "sin"), 4)[0] is StableSinInputs
     assert select(Model("stable(alpha=3/2)", "normal", "sin"), 4)[0] is StableSinWeights
-    method, why = select(Model("stable(alpha=7/10)", "uniform", "sin"), 4)
-    assert method is None and "k <= 3, not k = 4" in why
+    assert select(Model("stable(alpha=7/10)", "uniform", "sin"), 4)[0] is StableSinInputs
+    method, why = select(Model("stable(alpha=7/10)", "uniform", "sin"), 5)
+    assert method is None and "k <= 4, not k = 5" in why
     with pytest.raises(MomentckError, match="more than four shared inputs"):
         StableSinInputs(Model("stable(alpha=1)", "uniform", "sin"))(
             next(s for s in enumerate_shapes(5) if len(s.blocks) == 1 and s.rows == 5))
@@ -132,7 +133,7 @@ def test_selection_and_walk_limits():
 
 @pytest.mark.parametrize("alpha,inputs,k,n,reps,seed", [
     ("3/2", "rademacher", 4, 600, 6, 11), ("7/10", "rademacher", 3, 600, 6, 12),
-    ("3/2", "uniform", 3, 800, 6, 31), ("7/10", "uniform", 3, 800, 6, 32)])
+    ("3/2", "uniform", 4, 800, 6, 31), ("7/10", "uniform", 3, 800, 6, 32)])
 def test_moments_match_simulation(alpha, inputs, k, n, reps, seed):
     model = Model(f"stable(alpha={alpha})", inputs, "sin")
     assert_numeric_matches_simulation(model, k, n=n, reps=reps, seed=seed, max_error=1e-12)

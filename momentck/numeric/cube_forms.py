@@ -18,6 +18,8 @@ between steps 1/8 and 1/16 (D = 4: 1/6 and 1/12), plus float64 roundoff.
 """
 
 import math
+from functools import lru_cache
+from itertools import permutations, product
 
 import numpy as np
 
@@ -42,7 +44,27 @@ def cube_form_moment(forms):
     """
     coefs = np.array([c for c, _ in forms], dtype=float)
     powers = np.array([p for _, p in forms], dtype=float)
-    return _moment(coefs[:, np.any(coefs != 0, axis=0)], powers)
+    key = _orbit_key(coefs[:, np.any(coefs != 0, axis=0)], powers)
+    return _cached(key)
+
+
+def _orbit_key(coefs, powers):
+    """The least form list over the cube's symmetries (permuting and negating inputs, negating forms):
+    ``E g`` is the same on the whole orbit, so blocks that differ by them are integrated once."""
+    D = coefs.shape[1]
+    best = None
+    for perm in permutations(range(D)):
+        for signs in product((1.0, -1.0), repeat=D):
+            m = coefs[:, perm] * signs
+            lead = np.array([row[np.nonzero(row)[0][0]] if np.any(row) else 1.0 for row in m])
+            key = tuple(sorted(zip(map(tuple, m * np.sign(lead)[:, None]), powers)))
+            best = key if best is None or key < best else best
+    return best
+
+
+@lru_cache(maxsize=4096)
+def _cached(key):
+    return _moment(np.array([c for c, _ in key]), np.array([p for _, p in key]))
 
 
 def _moment(coefs, powers):
