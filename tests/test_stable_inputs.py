@@ -14,7 +14,7 @@ from momentck.errors import MomentckError
 from momentck.laws import Normal
 from momentck.numeric import select
 from momentck.numeric.base import law_is
-from momentck.numeric.cube_forms import cube_form_moment
+from momentck.numeric.cube_forms import _moment, cube_form_moment
 from momentck.numeric.stable_inputs import RademacherForms, StableSinInputs, UniformForms, _uniform_sum_moment
 from momentck.numeric.stable_sin import StableSinWeights
 from momentck.shapes import enumerate_shapes
@@ -79,6 +79,26 @@ def test_cube_quadrature_reproduces_the_closed_forms(p):
     assert err < 1e-12 and abs(value - want) < 2e-13 * want
 
 
+def test_four_input_cube_quadrature():
+    # D = 4 (3-D facets cut into polyhedra): one form against the divided-difference closed form
+    r3 = mpmath.sqrt(3)
+    p = 1.5
+    value, err = cube_form_moment([((1.0, 2.0, -0.5, 1.5), p)])
+    want = _uniform_sum_moment([r3 * c for c in (1.0, 2.0, 0.5, 1.5)], mpmath.mpf(p))
+    assert err < 1e-12 and abs(value - want) < 2e-13 * want
+    # forms in disjoint inputs factorise: E|x1 + 2 x2|^p |x3 - x4|^(2p) = E|x1 + 2 x2|^p E|x3 - x4|^(2p)
+    value, err = cube_form_moment([((1.0, 2.0, 0.0, 0.0), p), ((0.0, 0.0, 1.0, -1.0), 2 * p)])
+    want = (_uniform_sum_moment([r3, 2 * r3], mpmath.mpf(p))
+            * _uniform_sum_moment([r3, r3], mpmath.mpf(2 * p)))
+    assert err < 1e-12 and abs(value - want) < 2e-13 * want
+    # an input no form depends on: the 4-cube's facets against the 3-cube's polygons
+    coefs = np.array([(1.0, 0.0, 1.0), (1.0, 1.0, 0.0), (0.0, 1.0, -1.0)])
+    powers = np.array([0.7, 0.7, 0.7])
+    three, e3 = _moment(coefs, powers)
+    four, e4 = _moment(np.hstack([coefs, np.zeros((3, 1))]), powers)
+    assert e3 < 1e-12 and e4 < 1e-12 and abs(three - four) < 1e-13 * three
+
+
 def test_uniform_triangle_against_monte_carlo():
     # the triangle block of h_3: E |x1 + x3|^a |x1 + x2|^a |x2 - x3|^a over uniform inputs
     a = 0.7
@@ -103,16 +123,17 @@ def test_rademacher_form_moments_by_hand():
 def test_selection_and_walk_limits():
     assert select(Model("stable(alpha=3/2)", "rademacher", "sin"), 4)[0] is StableSinInputs
     assert select(Model("stable(alpha=3/2)", "normal", "sin"), 4)[0] is StableSinWeights
-    method, why = select(Model("stable(alpha=7/10)", "uniform", "sin"), 4)
-    assert method is None and "k <= 3, not k = 4" in why
-    with pytest.raises(MomentckError, match="more than three shared inputs"):
+    assert select(Model("stable(alpha=7/10)", "uniform", "sin"), 4)[0] is StableSinInputs
+    method, why = select(Model("stable(alpha=7/10)", "uniform", "sin"), 5)
+    assert method is None and "k <= 4, not k = 5" in why
+    with pytest.raises(MomentckError, match="more than four shared inputs"):
         StableSinInputs(Model("stable(alpha=1)", "uniform", "sin"))(
-            next(s for s in enumerate_shapes(4) if len(s.blocks) == 1 and s.rows == 4))
+            next(s for s in enumerate_shapes(5) if len(s.blocks) == 1 and s.rows == 5))
 
 
 @pytest.mark.parametrize("alpha,inputs,k,n,reps,seed", [
     ("3/2", "rademacher", 4, 600, 6, 11), ("7/10", "rademacher", 3, 600, 6, 12),
-    ("3/2", "uniform", 3, 800, 6, 31), ("7/10", "uniform", 3, 800, 6, 32)])
+    ("3/2", "uniform", 4, 800, 6, 31), ("7/10", "uniform", 3, 800, 6, 32)])
 def test_moments_match_simulation(alpha, inputs, k, n, reps, seed):
     model = Model(f"stable(alpha={alpha})", inputs, "sin")
     assert_numeric_matches_simulation(model, k, n=n, reps=reps, seed=seed, max_error=1e-12)

@@ -1,4 +1,4 @@
-"""``E prod_i |c_i . x|^(p_i)`` for x uniform on the cube ``[-sqrt 3, sqrt 3]^D``, D <= 3 (MATH.md §4).
+"""``E prod_i |c_i . x|^(p_i)`` for x uniform on the cube ``[-sqrt 3, sqrt 3]^D``, D <= 4 (MATH.md §4).
 
 The integrand is homogeneous of degree ``P = sum_i p_i``, so splitting the cube into the
 pyramids from the origin over its facets (height ``h = sqrt 3``) and integrating the
@@ -7,20 +7,24 @@ radius in closed form,
     E g = h / ((P + D) (2h)^D) sum_facets int_facet g,
 
 and the central symmetry ``g(-x) = g(x)`` pairs opposite facets.  On a facet the forms are
-affine in ``D - 1 <= 2`` variables: the facet is cut along their zero sets into convex
-cells (a segment's pieces, or polygons split line by line), each cell triangulated, and
-every triangle integrated by a tensor tanh–sinh rule in Duffy coordinates, with the forms
-written in barycentric coordinates so that their zeros on the cells' edges are exact:
+affine in ``D - 1 <= 3`` variables: the facet is cut along their zero sets into convex
+cells (a segment's pieces, polygons split line by line, or for D = 4 polyhedra split plane
+by plane with :mod:`.polytopes`), each cell triangulated (tetrahedralised), and every
+simplex integrated by a tensor tanh–sinh rule in Duffy coordinates, with the forms
+written in barycentric coordinates so that their zeros on the cells' faces are exact:
 the integrand is smooth inside each cell and only algebraically singular on its boundary,
 where tanh–sinh keeps its double-exponential convergence.  The error is the difference
-between steps 1/8 and 1/16, plus float64 roundoff.
+between steps 1/8 and 1/16 (D = 4: 1/6 and 1/12), plus float64 roundoff.
 """
 
 import math
+from functools import lru_cache
+from itertools import permutations, product
 
 import numpy as np
 
 from ..errors import NotCovered
+from .polytopes import barycentric_rule, split_polytope, tetrahedra
 from .quadrature import tanh_sinh
 
 __all__ = ["cube_form_moment", "split_polygon"]
@@ -40,16 +44,41 @@ def cube_form_moment(forms):
     """
     coefs = np.array([c for c, _ in forms], dtype=float)
     powers = np.array([p for _, p in forms], dtype=float)
-    coefs = coefs[:, np.any(coefs != 0, axis=0)]
+    key = _orbit_key(coefs[:, np.any(coefs != 0, axis=0)], powers)
+    return _cached(key)
+
+
+def _orbit_key(coefs, powers):
+    """The least form list over the cube's symmetries (permuting and negating inputs, negating forms):
+    ``E g`` is the same on the whole orbit, so blocks that differ by them are integrated once."""
+    D = coefs.shape[1]
+    best = None
+    for perm in permutations(range(D)):
+        for signs in product((1.0, -1.0), repeat=D):
+            m = coefs[:, perm] * signs
+            lead = np.array([row[np.nonzero(row)[0][0]] if np.any(row) else 1.0 for row in m])
+            key = tuple(sorted(zip(map(tuple, m * np.sign(lead)[:, None]), powers)))
+            best = key if best is None or key < best else best
+    return best
+
+
+@lru_cache(maxsize=4096)
+def _cached(key):
+    return _moment(np.array([c for c, _ in key]), np.array([p for _, p in key]))
+
+
+def _moment(coefs, powers):
+    """:func:`cube_form_moment` over all ``D = coefs.shape[1]`` inputs (zero columns kept)."""
     D, P = coefs.shape[1], powers.sum()
-    if D > 3:
-        raise NotCovered("uniform inputs: expectations over more than three shared inputs are not implemented")
+    if D > 4:
+        raise NotCovered("uniform inputs: expectations over more than four shared inputs are not implemented")
     if D == 1:
         return float(np.prod(np.abs(coefs[:, 0]) ** powers) * H ** P / (P + 1)), 0.0
     levels = []
-    for step in (1 / 8, 1 / 16):
-        rule = tanh_sinh(step, T=3.5)
-        total = sum(_facet(coefs, powers, i, rule) for i in range(D))
+    for step in ((1 / 6, 1 / 12) if D == 4 else (1 / 8, 1 / 16)):
+        rule = barycentric_rule(step, T=3.5) if D == 4 else tanh_sinh(step, T=3.5)
+        facet = _solid_facet if D == 4 else _facet
+        total = sum(facet(coefs, powers, i, rule) for i in range(D))
         levels.append(2 * total * H / ((P + D) * (2 * H) ** D))
     return float(levels[1]), float(abs(levels[1] - levels[0]) + 1e-14 * abs(levels[1]))
 
@@ -67,6 +96,27 @@ def _facet(coefs, powers, i, rule):
             cells = [piece for poly in cells for piece in split_polygon(poly, a0[k], A[k])]
     return sum(_triangle(poly[0], poly[j], poly[j + 1], a0, A, powers, rule)
                for poly in cells for j in range(1, len(poly) - 1))
+
+
+def _solid_facet(coefs, powers, i, rule):
+    """``int g`` over the 3-D facet ``x_i = h`` of the 4-cube, cut into convex polyhedra along the forms'
+    zero planes and tetrahedralised; ``rule`` is :func:`.polytopes.barycentric_rule`'s."""
+    a0 = coefs[:, i] * H
+    A = np.delete(coefs, i, axis=1)
+    cells = [np.array([[x, y, z] for x in (-H, H) for y in (-H, H) for z in (-H, H)])]
+    for k in range(len(a0)):
+        if np.any(A[k] != 0):
+            cells = [piece for cell in cells for piece in split_polytope(cell, a0[k], A[k])]
+    tets = np.concatenate([tetrahedra(cell) for cell in cells])
+    vert = a0[None, None, :] + tets @ A.T  # (T, 4 vertices, forms)
+    vert[np.abs(vert) < _SNAP] = 0.0
+    lam, w = rule
+    vol = np.abs(np.linalg.det(tets[:, 1:] - tets[:, :1]))
+    total = 0.0
+    for t in range(len(tets)):
+        vals = np.abs(lam @ vert[t])  # (nodes, forms): exact zeros on the tetrahedron's faces
+        total += vol[t] * (w @ np.prod(vals ** powers[None, :], axis=1))
+    return total
 
 
 def _segment(a0, a, powers, rule):

@@ -30,7 +30,7 @@ between them.  The input law enters only through expectations of products of
   ``x_1 + x_2`` and ``x_1 - x_2`` (the two-row block of m_2) uniform on a square rotated to
   the diamond ``|u| + |v| <= 2 sqrt 3``: ``E |u|^p |v|^q = L^(p+q+2) B(p+1, q+1)/(6 (p+q+2))``,
   ``L = 2 sqrt 3``; other blocks by the cube quadrature of :mod:`.cube_forms` (float64, up
-  to three inputs per block: walks up to 3);
+  to four inputs per block, blocks equal up to the cube's symmetries integrated once: walks up to 4);
 * normal (a test oracle for :mod:`momentck.numeric.stable_sin`; not registered): one form
   ``|c|^p E|Z|^p``, two forms the bivariate formula
   ``E |U|^p |V|^q = s_U^p s_V^q 2^((p+q)/2) Gamma((p+1)/2) Gamma((q+1)/2) 2F1(-p/2, -q/2; 1/2; rho^2) / pi``.
@@ -102,9 +102,9 @@ class RademacherForms(FormMoments):
 
 class UniformForms(FormMoments):
     """Uniform inputs on ``[-sqrt 3, sqrt 3]``: closed forms for one form and for the pair
-    ``x_1 + x_2``, ``x_1 - x_2``; otherwise cube quadrature (:mod:`.cube_forms`, up to three inputs)."""
+    ``x_1 + x_2``, ``x_1 - x_2``; otherwise cube quadrature (:mod:`.cube_forms`, up to four inputs)."""
 
-    max_k = 3
+    max_k = 4
 
     def _moment(self, groups):
         zero = mpmath.mpf(0)
@@ -197,12 +197,12 @@ class StableSinInputs(WeightMethod):
     weights = law_is(Stable, "stable")
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
     activation = named("sin")
-    accuracy = "working precision (rademacher: finite sums, k ≤ 6); uniform (k ≤ 3): ~1e-14, cube quadrature"
+    accuracy = "working precision (rademacher: finite sums, k ≤ 6); uniform (k ≤ 4): ~1e-13, cube quadrature"
     cost = 0.005
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: walks up to 6 (the sums grow like 4^k); uniform: up to 3 (at most three
+        """Rademacher inputs: walks up to 6 (the sums grow like 4^k); uniform: up to 4 (at most four
         inputs per block); the largest of these for models not covered."""
         forms = None if model is None else _form_moments(model.inputs)
         return (forms or RademacherForms).max_k
