@@ -65,6 +65,7 @@ from .fourier_shared import SharedInputs, sign_options
 from .frequency_rules import radial_rule, simplex_rule, symmetric_domain, symmetries
 from .quadrature import tanh_sinh
 from .sine_measures import SineMeasure
+from .uniform_private import uniform_abs_moment
 
 __all__ = ["FourierWeights", "LEVY_EXPONENTS"]
 
@@ -99,22 +100,9 @@ class StableExponent:
         return s ** a * 2 ** (a / 2) * gamma((a + 1) / 2) / sqrt(pi)
 
     def uniform_mean(self, C):
-        """``E Psi(C . x)`` over x uniform on ``[-sqrt 3, sqrt 3]``, at most two nonzero columns of C."""
-        a = np.sort(np.abs(C) * sqrt(3), axis=1)[:, ::-1]
-        if a.shape[1] > 2 and np.any(a[:, 2] > 0):
-            raise NotCovered("the Fourier method with uniform inputs: at most two inputs per form")
-        p = self.alpha
-        a1 = a[:, 0]
-        one = a1 ** p / (p + 1)
-        if a.shape[1] == 1:
-            return one
-        a2 = a[:, 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = a2 / a1
-            q = p + 2
-            diff = np.expm1(q * np.log1p(r)) - np.expm1(q * np.log1p(-r))
-            two = a1 ** p * diff / (2 * r * (p + 1) * (p + 2))
-        return np.where(a2 > 0, two, one)
+        """``E Psi(C . x)`` over x uniform on ``[-sqrt 3, sqrt 3]``, at most three nonzero columns of C
+        (:func:`.uniform_private.uniform_abs_moment`)."""
+        return uniform_abs_moment(np.asarray(C) * sqrt(3), self.alpha)
 
 
 class SparseExponent:

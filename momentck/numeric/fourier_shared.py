@@ -54,7 +54,9 @@ from scipy import special
 from ..errors import NotCovered
 from ..laws import Normal
 from .base import memoized
+from .frequency_rules import simplex_rule
 from .quadrature import tanh_sinh
+from .uniform_private import GradedChebyshev, RadialBlock, graded_pieces
 
 __all__ = ["SharedInputs", "sign_options"]
 
@@ -67,6 +69,11 @@ _TRIANGLE = ((1 / 12, 1 / 7, 1 / 6), (1 / 16, 1 / 10, 1 / 8))
 #: (radial, simplex) steps of the lone rows' levels (cheap: one uncut cell)
 _LONE = ((1 / 14, 1 / 8), (1 / 20, 1 / 12))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
+#: the cuts of the diagonal row's rule (coordinates (omega, xi_1, xi_2)), uniform inputs: the kinks of the
+#: three-input rest (omega = xi_1 + xi_2, |xi_1 - xi_2|), where the kink |A| = omega of the radial block
+#: reaches t = 0 or t = 1 (omega = xi_1, xi_1 + xi_2, |xi_1 - xi_2|), and xi_1 = xi_2 (its kink A = 0 at omega -> 0)
+_UNIFORM_CUTS = ((1, -1, 0), (1, -1, -1), (1, -1, 1), (1, 1, -1), (0, 1, -1))
+_RGRADING = 24                # dyadic pieces of R(1, t) towards t = 0 and t = 1
 
 
 def sign_options(kinds, switched_off=False):
@@ -113,9 +120,7 @@ class SharedInputs:
                              "weights beyond k = 2")
         kinds = sorted(k for k, _ in rows)
         if kinds == [("d", "o", "o"), ("o", "o")]:
-            if not isinstance(self.model.inputs, Normal):
-                raise NotCovered("the Fourier method with uniform inputs: a diagonal factor at a shared block")
-            v, s = self._plane(level)
+            v, s = self._plane(level) if isinstance(self.model.inputs, Normal) else self._uniform_plane(level)
         elif kinds == [("o", "o")] * 3:
             v, s = self._triangle(level)
         else:
@@ -184,6 +189,68 @@ class SharedInputs:
                 H[n] += float(term.sum())
                 Hs[n] += float(np.abs(term).sum())
         return H, Hs
+
+    @memoized
+    def _uniform_plane(self, level):
+        """``E R_b(x) R_a(x)``, uniform inputs: ``x = rho (1, t)`` on the square (``rho <= h``; the edge ``(t, 1)``
+        equal, four quadrants), ``R_b = rho^alpha R(1, t)``.  The options of row a without its diagonal
+        frequency are sigma's mass times R; the others carry ``-E_y |rho A + omega y|^alpha``, whose radial
+        integral is ``h^(2+2 alpha) omega^alpha B(A / omega)`` (:class:`.uniform_private.RadialBlock`).  The
+        t-integral goes inside the frequency integral: ``K_eps(v) = int_0^1 R(1, t) Phi(v_0, v_1 + eps t v_2) dt``
+        (``Phi(omega, A) = omega^alpha B(A / omega)``, homogeneous: one value per simplex node), cut where
+        ``|A| = v_0``, with R from a graded Chebyshev interpolant; the frequency rule is then cut along fixed
+        planes only (:data:`_UNIFORM_CUTS`)."""
+        a = self.exponent.degree
+        rstep, step, astep = _LEVELS[level]
+        edges = graded_pieces(0.0, 1.0, depth=_RGRADING)
+        R, Rs = self._pair_row_values(GradedChebyshev.points(edges), rstep, step)
+        R, Rs = GradedChebyshev(edges, R), GradedChebyshev(edges, Rs)
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        mass_part = self.measure.mass / (2 + 2 * a) * np.array([wx @ R(x) ** 2, wx @ Rs(x) ** 2])
+        kinds = ("d", "o", "o")
+        if self.measure.atoms is not None:
+            F, w = self._atom_rule(kinds)
+            r, wr, v, wv = np.ones(1), w, F, np.ones(1)
+        else:
+            r, wr = self._radial_nodes(3, rstep)
+            v, wv = simplex_rule(3, _UNIFORM_CUTS, step)
+        block = RadialBlock(a)
+        K = [self._t_integrals(block, R, Rs, v, eps, x, xc, wx) for eps in (1.0, -1.0)]
+        diff, both = K[0][0] - K[1][0], K[0][1] + K[1][1]       # sum_eps wt_eps (-K_eps), wt_eps = -2 eps
+        on = np.zeros(2)
+        per = max(1, _BATCH // len(r))
+        for lo in range(0, len(wv), per):
+            F = (r[:, None, None] * v[None, lo:lo + per, :]).reshape(-1, 3)
+            w = (wr[:, None] * wv[None, lo:lo + per] * r[:, None] ** a).reshape(-1)
+            if self.measure.atoms is None:
+                w = w * self._densities(kinds, F)
+            w = w * np.exp(-self.rest(self.exponent, F))
+            d, b = np.tile(diff[lo:lo + per], len(r)), np.tile(both[lo:lo + per], len(r))
+            on += 2 * np.array([w @ d, np.abs(w) @ b])
+        c = 2 * sqrt(3) ** (2 * a)          # 8 / (2h)^2 (quadrants, edges, density) times h^(2 + 2 alpha)
+        return c * float(mass_part[0] + on[0]), c * float(mass_part[1] + on[1])
+
+    @staticmethod
+    def _t_integrals(block, R, Rs, v, eps, x, xc, wx):
+        """``(K_eps(v), int |R| Phi dt)`` per node v = (omega, xi_1, xi_2): ``t`` by tanh–sinh on the pieces of
+        ``[0, 1]`` between the points where ``|v_1 + eps t v_2| = v_0``."""
+        v0, v1, v2 = v[:, 0:1], v[:, 1:2], v[:, 2:3]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cuts = [(v0 - v1) / v2] if eps > 0 else [(v1 - v0) / v2, (v1 + v0) / v2]
+        cuts = np.clip(np.nan_to_num(np.concatenate(cuts, axis=1)), 0.0, 1.0)
+        pts = np.sort(np.concatenate([np.zeros_like(v0), cuts, np.ones_like(v0)], axis=1), axis=1)
+        K, Ks = np.zeros(len(v)), np.zeros(len(v))
+        per = max(1, _BATCH // (pts.shape[1] * len(x)))
+        for lo in range(0, len(v), per):
+            p = pts[lo:lo + per]
+            a, b = p[:, :-1, None], p[:, 1:, None]
+            t = (a * xc + b * x).reshape(len(p), -1)
+            wt = ((b - a) * wx).reshape(len(p), -1)
+            phi = block.scaled(v0[lo:lo + per], v1[lo:lo + per] + eps * t * v2[lo:lo + per])
+            K[lo:lo + per] = np.sum(wt * R(t) * phi, axis=1)
+            Ks[lo:lo + per] = np.sum(wt * Rs(t) * phi, axis=1)
+        return K, Ks
 
     # -- D = 3: the triangle ---------------------------------------------------------------------------
     @memoized

@@ -1,0 +1,210 @@
+"""Uniform inputs in the Fourier method: three-input absolute moments and the radial block of a
+diagonal row's private input at a shared block (MATH.md §4, numeric: the Fourier method).
+
+With U_t independent and uniform on ``[-1, 1]`` and ``p > 0``:
+
+* :func:`uniform_abs_moment`: ``E |sum_t a_t U_t|^p`` for up to three nonzero coefficients.  The
+  divided-difference form ``sum_sigma (prod sigma) F(sigma . a) / (2^n prod a_t)``,
+  ``F(y) = sign(y)^n |y|^(p+n) / prod_(j<=n) (p+j)``, loses ``eps / (r_2 r_3)`` relative to the
+  result (``r_t = a_t / a_1``, sorted); where that is large it is replaced by series: both small
+  ratios (``r_2 <= 1/20``) by ``E phi(r_2 U_2 + r_3 U_3)``, ``phi(s) = ((1+s)^(p+1) + (1-s)^(p+1))/(2(p+1))``
+  expanded in even powers; one small ratio (``r_3 < 1e-4``, ``r_3 < (1 - r_2)/100``) by the Taylor
+  series of ``M(c) = E |U_1 + r_2 U_2 + c|^p`` at 0 (``M'' = ((1+r_2)^p - (1-r_2)^p)/(2 r_2)``, ``M''''``
+  likewise with ``p(p-1)|y|^(p-2)``), averaged over ``c = r_3 U_3``.
+* :class:`RadialBlock`: ``B(z) = int_0^1 s^(1+alpha) E|s z + U|^alpha ds`` (the radial integral over
+  the shared pair of ``rho^(1+alpha) E_y |rho A + omega y|^alpha``, ``z = A / omega``), in closed form
+  through 2F1 (p = q = 1 + alpha, ``J(x) = int_0^1 s^p (1 + s x)^q ds = 2F1(-q, p+1; p+2; -x)/(p+1)``):
+  ``B(z) = (J(z) + J(-z)) / (2q)`` for ``z <= 1`` and, for ``z > 1``, ``J(-z)`` replaced by
+  ``z^(-p-1) (B(p+1, q+1) - (z-1)^(q+1) 2F1(-p, q+1; q+2; 1-z) / (q+1))``; tabulated once per alpha
+  (mpmath) as a piecewise Chebyshev interpolant graded towards its singular points: ``z = 1``
+  (``|1 - z|^(alpha+2)``) and, in ``w = 1/z`` with ``B(z) = z^alpha b(w)``, ``w = 0``
+  (``w^(2+2 alpha)``).
+* :class:`GradedChebyshev`: the interpolant (20 Chebyshev points per piece; a piece as long as its
+  distance to the singular point converges like ``5.8^-n``).
+
+Examples
+--------
+>>> B = RadialBlock(0.7)
+>>> bool(abs(B(np.array([0.0]))[0] - 1 / (2.7 * 1.7)) < 1e-15)   # B(0) = E|U|^alpha / (2 + alpha)
+True
+"""
+
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+
+from ..errors import NotCovered
+
+__all__ = ["uniform_abs_moment", "RadialBlock", "GradedChebyshev", "graded_pieces"]
+
+_NODES = 20
+_GRADING = 34                 # dyadic pieces towards a singular point: the last has length 2^-35
+
+
+class GradedChebyshev:
+    """Piecewise Chebyshev interpolant on the pieces ``edges[i] .. edges[i+1]``, from its ``values`` at
+    :meth:`points` (shape ``(pieces, nodes)``)."""
+
+    def __init__(self, edges, values):
+        self.edges = np.asarray(edges, dtype=float)
+        values = np.asarray(values, dtype=float).reshape(len(self.edges) - 1, -1)
+        n = values.shape[1]
+        k = np.arange(n)
+        T = np.cos(np.outer(k, np.pi * (k + 0.5) / n))      # T_j at the Chebyshev points of the first kind
+        self.coef = values @ T.T * (2 / n)
+        self.coef[:, 0] /= 2
+
+    @staticmethod
+    def points(edges, nodes=_NODES):
+        """The interpolation points, shape ``(pieces * nodes,)``."""
+        edges = np.asarray(edges, dtype=float)
+        x = np.cos(np.pi * (np.arange(nodes) + 0.5) / nodes)
+        lo, hi = edges[:-1, None], edges[1:, None]
+        return ((lo + hi) / 2 + (hi - lo) / 2 * x).reshape(-1)
+
+    @classmethod
+    def of(cls, f, edges):
+        """The interpolant of ``f`` (called once with all points)."""
+        return cls(edges, f(cls.points(edges)))
+
+    def __call__(self, x):
+        x = np.asarray(x, dtype=float)
+        i = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, len(self.edges) - 2)
+        lo, hi = self.edges[i], self.edges[i + 1]
+        u = (2 * x - lo - hi) / (hi - lo)
+        b1, b2 = np.zeros_like(u), np.zeros_like(u)       # Clenshaw
+        for j in range(self.coef.shape[1] - 1, 0, -1):
+            b1, b2 = 2 * u * b1 - b2 + self.coef[i, j], b1
+        return u * b1 - b2 + self.coef[i, 0]
+
+
+def graded_pieces(a, b, toward_a=True, toward_b=True, depth=_GRADING):
+    """Edges of pieces of ``[a, b]`` halving towards the ends marked singular."""
+    mid = (a + b) / 2
+    left = [a + (mid - a) * 2.0 ** -j for j in range(depth, 0, -1)] if toward_a else []
+    right = [b - (b - mid) * 2.0 ** -j for j in range(1, depth + 1)] if toward_b else []
+    return [a] + left + [mid] + right + [b]
+
+
+# -- three-input absolute moments ------------------------------------------------------------------
+def _two(r, p):
+    """``E |U_1 + r U_2|^p``, ``0 < r <= 1`` (expm1/log1p: no cancellation as r -> 0)."""
+    q = p + 2
+    with np.errstate(divide="ignore"):    # r = 1: log1p(-1) = -inf, expm1(-inf) = -1
+        return (np.expm1(q * np.log1p(r)) - np.expm1(q * np.log1p(-r))) / (2 * r * (p + 1) * (p + 2))
+
+
+def _three_direct(r2, r3, p):
+    total = 0.0
+    for s2 in (1.0, -1.0):
+        for s3 in (1.0, -1.0):
+            y = 1 + s2 * r2 + s3 * r3
+            total = total + s2 * s3 * np.sign(y) * np.abs(y) ** (p + 3)
+    return total / (4 * r2 * r3 * (p + 1) * (p + 2) * (p + 3))
+
+
+def _three_series(r2, r3, p, terms=10):
+    """``E phi(r_2 U_2 + r_3 U_3)`` by even powers (``r_2 + r_3 <= 1/10``: ``10^-2`` per term)."""
+    total = np.zeros_like(r2)
+    for m in range(terms):
+        moment = sum(float(mpmath.binomial(2 * m, 2 * j)) * r2 ** (2 * j) * r3 ** (2 * m - 2 * j)
+                     / ((2 * j + 1) * (2 * m - 2 * j + 1)) for j in range(m + 1))
+        total = total + float(mpmath.binomial(p + 1, 2 * m)) * moment
+    return total / (p + 1)
+
+
+def _three_taylor(r2, r3, p):
+    """``M(0) + M''(0) r_3^2/6 + M''''(0) r_3^4/120``, ``M(c) = E|U_1 + r_2 U_2 + c|^p``."""
+    d2 = ((1 + r2) ** p - (1 - r2) ** p) / (2 * r2)
+    d4 = p * (p - 1) * ((1 + r2) ** (p - 2) - (1 - r2) ** (p - 2)) / (2 * r2)
+    return _two(r2, p) + d2 * r3 ** 2 / 6 + d4 * r3 ** 4 / 120
+
+
+def uniform_abs_moment(a, p):
+    """``E |sum_t a_t U_t|^p`` per row of ``a`` (shape ``(N, n)``), U_t uniform on ``[-1, 1]``, at most three
+    nonzero entries per row.
+
+    Examples
+    --------
+    >>> v = uniform_abs_moment(np.array([[1.0, 1.0, 1.0]]), 2.0)   # E (U1 + U2 + U3)^2 = 1
+    >>> bool(abs(v[0] - 1.0) < 1e-15)
+    True
+    """
+    a = -np.sort(-np.abs(np.asarray(a, dtype=float)), axis=1)
+    if a.shape[1] > 3 and np.any(a[:, 3] > 0):
+        raise NotCovered("uniform inputs: absolute moments of forms in more than three inputs")
+    a = np.concatenate([a, np.zeros((len(a), max(0, 3 - a.shape[1])))], axis=1)[:, :3]
+    a1 = a[:, 0]
+    out = np.zeros(len(a))
+    pos = a1 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(pos, a[:, 1] / a1, 0.0)
+        r3 = np.where(pos, a[:, 2] / a1, 0.0)
+    r3 = np.where(r3 < 1e-15, 0.0, r3)        # below this the third input changes nothing in float64
+    one = pos & (r2 == 0)
+    out[one] = 1 / (p + 1)
+    two = pos & (r2 > 0) & (r3 == 0)
+    out[two] = _two(r2[two], p)
+    three = pos & (r3 > 0)
+    series = three & (r2 <= 0.05)
+    taylor = three & ~series & (r3 < 1e-4) & (r3 < (1 - r2) / 100)
+    direct = three & ~series & ~taylor
+    out[series] = _three_series(r2[series], r3[series], p)
+    out[taylor] = _three_taylor(r2[taylor], r3[taylor], p)
+    out[direct] = _three_direct(r2[direct], r3[direct], p)
+    return out * a1 ** p
+
+
+# -- the radial block of a private uniform input ---------------------------------------------------
+def _block_exact(alpha, z):
+    """``B(z)`` in mpmath (the 2F1 forms above)."""
+    p = q = 1 + alpha
+    z = mpmath.mpf(z)
+
+    def J(x):
+        return mpmath.hyp2f1(-q, p + 1, p + 2, -x) / (p + 1)
+    if z <= 1:
+        minus = J(-z)
+    else:
+        minus = z ** (-p - 1) * (mpmath.beta(p + 1, q + 1)
+                                 - (z - 1) ** (q + 1) * mpmath.hyp2f1(-p, q + 1, q + 2, 1 - z) / (q + 1))
+    return (J(z) + minus) / (2 * q)
+
+
+class RadialBlock:
+    """``B(z)`` for ``z`` of any sign (B is even), and ``omega^alpha B(A / omega)`` (:meth:`scaled`)."""
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+        self.near, self.far = _tables(self.alpha)
+
+    def __call__(self, z):
+        z = np.abs(np.asarray(z, dtype=float))
+        with np.errstate(divide="ignore"):
+            far = z ** self.alpha * self.far(np.where(z > 2, 1 / np.maximum(z, 2), 0.5))
+        return np.where(z <= 2, self.near(np.minimum(z, 2)), far)
+
+    def scaled(self, omega, A):
+        """``omega^alpha B(A / omega)``, ``omega > 0``, as ``|A|^alpha b(omega / |A|)`` where ``|A| > 2 omega``."""
+        A = np.abs(A)
+        big = A > 2 * omega
+        with np.errstate(divide="ignore", invalid="ignore"):
+            near = omega ** self.alpha * self.near(np.where(big, 0.0, A / omega))
+            far = A ** self.alpha * self.far(np.where(big, omega / A, 0.5))
+        return np.where(big, far, near)
+
+
+@lru_cache(maxsize=8)
+def _tables(alpha):
+    """The interpolants of ``B`` on ``[0, 2]`` (graded towards 1) and of ``b(w) = w^alpha B(1/w)`` on
+    ``[0, 1/2]`` (graded towards 0)."""
+    with mpmath.workdps(30):
+        def near(z):
+            return [float(_block_exact(alpha, x)) for x in z]
+
+        def far(w):
+            return [float(mpmath.mpf(x) ** alpha * _block_exact(alpha, 1 / mpmath.mpf(x))) if x > 0
+                    else 1 / (2 + 2 * alpha) for x in w]
+        edges = graded_pieces(0.0, 1.0, toward_a=False)[:-1] + graded_pieces(1.0, 2.0, toward_b=False)
+        return GradedChebyshev.of(near, edges), GradedChebyshev.of(far, graded_pieces(0.0, 0.5, toward_b=False))
