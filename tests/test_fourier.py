@@ -38,7 +38,7 @@ def test_sine_measures_represent_f_and_f_squared(name):
 
 
 @pytest.mark.parametrize("inputs, reference, kmax", [("rademacher", StableSinInputs, 4),
-                                                     ("uniform", StableSinInputs, 2),
+                                                     ("uniform", StableSinInputs, 3),
                                                      ("normal", StableSinWeights, 3)])
 def test_atomic_measures_reproduce_the_sin_methods(inputs, reference, kmax):
     # sin: mu and sigma are atoms, and the method is stable-sin-inputs (normal: stable-sin, another representation)
@@ -107,6 +107,47 @@ def test_erf_at_k3_agrees_with_stable_erf(alpha, monkeypatch):
     for s in enumerate_shapes(3):
         (a, ea), (b, eb) = ours(s), theirs(s)
         assert ea < 1e-5 and abs(a - b) <= ea + eb, s.key  # a bound far from vacuous, and honest
+
+
+def test_three_input_uniform_moments_match_exact_divided_differences():
+    # every branch of uniform_abs_moment (direct, both ratios small, one ratio small) against the
+    # divided-difference form in 60 digits, and against the cube's facet quadrature (cube_forms)
+    import mpmath
+    from momentck.numeric.cube_forms import cube_form_moment
+    from momentck.numeric.uniform_private import uniform_abs_moment
+    for p in (0.7, 1.5):
+        def exact(a):
+            with mpmath.workdps(60):
+                a = [mpmath.mpf(x) for x in a]
+                total = sum(s0 * s1 * s2 * mpmath.sign(y) * abs(y) ** (p + 3)
+                            for s0, s1, s2 in product((1, -1), repeat=3)
+                            for y in [s0 * a[0] + s1 * a[1] + s2 * a[2]])
+                return total / (8 * a[0] * a[1] * a[2] * (p + 1) * (p + 2) * (p + 3))
+        for a in [(1, 1, 1), (1, .5, .2), (2, .3, .09), (1, .04, .03), (1, .04, 1e-7), (1, .3, 1e-5),
+                  (1, .3, 1e-9), (2, 1e-3, 1e-3), (1, .05, .05), (3, 2, 1), (1, .9999, 5e-5)]:
+            got = uniform_abs_moment(np.array([a], dtype=float), p)[0]
+            assert abs(got - float(exact(a))) < 5e-12 * got, (p, a)
+        for c in [(1.0, 0.7, 0.2), (1.0, -1.0, 0.5)]:
+            v, e = cube_form_moment([(c, p)])
+            assert abs(uniform_abs_moment(np.array([c]) * sqrt(3), p)[0] - v) < e + 1e-14
+
+
+def test_uniform_radial_block_matches_quadrature():
+    # B(z) = int_0^1 s^(1+a) E|s z + U|^a ds (U uniform on [-1, 1]): the tabulated 2F1 forms against
+    # quadrature in s of E|b + U|^a = (F(b+1) - F(b-1))/2, F(y) = sign(y)|y|^(a+1)/(a+1), split at s = 1/z
+    import mpmath
+    from momentck.numeric.uniform_private import RadialBlock
+    for alpha in (0.7, 1.5):
+        B = RadialBlock(alpha)
+        for z in (0.0, 0.3, 0.999, 1.0, 1.0 + 1e-7, 1.4, 2.5, 40.0, 1e7):
+            with mpmath.workdps(30):
+                def F(y):
+                    return mpmath.sign(y) * abs(y) ** (alpha + 1) / (alpha + 1)
+                pts = [0, 1] if z <= 1 else [0, 1 / mpmath.mpf(z), 1]
+                ref = mpmath.quad(lambda s: s ** (1 + alpha) * (F(s * z + 1) - F(s * z - 1)) / 2, pts)
+            assert abs(B(np.array([z]))[0] - float(ref)) < 3e-15 * float(ref), (alpha, z)
+        omega, A = np.array([0.3, 0.3, 2.0]), np.array([0.1, 5.0, -1.9])
+        assert np.allclose(B.scaled(omega, A), omega ** alpha * B(A / omega), rtol=1e-15, atol=0)
 
 
 @pytest.mark.parametrize("name", ["tanh", "atan", "erf"])
@@ -197,6 +238,19 @@ def test_stable_tanh_k3_with_normal_inputs_agrees_with_simulation(monkeypatch):
         assert e < se / 100 and abs(float(x) - mean) < 4 * se
 
 
+def test_stable_tanh_k3_with_uniform_inputs_agrees_with_simulation(monkeypatch):
+    # the diagonal row's private uniform input (radial block B, t inside the frequency integral), the
+    # three-input rests and the triangle on the cube; coarse levels (bounds far below the standard errors)
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    model = Model("stable(alpha=3/2)", "uniform", "tanh", phi=1, psi=1)
+    exact = limiting_moments(model, 3, cache=False, progress=False)
+    mc = simulate(model, 2000, 3, reps=4, seed=5, progress=False)
+    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
+        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+
+
 def test_four_slot_rows_agree_with_simulation(monkeypatch):
     # k = 4 with rademacher inputs: rows of four slots (3-simplex cells); the engine's m_1..m_4 within 4 SE
     # (16 replicates: with 4 the standard errors themselves are too rough, m_1's came out half its size).
@@ -216,11 +270,11 @@ def test_four_slot_rows_agree_with_simulation(monkeypatch):
 
 def test_walks_beyond_max_k_are_refused_with_the_limit():
     model = Model("stable(alpha=1)", "uniform", "tanh")
-    assert select(model, 2)[0] is FourierWeights
-    method, why = select(model, 3)
-    assert method is None and "k <= 2, not k = 3" in why
-    with pytest.raises(MomentckError, match="k <= 2, not k = 3"):
-        limiting_moments(model, 3, method="numeric", cache=False, progress=False)
+    assert select(model, 3)[0] is FourierWeights
+    method, why = select(model, 4)
+    assert method is None and "k <= 3, not k = 4" in why
+    with pytest.raises(MomentckError, match="k <= 3, not k = 4"):
+        limiting_moments(model, 4, method="numeric", cache=False, progress=False)
     with pytest.raises(MomentckError, match="fourier needs activation tanh or atan or erf or sin"):
         FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "poly(1, 1)"))
 

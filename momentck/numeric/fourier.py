@@ -300,8 +300,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 4 (sparse weights k ≤ 3), stable weights with normal inputs k ≤ 3, "
-                "otherwise k ≤ 2")
+                "rademacher inputs k ≤ 4 (sparse weights k ≤ 3), stable weights with normal or uniform inputs "
+                "k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs)
     cost = 5.0
@@ -309,14 +309,14 @@ class FourierWeights(SharedInputs, WeightMethod):
     @classmethod
     def max_k(cls, model):
         """Rademacher inputs: 4 with stable weights (rows of at most four slots), 3 with sparse weights
-        (their tensor rules grow like N^slots); normal inputs: 3 with stable weights
-        (:mod:`.fourier_shared`); otherwise 2 (uniform inputs: a diagonal factor at a shared block)."""
+        (their tensor rules grow like N^slots); normal and uniform inputs: 3 with stable weights
+        (:mod:`.fourier_shared`, :mod:`.uniform_private`); otherwise 2."""
         if model is None:
             return 4
         stable = isinstance(model.weights, Stable)
         if isinstance(model.inputs, Rademacher):
             return 4 if stable else 3
-        return 3 if stable and isinstance(model.inputs, Normal) else 2
+        return 3 if stable else 2
 
     def _setup(self):
         self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(

@@ -73,7 +73,7 @@ _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 #: three-input rest (omega = xi_1 + xi_2, |xi_1 - xi_2|), where the kink |A| = omega of the radial block
 #: reaches t = 0 or t = 1 (omega = xi_1, xi_1 + xi_2, |xi_1 - xi_2|), and xi_1 = xi_2 (its kink A = 0 at omega -> 0)
 _UNIFORM_CUTS = ((1, -1, 0), (1, -1, -1), (1, -1, 1), (1, 1, -1), (0, 1, -1))
-_RGRADING = 24                # dyadic pieces of R(1, t) towards t = 0 and t = 1
+_RGRADING = 24                # dyadic pieces of R(1, t) towards t = 0 (and t = 1 for atoms)
 
 
 def sign_options(kinds, switched_off=False):
@@ -202,12 +202,12 @@ class SharedInputs:
         planes only (:data:`_UNIFORM_CUTS`)."""
         a = self.exponent.degree
         rstep, step, astep = _LEVELS[level]
-        edges = graded_pieces(0.0, 1.0, depth=_RGRADING)
-        R, Rs = self._pair_row_values(GradedChebyshev.points(edges), rstep, step)
-        R, Rs = GradedChebyshev(edges, R), GradedChebyshev(edges, Rs)
+        # R(1, t) ~ t^min(alpha, 1) at 0; kinked at t = 1 only for atoms (sin: one frequency per end)
+        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
+        R = GradedChebyshev(edges, np.stack(self._pair_row_values(GradedChebyshev.points(edges), rstep, step), 1))
         x, xc, logw = tanh_sinh(astep, T=3.5)
         wx = np.exp(logw)
-        mass_part = self.measure.mass / (2 + 2 * a) * np.array([wx @ R(x) ** 2, wx @ Rs(x) ** 2])
+        mass_part = self.measure.mass / (2 + 2 * a) * (wx @ R(x) ** 2)
         kinds = ("d", "o", "o")
         if self.measure.atoms is not None:
             F, w = self._atom_rule(kinds)
@@ -216,7 +216,7 @@ class SharedInputs:
             r, wr = self._radial_nodes(3, rstep)
             v, wv = simplex_rule(3, _UNIFORM_CUTS, step)
         block = RadialBlock(a)
-        K = [self._t_integrals(block, R, Rs, v, eps, x, xc, wx) for eps in (1.0, -1.0)]
+        K = [self._t_integrals(block, R, v, eps, x, xc, wx) for eps in (1.0, -1.0)]
         diff, both = K[0][0] - K[1][0], K[0][1] + K[1][1]       # sum_eps wt_eps (-K_eps), wt_eps = -2 eps
         on = np.zeros(2)
         per = max(1, _BATCH // len(r))
@@ -232,8 +232,8 @@ class SharedInputs:
         return c * float(mass_part[0] + on[0]), c * float(mass_part[1] + on[1])
 
     @staticmethod
-    def _t_integrals(block, R, Rs, v, eps, x, xc, wx):
-        """``(K_eps(v), int |R| Phi dt)`` per node v = (omega, xi_1, xi_2): ``t`` by tanh–sinh on the pieces of
+    def _t_integrals(block, R, v, eps, x, xc, wx):
+        """``(K_eps(v), int |R| Phi dt)`` (R interpolates R(1, t) and its ``int |integrand|``) per node v = (omega, xi_1, xi_2): ``t`` by tanh–sinh on the pieces of
         ``[0, 1]`` between the points where ``|v_1 + eps t v_2| = v_0``."""
         v0, v1, v2 = v[:, 0:1], v[:, 1:2], v[:, 2:3]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -248,8 +248,8 @@ class SharedInputs:
             t = (a * xc + b * x).reshape(len(p), -1)
             wt = ((b - a) * wx).reshape(len(p), -1)
             phi = block.scaled(v0[lo:lo + per], v1[lo:lo + per] + eps * t * v2[lo:lo + per])
-            K[lo:lo + per] = np.sum(wt * R(t) * phi, axis=1)
-            Ks[lo:lo + per] = np.sum(wt * Rs(t) * phi, axis=1)
+            values = R(t) * (wt * phi)[..., None]
+            K[lo:lo + per], Ks[lo:lo + per] = np.sum(values, axis=1).T
         return K, Ks
 
     # -- D = 3: the triangle ---------------------------------------------------------------------------

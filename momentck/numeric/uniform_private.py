@@ -39,20 +39,21 @@ from ..errors import NotCovered
 __all__ = ["uniform_abs_moment", "RadialBlock", "GradedChebyshev", "graded_pieces"]
 
 _NODES = 20
-_GRADING = 34                 # dyadic pieces towards a singular point: the last has length 2^-35
+_GRADING = 24                 # dyadic pieces towards a singular point: the last has length 2^-25
 
 
 class GradedChebyshev:
     """Piecewise Chebyshev interpolant on the pieces ``edges[i] .. edges[i+1]``, from its ``values`` at
-    :meth:`points` (shape ``(pieces, nodes)``)."""
+    :meth:`points` (leading dimension ``pieces * nodes``; further dimensions: several functions at once)."""
 
     def __init__(self, edges, values):
         self.edges = np.asarray(edges, dtype=float)
-        values = np.asarray(values, dtype=float).reshape(len(self.edges) - 1, -1)
+        values = np.asarray(values, dtype=float)
+        values = values.reshape(len(self.edges) - 1, -1, *values.shape[1:])   # (pieces, nodes, functions...)
         n = values.shape[1]
         k = np.arange(n)
         T = np.cos(np.outer(k, np.pi * (k + 0.5) / n))      # T_j at the Chebyshev points of the first kind
-        self.coef = values @ T.T * (2 / n)
+        self.coef = np.moveaxis(np.tensordot(T, values, axes=(1, 1)), 0, 1) * (2 / n)
         self.coef[:, 0] /= 2
 
     @staticmethod
@@ -73,6 +74,7 @@ class GradedChebyshev:
         i = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, len(self.edges) - 2)
         lo, hi = self.edges[i], self.edges[i + 1]
         u = (2 * x - lo - hi) / (hi - lo)
+        u = u.reshape(u.shape + (1,) * (self.coef.ndim - 2))
         b1, b2 = np.zeros_like(u), np.zeros_like(u)       # Clenshaw
         for j in range(self.coef.shape[1] - 1, 0, -1):
             b1, b2 = 2 * u * b1 - b2 + self.coef[i, j], b1
@@ -131,10 +133,18 @@ def uniform_abs_moment(a, p):
     >>> bool(abs(v[0] - 1.0) < 1e-15)
     True
     """
-    a = -np.sort(-np.abs(np.asarray(a, dtype=float)), axis=1)
+    a = np.abs(np.asarray(a, dtype=float))
+    if a.shape[1] <= 2:                         # no third input: the two-input form directly
+        a = np.sort(a, axis=1)
+        a1 = a[:, -1]
+        if a.shape[1] == 1:
+            return a1 ** p / (p + 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = a[:, 0] / a1
+            return np.where(r > 0, _two(r, p), 1 / (p + 1)) * a1 ** p
+    a = -np.sort(-a, axis=1)
     if a.shape[1] > 3 and np.any(a[:, 3] > 0):
         raise NotCovered("uniform inputs: absolute moments of forms in more than three inputs")
-    a = np.concatenate([a, np.zeros((len(a), max(0, 3 - a.shape[1])))], axis=1)[:, :3]
     a1 = a[:, 0]
     out = np.zeros(len(a))
     pos = a1 > 0
@@ -187,12 +197,14 @@ class RadialBlock:
 
     def scaled(self, omega, A):
         """``omega^alpha B(A / omega)``, ``omega > 0``, as ``|A|^alpha b(omega / |A|)`` where ``|A| > 2 omega``."""
-        A = np.abs(A)
+        omega, A = np.broadcast_arrays(omega, np.abs(A))
         big = A > 2 * omega
-        with np.errstate(divide="ignore", invalid="ignore"):
-            near = omega ** self.alpha * self.near(np.where(big, 0.0, A / omega))
-            far = A ** self.alpha * self.far(np.where(big, omega / A, 0.5))
-        return np.where(big, far, near)
+        out = np.empty(A.shape)
+        o, x = omega[~big], A[~big]
+        out[~big] = o ** self.alpha * self.near(x / o)
+        o, x = omega[big], A[big]
+        out[big] = x ** self.alpha * self.far(o / x)
+        return out
 
 
 @lru_cache(maxsize=8)
