@@ -244,9 +244,10 @@ def test_stable_tanh_k3_with_uniform_inputs_agrees_with_simulation(monkeypatch):
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    # (16 replicates: with 4 the heavy-tailed m_3's standard error came out a third of its size)
     model = Model("stable(alpha=3/2)", "uniform", "tanh", phi=1, psi=1)
     exact = limiting_moments(model, 3, cache=False, progress=False)
-    mc = simulate(model, 2000, 3, reps=4, seed=5, progress=False)
+    mc = simulate(model, 1000, 3, reps=16, seed=1, progress=False)
     for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
         assert e < se / 100 and abs(float(x) - mean) < 4 * se
 
