@@ -33,8 +33,9 @@ those of the off-diagonal factors through a block; the others are private to the
   ``[0, pi/4]``, ``[pi/4, pi/2]``.  Sparse weights (Psi not homogeneous): ``E R_0(x) R_1(x)``
   over the two shared inputs by a tensor rule (normal: the double-exponential rule with the
   Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
-  uniform: Gauss–Legendre).  At k = 3 with normal inputs (stable weights) the blocks go through
-  :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block factor).
+  uniform: Gauss–Legendre).  At k = 3 with normal or uniform inputs (stable weights) the blocks go
+  through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
+  factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).
 
 A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
 the sets of diagonal slots switched off (each ``mass(sigma)^size`` times an integral over the

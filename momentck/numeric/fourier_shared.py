@@ -27,8 +27,10 @@ private input; u on the edge ``(1, t)``, the edge ``(t, 1)`` being equal by symm
 triangle (D = 3, three rows with two shared inputs each and the same R by symmetry; the
 integrand is symmetric in the three inputs, so one ordering cone ``u = (1, s, s q)`` in Duffy
 coordinates, tanh–sinh in s and q, every row value ``R(1, v)`` batched through one
-two-slot frequency rule cut at the kink ``xi_1 = v xi_2``).  Uniform inputs: the triangle only
-(a diagonal row's private input would be uniform: see MATH.md §4).
+two-slot frequency rule cut at the kink ``xi_1 = v xi_2``).  Uniform inputs: the triangle as above;
+the diagonal row's private input is uniform, so its radial block is ``omega^alpha B(A / omega)``
+(:mod:`.uniform_private`), and the angle t moves inside its frequency integral (one t-integral
+per simplex node against an interpolant of ``R(1, t)``), leaving a frequency rule with fixed cuts.
 
 Examples
 --------
@@ -110,7 +112,7 @@ def _normal_radial_block(alpha, shift):
 
 class SharedInputs:
     """Mixin of :class:`~momentck.numeric.fourier.FourierWeights`: single-block shapes at k = 3 with
-    normal inputs (uniform: the triangle) and stable weights, by the facet coordinates above."""
+    normal or uniform inputs and stable weights, by the facet coordinates above."""
 
     def _shared_block(self, shape, rows, scale, level):
         """``(value, size)`` of a single-block shape at k = 3 (two rows with a diagonal factor, or the
