@@ -235,8 +235,9 @@ class SharedInputs:
 
     @staticmethod
     def _t_integrals(block, R, v, eps, x, xc, wx):
-        """``(K_eps(v), int |R| Phi dt)`` (R interpolates R(1, t) and its ``int |integrand|``) per node v = (omega, xi_1, xi_2): ``t`` by tanh–sinh on the pieces of
-        ``[0, 1]`` between the points where ``|v_1 + eps t v_2| = v_0``."""
+        """``(K_eps(v), int |R| Phi dt)`` per node ``v = (omega, xi_1, xi_2)`` (R interpolates ``R(1, t)`` and its
+        ``int |integrand|``): t by tanh–sinh on the pieces of ``[0, 1]`` between the points where
+        ``|v_1 + eps t v_2| = v_0`` (empty pieces skipped)."""
         v0, v1, v2 = v[:, 0:1], v[:, 1:2], v[:, 2:3]
         with np.errstate(divide="ignore", invalid="ignore"):
             cuts = [(v0 - v1) / v2] if eps > 0 else [(v1 - v0) / v2, (v1 + v0) / v2]
@@ -246,12 +247,15 @@ class SharedInputs:
         per = max(1, _BATCH // (pts.shape[1] * len(x)))
         for lo in range(0, len(v), per):
             p = pts[lo:lo + per]
-            a, b = p[:, :-1, None], p[:, 1:, None]
-            t = (a * xc + b * x).reshape(len(p), -1)
-            wt = ((b - a) * wx).reshape(len(p), -1)
-            phi = block.scaled(v0[lo:lo + per], v1[lo:lo + per] + eps * t * v2[lo:lo + per])
-            values = R(t) * (wt * phi)[..., None]
-            K[lo:lo + per], Ks[lo:lo + per] = np.sum(values, axis=1).T
+            node, piece = np.nonzero(p[:, 1:] > p[:, :-1])
+            a, b = p[node, piece][:, None], p[node, piece + 1][:, None]
+            t, wt = (a * xc + b * x).reshape(-1), ((b - a) * wx).reshape(-1)
+            node = np.repeat(node, len(x))
+            g = lo + node
+            phi = block.scaled(v0[g, 0], v1[g, 0] + eps * t * v2[g, 0])
+            values = R(t) * (wt * phi)[:, None]
+            K[lo:lo + per] = np.bincount(node, values[:, 0], minlength=len(p))
+            Ks[lo:lo + per] = np.bincount(node, values[:, 1], minlength=len(p))
         return K, Ks
 
     # -- D = 3: the triangle ---------------------------------------------------------------------------
