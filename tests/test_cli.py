@@ -115,8 +115,8 @@ def test_demo_rows_uses_the_engine_for_polynomial_models():
 
 
 def test_demo_rows_other_model_has_no_exact_values():
-    rows = demo_rows(Model("stable(alpha=1)", "uniform", "tanh"), n=50, k=3, reps=2,
-                     progress=False)  # numeric weights cover k <= 2 only (uniform inputs)
+    rows = demo_rows(Model("stable(alpha=1)", "uniform", "tanh"), n=50, k=4, reps=2,
+                     progress=False)  # numeric weights cover k <= 3 only (uniform inputs)
     assert all(r["exact"] is None and r["z"] is None for r in rows)
 
 
