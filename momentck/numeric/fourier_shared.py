@@ -309,8 +309,10 @@ class SharedInputs:
             F2 = r[None, :, None] * (1 - v1)[:, None, :]
             wd = wr[None, :, None] * ((b - a) * wx).reshape(len(vv), 1, -1) \
                 * self.measure.mu(F1) * self.measure.mu(F2)
-            # the rest E Psi(c . x) does not depend on the signs of c (symmetric inputs)
-            wd = wd * np.exp(-self.rest(self.exponent, np.stack([F1.reshape(-1), F2.reshape(-1)], 1))).reshape(F1.shape)
+            # the rest E Psi(c . x) does not depend on the signs of c (symmetric inputs), and is homogeneous
+            # (Psi = |u|^alpha): r^alpha times its value on the simplex
+            rest = self.rest(self.exponent, np.stack([v1.reshape(-1), (1 - v1).reshape(-1)], 1)).reshape(v1.shape)
+            wd = wd * np.exp(-rest[:, None, :] * r[None, :, None] ** self.exponent.degree)
             plus = self.exponent.psi(F1 + F2 * vv[:, None, None])
             minus = self.exponent.psi(F1 - F2 * vv[:, None, None])
             out[lo:lo + per] = 2 * np.sum(wd * (minus - plus), axis=(1, 2))
