@@ -309,3 +309,78 @@ def test_direct_calls_beyond_the_limit_say_so():
     shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
     with pytest.raises(MomentckError, match="only walks up to k = 3"):
         FourierWeights(Model("stable(alpha=1)", "normal", "tanh"))(shape)
+
+
+#: coarse steps of the four-slot rows of sparse weights (simplex, radial) and of the smaller rows, so that
+#: k = 4 runs in seconds; the production steps are measured in MATH.md
+_SPARSE_COARSE = {"_SSTEPS4": (1 / 4, 1 / 5), "_SRSTEPS4": (1 / 5, 1 / 10), "_STEPS": (1 / 4, 1 / 8),
+                  "_RSTEPS": (1 / 6, 1 / 12)}
+
+
+def _coarse_sparse_steps(monkeypatch):
+    import momentck.numeric.fourier as fourier
+    for name, steps in _SPARSE_COARSE.items():
+        monkeypatch.setattr(fourier, name, steps)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "erf(scale=4/5)"])
+def test_sparse_four_slot_rows_agree_with_exact_sums(activation, monkeypatch):
+    # Psi(u) = c (1 - cos u) goes through the same radial x simplex rule as sparse normal entries; sparse-signs
+    # sums the Poisson degrees exactly.  Every shape of k = 4 (rows of four slots, both blocks' kinds); at these
+    # coarse steps (tanh) estimates 8e-7 to 3e-5 against errors 1e-11 to 7e-9
+    _coarse_sparse_steps(monkeypatch)
+    model = Model("sparse(c=2, entries=rademacher)", "rademacher", activation)
+    ours, theirs = FourierWeights(model), SparseSignWeights(model)
+    for s in enumerate_shapes(4):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-4 and abs(a - b) <= ea + eb + 1e-14, (s.key, a, b, ea)
+
+
+def _tensor_nodes(self, kinds, blocks, cuts, group, level):
+    """The former rule of smooth exponents: a tensor product of radial rules, one per slot, no symmetry
+    reduction and no cells (the integrand is smooth inside the open orthant).  Its lower end is moved from
+    1e-12 beta to 1e-18 beta: atan's sigma ~ -2 log(omega) at 0 left h_1 1.7e-13 off (against an mpmath sum
+    over the Poisson degrees), above that rule's own estimate."""
+    from momentck.numeric.frequency_rules import radial_rule
+    m, n = self.measure, len(kinds)
+    r, wr = radial_rule((1 / 8, 1 / 16)[level], m.beta, m.beta * 1e-18, m.top)
+    rest = np.array(list(product(range(len(r)), repeat=n - 1)), dtype=int).reshape(len(r) ** (n - 1), n - 1)
+    for i in range(len(r)):  # one chunk per first coordinate
+        F = np.column_stack([np.full(len(rest), r[i]), r[rest]])
+        w = wr[i] * np.prod(wr[rest], axis=1)
+        yield F, w * self._densities(kinds, F), 0.0
+
+
+@pytest.mark.parametrize("activation", ["atan(scale=7/10)", "tanh"])
+def test_sparse_normal_simplex_rule_agrees_with_a_tensor_rule(activation, monkeypatch):
+    # sparse normal entries, k <= 3: the radial x simplex rule (cells, one fundamental domain, dropped nodes)
+    # against a tensor product of one-dimensional rules over the whole orthant
+    model = Model("sparse(c=2, entries=normal)", "rademacher", activation)
+    ours = FourierWeights(model)
+    values = {s.key: ours(s) for s in _shapes(3)}
+    monkeypatch.setattr(FourierWeights, "_nodes", _tensor_nodes)
+    theirs = FourierWeights(model)
+    for s in _shapes(3):
+        (a, ea), (b, eb) = values[s.key], theirs(s)
+        assert ea < 1e-8 and abs(a - b) <= ea + eb, (s.key, a, b, ea, eb)
+
+
+def test_sparse_normal_entries_agree_with_sparse_normal_signs():
+    # k <= 2: conditioning on the inputs' sign patterns (Gaussian pre-activations), another representation
+    from momentck.numeric.sparse_normal_signs import SparseNormalSignWeights
+    model = Model("sparse(c=2, entries=normal)", "rademacher", "erf(scale=4/5)")
+    ours, theirs = FourierWeights(model), SparseNormalSignWeights(model)
+    for s in _shapes(2):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-9 and abs(a - b) <= ea + eb, (s.key, a, b, ea, eb)
+
+
+def test_sparse_normal_k4_agrees_with_simulation(monkeypatch):
+    # m_1..m_4 through the engine (k <= 2 by sparse-normal-signs, k = 3, 4 by the four-slot rule) against
+    # simulation at n = 1000, 16 replicates; coarse steps keep it fast (bounds far below the standard errors)
+    _coarse_sparse_steps(monkeypatch)
+    model = Model("sparse(c=2, entries=normal)", "rademacher", "tanh", phi=1, psi=1)
+    exact = limiting_moments(model, 4, cache=False, progress=False)
+    mc = simulate(model, 1000, 4, reps=16, seed=1, progress=False)
+    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
+        assert e < se / 100 and abs(float(x) - mean) < 4 * se

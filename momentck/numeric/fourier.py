@@ -75,10 +75,12 @@ _STEPS4 = (1 / 5, 1 / 10)     # the same on the 3-simplex (four active slots)
 _RSTEPS4 = (1 / 5, 1 / 10)    # radial steps with four active slots
 _RSTEPS = (1 / 8, 1 / 16)     # radial steps
 _ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
-_TSTEPS = (1 / 8, 1 / 16)     # tensor-rule steps (smooth exponents)
+_SSTEPS4 = (1 / 5, 1 / 6)     # simplex steps with four active slots, smooth exponents (sparse weights)
+_SRSTEPS4 = (1 / 6, 1 / 12)   # radial steps with four active slots, smooth exponents
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
 _CHUNK = 50_000               # frequency nodes per vectorised pass (small: no page faults per pass)
+_DROP = 1e-22                 # |weight x densities| below which a node is dropped (smooth exponents; bounded)
 _ROUNDOFF = 4e-15             # roundoff per unit of a row's int |integrand| (a few dozen roundings of 1.1e-16)
 
 
@@ -91,6 +93,8 @@ class StableExponent:
     def __init__(self, law):
         self.alpha = float(law.alpha)
         self.degree = self.alpha
+        #: Psi(u) ~ |u|^small at 0; Psi is unbounded
+        self.small, self.sup = self.alpha, np.inf
 
     def psi(self, u):
         return np.abs(u) ** self.alpha
@@ -111,10 +115,14 @@ class SparseExponent:
 
     smooth = True
     degree = None
+    #: Psi(u) ~ u^2 at 0
+    small = 2.0
 
     def __init__(self, law):
         self.c = float(law.c)
         self.normal = isinstance(law.entries, Normal)
+        #: sup Psi
+        self.sup = self.c if self.normal else 2 * self.c
 
     def psi(self, u):
         return self.c * (-np.expm1(-u * u / 2) if self.normal else 2 * np.sin(u / 2) ** 2)
@@ -214,6 +222,13 @@ def _rows(shape):
     return rows
 
 
+def _steps(n, smooth):
+    """``(simplex steps, radial steps)`` of the two levels for n active slots."""
+    if n == 4:
+        return (_SSTEPS4, _SRSTEPS4) if smooth else (_STEPS4, _RSTEPS4)
+    return _STEPS, _RSTEPS
+
+
 def _kink_cuts(n):
     """The kink hyperplanes ``s . xi = 0`` of forms with all n coefficients nonzero that meet the open
     orthant: s in {-1, 1}^n with mixed signs, up to sign."""
@@ -237,18 +252,6 @@ def _invariant(kinds, blocks, values, g):
         return Counter((frozenset((gi[i], values[t]) for i, t in shared), frozenset(gi[i] for i in private))
                        for shared, private in blocks)
     return key(g) == key(range(len(kinds)))
-
-
-def _orbit_representatives(index, group, L):
-    """Rows of a tensor grid's ``index`` (N, n) that are the largest of their orbit under ``group``
-    (coordinate permutations), with the orbits' sizes."""
-    code = L ** np.arange(index.shape[1])
-    codes = np.stack([index[:, list(g)] @ code for g in group], axis=1)
-    own = index @ code
-    keep = own == codes.max(axis=1)
-    srt = np.sort(codes[keep], axis=1)
-    orbit = 1 + np.count_nonzero(np.diff(srt, axis=1), axis=1)
-    return index[keep], orbit
 
 
 class _Forms:
@@ -301,23 +304,18 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 4 (sparse weights k ≤ 3), stable weights with normal or uniform inputs "
-                "k ≤ 3, otherwise k ≤ 2")
+                "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs)
     cost = 5.0
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: 4 with stable weights (rows of at most four slots), 3 with sparse weights
-        (their tensor rules grow like N^slots); normal and uniform inputs: 3 with stable weights
-        (:mod:`.fourier_shared`, :mod:`.uniform_private`); otherwise 2."""
-        if model is None:
+        """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
+        weights (:mod:`.fourier_shared`, :mod:`.uniform_private`); otherwise 2."""
+        if model is None or isinstance(model.inputs, Rademacher):
             return 4
-        stable = isinstance(model.weights, Stable)
-        if isinstance(model.inputs, Rademacher):
-            return 4 if stable else 3
-        return 3 if stable else 2
+        return 3 if isinstance(model.weights, Stable) else 2
 
     def _setup(self):
         self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(
@@ -328,33 +326,31 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     # -- one row -------------------------------------------------------------------------------------
     def _nodes(self, kinds, blocks, cuts, group, level):
-        """Chunks ``(frequencies (N, n), weights)`` of the rule for the active slots ``kinds``, measure
-        densities included; the weights cover one fundamental domain of ``group`` times its order."""
+        """Chunks ``(frequencies (N, n), weights, dropped)`` of the rule for the active slots ``kinds``,
+        measure densities included; the weights cover one fundamental domain of ``group`` times its order.
+        With a smooth (bounded) exponent the nodes with ``|weight| < _DROP`` (about half of them: the
+        densities' tails and the rule's ends) are left out and ``dropped`` is the sum of their ``|weight|``."""
         m = self.measure
         n = len(kinds)
         if m.atoms is not None:
-            yield self._atom_rule(kinds)
+            yield (*self._atom_rule(kinds), 0.0)
             return
-        if self.exponent.smooth:  # no kinks: a tensor product of one-dimensional rules, one node per orbit
-            r, wr = radial_rule(_TSTEPS[level], m.beta, m.beta * 1e-12, m.top)
-            L = len(r)
-            for lo in range(0, L ** n, _CHUNK):
-                index = np.stack(np.unravel_index(np.arange(lo, min(lo + _CHUNK, L ** n)), (L,) * n), axis=1)
-                index, orbit = _orbit_representatives(index, group, L)
-                F = r[index]
-                yield F, orbit * np.prod(wr[index], axis=1) * self._densities(kinds, F)
-            return
-        # near r = 0 the integrand is ~ r^(e - 1), e = n - (off-diagonal ends) + alpha (blocks): the mass
-        # below r_lo is ~ r_lo^e
-        e = n - kinds.count("o") + min(self.exponent.degree, 1.0) * blocks
-        steps, rsteps = (_STEPS4, _RSTEPS4) if n == 4 else (_STEPS, _RSTEPS)
+        # near r = 0 the integrand is ~ r^(e - 1), e = n - (off-diagonal ends) + min(s, 1) per block, Psi ~ u^s
+        # at 0 (stable: s = alpha, sparse: s = 2): the mass below r_lo is ~ r_lo^e
+        e = n - kinds.count("o") + min(self.exponent.small, 1.0) * blocks
+        steps, rsteps = _steps(n, self.exponent.smooth)
         r, wr = radial_rule(rsteps[level], m.beta, m.beta * 10.0 ** (-18 / e), m.radial_top(n))
         v, wv = simplex_rule(n, cuts, steps[level], symmetric_domain(n, group))
         wr = len(group) * wr * r ** (n - 1)
         per = max(1, _CHUNK // len(r))
         for lo in range(0, len(wv), per):
             F = (r[:, None, None] * v[None, lo:lo + per, :]).reshape(-1, n)
-            yield F, np.outer(wr, wv[lo:lo + per]).reshape(-1) * self._densities(kinds, F)
+            w = np.outer(wr, wv[lo:lo + per]).reshape(-1) * self._densities(kinds, F)
+            if not self.exponent.smooth:
+                yield F, w, 0.0
+                continue
+            keep = np.abs(w) >= _DROP
+            yield F[keep], w[keep], float(np.abs(w[~keep]).sum())
 
     def _atom_rule(self, kinds):
         """``(frequencies (1, n), weights)``: sin's atomic measures, one node."""
@@ -383,34 +379,40 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     @memoized
     def _row(self, kinds, blocks, values, extra_cuts, level):
-        """``(R_a, int |integrand|)`` with the shared inputs set to ``values`` (pairs factor, value).
+        """``(R_a, allowance)`` with the shared inputs set to ``values`` (pairs factor, value); the
+        allowance bounds roundoff and dropped nodes (:meth:`_term`).
 
         A diagonal factor's option ``c_t = 0`` leaves its frequency only in its measure: the row is the
         sum over the sets of diagonal slots switched off of ``mass(sigma)^(off)`` times an integral over
         the other slots, where every form ``c . x`` has all its coefficients nonzero."""
         diag = [i for i, k in enumerate(kinds) if k == "d"]
-        value, size = 0.0, 0.0
+        value, allowance = 0.0, 0.0
         for off in chain.from_iterable(combinations(diag, j) for j in range(len(diag) + 1)):
             keep = [i for i in range(len(kinds)) if i not in off]
-            v, s = self._term(*_restrict(kinds, blocks, extra_cuts, keep), values, level)
+            v, a = self._term(*_restrict(kinds, blocks, extra_cuts, keep), values, level)
             mass = self.measure.mass ** len(off)
-            value, size = value + mass * v, size + mass * s
-        return value, size
+            value, allowance = value + mass * v, allowance + mass * a
+        return value, allowance
 
     @memoized
     def _term(self, kinds, blocks, extra_cuts, values, level):
-        """The integral over the active slots ``kinds`` (every diagonal one switched on)."""
+        """``(integral, allowance)`` over the active slots ``kinds`` (every diagonal one switched on).
+
+        The allowance is ``_ROUNDOFF * int |integrand|`` plus the dropped nodes' bound: the integrand is
+        at most ``|weight|`` times the number of sign options times ``sup Psi`` per block (the rest's
+        ``exp(-E Psi)`` is at most 1)."""
         if not kinds:
-            return 1.0, 1.0
+            return 1.0, _ROUNDOFF
         n, vals = len(kinds), dict(values)
         group = symmetries(n, lambda g: _invariant(kinds, blocks, vals, g))
         cuts = tuple(extra_cuts) + _kink_cuts(n)
-        value, size = 0.0, 0.0
+        value, size, dropped = 0.0, 0.0, 0.0
         with blas_threads(1):  # long vector products: BLAS threads would only spin-wait on a busy machine
-            for F, w in self._nodes(kinds, len(blocks), cuts, tuple(group), level):
+            for F, w, d in self._nodes(kinds, len(blocks), cuts, tuple(group), level):
                 v, s = self._row_sum(kinds, blocks, vals, F, w)
-                value, size = value + v, size + s
-        return value, size
+                value, size, dropped = value + v, size + s, dropped + d
+        bound = dropped * len(sign_options(kinds)) * self.exponent.sup ** len(blocks) if dropped else 0.0
+        return value, _ROUNDOFF * size + bound
 
     def _row_sum(self, kinds, blocks, values, F, w):
         forms = _Forms(self.exponent, F)
@@ -442,8 +444,9 @@ class FourierWeights(SharedInputs, WeightMethod):
     # -- shapes ----------------------------------------------------------------------------------------
     def _product(self, key, level):
         """``(prod_a R_a, roundoff)``: each row's sum over nodes and signs carries at most a few dozen
-        float64 roundings per term (u = 1.1e-16), ``_ROUNDOFF * int |integrand|``, and the product
-        propagates them as ``sum_a roundoff_a prod_(b != a) |R_b|``."""
+        float64 roundings per term (u = 1.1e-16), ``_ROUNDOFF * int |integrand|`` (plus its dropped nodes'
+        bound: the row's allowance, :meth:`_term`), and the product propagates them as
+        ``sum_a allowance_a prod_(b != a) |R_b|``."""
         rows, values, extra = key
         found = []
         values = dict(values)
@@ -456,7 +459,7 @@ class FourierWeights(SharedInputs, WeightMethod):
             own = tuple((local[t], values[t]) for t in local)
             found.append(self._row(kinds, blocks, own, extra, level))
         R = np.array([v for v, _ in found])
-        rounding = sum(_ROUNDOFF * s * np.prod(np.abs(np.delete(R, a))) for a, (_, s) in enumerate(found))
+        rounding = sum(s * np.prod(np.abs(np.delete(R, a))) for a, (_, s) in enumerate(found))
         return float(np.prod(R)), float(rounding)
 
     def _level(self, shape, rows, level):
