@@ -313,7 +313,7 @@ def test_direct_calls_beyond_the_limit_say_so():
 
 #: coarse steps of the four-slot rows of sparse weights (simplex, radial) and of the smaller rows, so that
 #: k = 4 runs in seconds; the production steps are measured in MATH.md
-_SPARSE_COARSE = {"_SSTEPS4": (1 / 4, 1 / 5), "_SRSTEPS4": (1 / 5, 1 / 10), "_STEPS": (1 / 4, 1 / 8),
+_SPARSE_COARSE = {"_SSTEPS4": (1 / 4, 1 / 5), "_SRSTEPS4": (1 / 5, 1 / 10), "_SSTEPS": (1 / 4, 1 / 8),
                   "_RSTEPS": (1 / 6, 1 / 12)}
 
 

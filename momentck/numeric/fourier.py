@@ -42,10 +42,15 @@ the sets of diagonal slots switched off (each ``mass(sigma)^size`` times an inte
 others), and in each term every form has all its active coefficients nonzero.  The frequency
 integrals use :mod:`.frequency_rules` (cells cut along the kinks of ``|u|^alpha``, ``s . xi = 0``
 with ``s`` in ``{-1, 1}^n`` (up to four active slots: 3-simplex cells, :mod:`.polytopes`), over one
-fundamental domain of the row's slot symmetries; smooth exponents, i.e. sparse weights, a tensor
-product of double-exponential rules, one node per orbit).  The error is an estimate:
-the difference between two quadrature levels (steps h and h/2 in every rule) plus a float64
-roundoff allowance.  For sin the measures are atoms and the method reduces to
+fundamental domain of the row's slot symmetries).  Smooth exponents (sparse weights) use the same
+cells: ``Psi(r s . v)`` changes on the scale ``|s . v| ~ 1/r`` about those planes (a ridge of
+``e^{-u^2/2}``, the oscillation of ``cos u``), which the cells' tanh–sinh nodes resolve; without the
+cuts the two levels differ by 1e-4.  Psi is bounded, so ``exp(-E Psi)`` does not decay in r and the
+radial top is the densities' alone (as for stable weights); at 0, ``Psi ~ u^2``.  Their nodes with
+``|weight x densities| < 1e-22`` (about half: the densities' tails, the rules' ends) are dropped, the
+dropped weight times ``(sign options) (sup Psi)^blocks`` added to the error.  The error is an
+estimate: the difference between two quadrature levels (steps h and h/2, or finer, in every rule)
+plus a float64 roundoff allowance.  For sin the measures are atoms and the method reduces to
 :mod:`.stable_inputs` (a test).
 """
 
@@ -75,7 +80,8 @@ _STEPS4 = (1 / 5, 1 / 10)     # the same on the 3-simplex (four active slots)
 _RSTEPS4 = (1 / 5, 1 / 10)    # radial steps with four active slots
 _RSTEPS = (1 / 8, 1 / 16)     # radial steps
 _ASTEPS = (1 / 4, 1 / 8)      # angular (tanh–sinh) steps
-_SSTEPS4 = (1 / 5, 1 / 6)     # simplex steps with four active slots, smooth exponents (sparse weights)
+_SSTEPS = (1 / 6, 1 / 12)     # simplex steps, smooth exponents (sparse weights; erf: 1/5 left 3e-9)
+_SSTEPS4 = (1 / 6, 1 / 7)     # the same with four active slots (1/5 left 4e-9; at 1/6 the value is within 2e-12)
 _SRSTEPS4 = (1 / 6, 1 / 12)   # radial steps with four active slots, smooth exponents
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
@@ -226,7 +232,7 @@ def _steps(n, smooth):
     """``(simplex steps, radial steps)`` of the two levels for n active slots."""
     if n == 4:
         return (_SSTEPS4, _SRSTEPS4) if smooth else (_STEPS4, _RSTEPS4)
-    return _STEPS, _RSTEPS
+    return (_SSTEPS if smooth else _STEPS), _RSTEPS
 
 
 def _kink_cuts(n):
@@ -306,7 +312,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
                 "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
-    #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs)
+    #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs, 10-30 s per
+    #: four-slot shape)
     cost = 5.0
 
     @classmethod
