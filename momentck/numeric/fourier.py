@@ -49,8 +49,9 @@ cuts the two levels differ by 1e-4.  Psi is bounded, so ``exp(-E Psi)`` does not
 radial top is the densities' alone (as for stable weights); at 0, ``Psi ~ u^2``.  Their nodes with
 ``|weight x densities| < 1e-22`` (about half: the densities' tails, the rules' ends) are dropped, the
 dropped weight times ``(sign options) (sup Psi)^blocks`` added to the error.  The error is an
-estimate: the difference between two quadrature levels (steps h and h/2, or finer, in every rule)
-plus a float64 roundoff allowance.  For sin the measures are atoms and the method reduces to
+estimate: the difference between two quadrature levels (steps h and h/2 in every rule; sparse
+weights' four-slot simplex rules 1/6 and 1/7, whose values agree with 1/8 and 1/10 to 2e-12) plus a
+float64 roundoff allowance.  For sin the measures are atoms and the method reduces to
 :mod:`.stable_inputs` (a test).
 """
 
