@@ -226,7 +226,7 @@ def test_moments_table_latex_and_errors(capsys):
     assert code == 0 and "43/18" in out
     code, out, _ = run(capsys, ["moments", "--activation", "poly(1, -1/6)", "--k", "2", "--latex"])
     assert code == 0 and "\\begin{align*}" in out
-    code, _, err = run(capsys, ["moments", "--weights", "sparse(c=2, entries=normal)",
+    code, _, err = run(capsys, ["moments", "--weights", "sparse(c=2, entries=normal)", "--inputs", "uniform",
                                 "--activation", "tanh", "--k", "4"])
     assert code == 1 and err.startswith("momentck: error: no method applies: activation tanh is not")
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
