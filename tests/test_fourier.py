@@ -95,16 +95,32 @@ def test_erf_agrees_with_stable_erf():
 _COARSE = ((1 / 6, 1 / 4, 1 / 4), (1 / 8, 1 / 5, 1 / 5))
 
 
-@pytest.mark.parametrize("alpha", ["6/5", "7/10"])
-def test_erf_at_k3_agrees_with_stable_erf(alpha, monkeypatch):
-    # the whole normal-input path of k = 3 (the diagonal row's radial block, the triangle's cone, the lone
-    # row) with a non-atomic measure, against conditioning on the weights; the estimate must bound the error
+#: coarse (radial, simplex, angular) steps of the cycle block (production: (1/16, 1/10, 1/6), (1/20, 1/13, 1/8))
+_COARSE_CYCLE = ((1 / 10, 1 / 6, 1 / 4), (1 / 12, 1 / 7, 1 / 5))
+
+
+def _k4_blocks():
+    """The k = 4 single-block shapes covered with normal inputs: the two-row block with two diagonal factors at
+    one row, the triangle with a diagonal factor (both with two root markings) and the 4-cycle."""
+    shapes = [s for s in enumerate_shapes(4) if s.rows == 4 or (s.pairs == (((0, 1), 2),) and 2 in s.diag)
+              or (s.rows == 3 and 1 in s.diag)]
+    assert len(shapes) == 5
+    return shapes
+
+
+@pytest.mark.parametrize("alpha, k", [("6/5", 3), ("7/10", 3), ("3/2", 4), ("7/10", 4)])
+def test_erf_with_normal_inputs_agrees_with_stable_erf(alpha, k, monkeypatch):
+    # the whole normal-input path with a non-atomic measure, against conditioning on the weights: k = 3 (the
+    # diagonal row's radial block, the triangle's cone, the lone row), k = 4 (the collapsed pair of diagonal
+    # frequencies, the cycle's tensor facet rule, the diagonal triangle's psi table); coarse levels (production: errors 1e-12 to 1e-15, MATH.md);
+    # the estimate must bound the error
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
     monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
+    monkeypatch.setattr(shared, "_CYCLE", _COARSE_CYCLE)
     model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
     ours, theirs = FourierWeights(model), StableErfWeights(model)
-    for s in enumerate_shapes(3):
+    for s in enumerate_shapes(3) if k == 3 else _k4_blocks():
         (a, ea), (b, eb) = ours(s), theirs(s)
         assert ea < 1e-5 and abs(a - b) <= ea + eb, s.key  # a bound far from vacuous, and honest
 
@@ -148,6 +164,46 @@ def test_uniform_radial_block_matches_quadrature():
             assert abs(B(np.array([z]))[0] - float(ref)) < 3e-15 * float(ref), (alpha, z)
         omega, A = np.array([0.3, 0.3, 2.0]), np.array([0.1, 5.0, -1.9])
         assert np.allclose(B.scaled(omega, A), omega ** alpha * B(A / omega), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("alpha", ["3/2", "7/10"])
+def test_sin_k4_blocks_agree_with_stable_sin(alpha, monkeypatch):
+    # atoms: the collapsed diagonal pair is an atom at 2 sqrt(2) beta, the cycle is cut into ordering cells
+    # (production levels: the row values are closed forms), the diagonal triangle's psi rule at the kinks
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    model = Model(f"stable(alpha={alpha})", "normal", "sin(scale=4/5)")
+    ours, theirs = FourierWeights(model), StableSinWeights(model)
+    for s in _k4_blocks():
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-8 and abs(a - b) <= ea + eb + 1e-14, s.key
+
+
+@pytest.mark.parametrize("name", ["tanh", "atan", "erf"])
+def test_collapsed_sigma_matches_quadrature(name):
+    # the density of |omega| for two diagonal frequencies: the spline table against mpmath quadrature in phi
+    import mpmath
+    m = SineMeasure(name, 0.8)
+    fw = FourierWeights(Model("stable(alpha=7/10)", "normal", f"{name}(scale=4/5)"))
+    table = fw._collapsed_sigma(2)
+    for r in (1e-3, 0.03, 0.5, 1.7, 6.0, 15.0):
+        def g(p):
+            return m.sigma(np.array([r * float(mpmath.cos(p))]))[0] * m.sigma(np.array([r * float(mpmath.sin(p))]))[0]
+        ref = float(2 * r * mpmath.quad(g, [0, 1e-6, 1e-3] + mpmath.linspace(0.02, mpmath.pi / 4, 30)))
+        assert abs(table(np.array([r]))[0] - ref) < 1e-11 * ref, (r, ref)
+
+
+@pytest.mark.parametrize("name", ["tanh", "atan"])
+def test_cycle_of_three_is_the_triangle(name, monkeypatch):
+    # the same block by two quadratures: the cycle's tensor rule on a facet (no cut) and the triangle's ordering
+    # cone in Duffy coordinates; each level's difference bounds its error
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_CYCLE", _COARSE_CYCLE)
+    fw = FourierWeights(Model("stable(alpha=3/2)", "normal", name))
+    (c0, _), (c1, cs) = fw._cycle(3, 0), fw._cycle(3, 1)
+    (t0, _), (t1, ts) = fw._triangle(0), fw._triangle(1)
+    assert abs(c1 - t1) <= abs(c1 - c0) + abs(t1 - t0) + 1e-14 * (cs + ts)
+    assert abs(c1 - t1) < 1e-6 * abs(t1)
 
 
 @pytest.mark.parametrize("name", ["tanh", "atan", "erf"])

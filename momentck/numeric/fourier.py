@@ -320,7 +320,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     @classmethod
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
-        weights (:mod:`.fourier_shared`, :mod:`.uniform_private`); otherwise 2."""
+        weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: three of the seven
+        block types so far); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4
         return 3 if isinstance(model.weights, Stable) else 2
@@ -365,15 +366,16 @@ class FourierWeights(SharedInputs, WeightMethod):
         mu, sig, mass = self.measure.atoms
         return np.array([[mu if k == "o" else sig for k in kinds]]), np.array([mass ** kinds.count("d")])
 
-    def _kinked_rule(self, kinds, cuts, rstep, step):
+    def _kinked_rule(self, kinds, cuts, rstep, step, sigma=None):
         """``(frequencies (N, n), weights)`` of all n slots (no symmetry reduction) for a non-atomic measure
-        and a kinked exponent, at radial and simplex steps (:mod:`.fourier_shared`)."""
+        and a kinked exponent, at radial and simplex steps (:mod:`.fourier_shared`); ``sigma`` replaces the
+        diagonal slots' density (a collapsed pair of diagonal frequencies)."""
         n = len(kinds)
         r, wr = self._radial_nodes(n, rstep)
         v, wv = simplex_rule(n, tuple(tuple(c) for c in cuts), step)
         F = (r[:, None, None] * v[None, :, :]).reshape(-1, n)
         w = (wr[:, None] * wv[None, :]).reshape(-1)
-        return F, w * self._densities(kinds, F)
+        return F, w * self._densities(kinds, F, sigma)
 
     def _radial_nodes(self, n, rstep):
         """``(r, weights r^(n-1))``: the radial rule of a row of n slots (kinked exponents)."""
@@ -381,9 +383,10 @@ class FourierWeights(SharedInputs, WeightMethod):
         r, wr = radial_rule(rstep, m.beta, m.beta * 10.0 ** (-18 / min(self.exponent.degree, 1.0)), n * m.top)
         return r, wr * r ** (n - 1)
 
-    def _densities(self, kinds, F):
+    def _densities(self, kinds, F, sigma=None):
         m = self.measure
-        return np.prod([m.mu(F[:, i]) if k == "o" else m.sigma(F[:, i]) for i, k in enumerate(kinds)], axis=0)
+        sigma = sigma or m.sigma
+        return np.prod([m.mu(F[:, i]) if k == "o" else sigma(F[:, i]) for i, k in enumerate(kinds)], axis=0)
 
     @memoized
     def _row(self, kinds, blocks, values, extra_cuts, level):

@@ -32,6 +32,27 @@ the diagonal row's private input is uniform, so its radial block is ``omega^alph
 (:mod:`.uniform_private`), and the angle t moves inside its frequency integral (one t-integral
 per simplex node against an interpolant of ``R(1, t)``), leaving a frequency rule with fixed cuts.
 
+Blocks at k = 4 (normal inputs), so far:
+
+* the two-row block with two diagonal factors at one row: a row's diagonal frequencies enter its rest
+  and its block factor only through the norm ``s`` of those switched on (normal inputs), so j switched-on
+  frequencies collapse into one slot with the density of ``s`` (j = 2:
+  ``sigma_2(s) = 2 int_0^(pi/4) sigma(s cos phi) sigma(s sin phi) s dphi``, tabulated once), and the row is
+  the k = 3 diagonal row's three-slot rule with that density, plus ``mass^(d-j)`` times the fewer-frequency
+  terms;
+* the 4-cycle (and any cycle of rows with two ends): ``R(b, c) = max^alpha R(1, min/max)`` with
+  ``R(1, v)`` smooth for ``v > 0`` (densities), so a tensor tanh–sinh rule over a facet
+  ``{u_1 = 1} x [0, 1]^(L-1)`` (the L facets equal by rotation) without cuts, every row value a pair of
+  nodes: ``~n^2/2`` distinct ``R(1, v)`` from one batched two-slot rule (atoms: ordering cells, closed forms);
+* the triangle with a diagonal factor, ``E R(p, r) R(q, r) H(p, q)``: polar ``(p, q) = s (cos theta, sin theta)``,
+  then ``(s, r) = rho (cos psi, sin psi)``; the radial integral is H's 2F1 block (``m = 3 + 2 alpha``) at
+  ``cos psi A``, so per theta the psi integral is one function of ``z = A^2/omega^2``, tabulated and read
+  at every node of H's three-slot rule (the one of the two-row block, cut along ``xi_1 = tan theta xi_2``).
+
+Not yet: two rows with four factors between them (D = 4), two diagonal rows ``(d, o, o)`` at a block
+(neither row homogeneous), the three-row block with four shared inputs, and two blocks through a row with
+four ends.
+
 Examples
 --------
 With sin the measures are atoms, and the triangle matches conditioning on the weights:
@@ -47,11 +68,11 @@ With sin the measures are atoms, and the triangle matches conditioning on the we
 True
 """
 
-from itertools import product
-from math import gamma, pi, sqrt
+from itertools import permutations, product
+from math import comb, gamma, pi, sqrt
 
 import numpy as np
-from scipy import special
+from scipy import interpolate, special
 
 from ..errors import NotCovered
 from ..laws import Normal
@@ -68,6 +89,9 @@ _LEVELS = ((1 / 10, 1 / 6, 1 / 5), (1 / 14, 1 / 8, 1 / 7))
 #: the triangle's (radial, simplex, angular) steps (two-slot rows: cheap; atan, stable(3/2): estimate 1e-8 at
 #: the steps above)
 _TRIANGLE = ((1 / 12, 1 / 7, 1 / 6), (1 / 16, 1 / 10, 1 / 8))
+#: the cycles' (radial, simplex, angular) steps (the tensor rule over the facet is cheap: every row value is one of
+#: ~n^2/2 pair values; erf, tanh, atan: steps (1/12, 1/7) left estimates of 1e-8, the angular step 1/6 vs 1/8 4e-13)
+_CYCLE = ((1 / 16, 1 / 10, 1 / 6), (1 / 20, 1 / 13, 1 / 8))
 #: (radial, simplex) steps of the lone rows' levels (cheap: one uncut cell)
 _LONE = ((1 / 14, 1 / 8), (1 / 20, 1 / 12))
 _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
@@ -96,6 +120,22 @@ def sign_options(kinds, switched_off=False):
     return out
 
 
+def _spline_table(f, lo, hi, points=3000, zero_above=True):
+    """``s -> f(s)`` for positive ``f`` on ``[lo, hi]`` (values of shape ``s.shape`` or ``s.shape + (k,)``):
+    ``log f`` against ``log s``, a degree-7 spline on
+    ``points`` equally spaced nodes; below ``lo`` the value at ``lo``, beyond ``hi`` zero (where f has
+    decayed by e^-40 and more; values below 1e-300 are floored there) or, without ``zero_above``, the value
+    at ``hi``."""
+    logs = np.linspace(np.log(lo), np.log(hi), points)
+    spline = interpolate.make_interp_spline(logs, np.log(np.maximum(f(np.exp(logs)), 1e-300)), k=7)
+
+    def table(s):
+        out = np.exp(spline(np.log(np.clip(s, lo, hi))))
+        return np.where((s > hi).reshape(s.shape + (1,) * (out.ndim - s.ndim)), 0.0, out) if zero_above else out
+
+    return table
+
+
 def _normal_radial_block(alpha, shift):
     """``(A, s) -> int_0^inf r^(shift-1) e^(-r^2/2) E_Z |r A + s Z|^alpha dr`` (vectorised), ``shift = D + q``."""
     K = 2 ** ((shift + alpha) / 2 - 1) * gamma((alpha + 1) / 2) * gamma(shift / 2) / sqrt(pi)
@@ -112,21 +152,35 @@ def _normal_radial_block(alpha, shift):
 
 class SharedInputs:
     """Mixin of :class:`~momentck.numeric.fourier.FourierWeights`: single-block shapes at k = 3 with
-    normal or uniform inputs and stable weights, by the facet coordinates above."""
+    normal or uniform inputs and stable weights, by the facet coordinates above, and (normal inputs) the
+    k = 4 blocks listed there."""
 
     def _shared_block(self, shape, rows, scale, level):
-        """``(value, size)`` of a single-block shape at k = 3 (two rows with a diagonal factor, or the
-        triangle), the scale ``(-1/4)^P`` included."""
+        """``(value, size)`` of a single-block shape: two rows with one or two diagonal factors at one
+        of them, the triangle (with or without a diagonal factor), or a cycle of rows with two ends; the
+        scale ``(-1/4)^P`` included."""
         if len(shape.blocks) != 1 or self.exponent.degree is None:
             raise NotCovered("the Fourier method with normal or uniform inputs: single blocks of stable "
                              "weights beyond k = 2")
         kinds = sorted(k for k, _ in rows)
-        if kinds == [("d", "o", "o"), ("o", "o")]:
-            v, s = self._plane(level) if isinstance(self.model.inputs, Normal) else self._uniform_plane(level)
+        if kinds == [("d", "o", "o"), ("o", "o")] and not isinstance(self.model.inputs, Normal):
+            v, s = self._uniform_plane(level)
+        elif len(kinds) == 2 and kinds[1] == ("o", "o") and kinds[0][-2:] == ("o", "o") and set(kinds[0][:-2]) == {"d"}:
+            if not isinstance(self.model.inputs, Normal):
+                raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared block")
+            v, s = self._plane(len(kinds[0]) - 2, level)
         elif kinds == [("o", "o")] * 3:
             v, s = self._triangle(level)
+        elif kinds == [("d", "o", "o"), ("o", "o"), ("o", "o")] and len(shape.blocks[0]) == 3:
+            if not isinstance(self.model.inputs, Normal):
+                raise NotCovered("the Fourier method with uniform inputs: a diagonal factor at a shared block")
+            v, s = self._diagonal_triangle(level)
+        elif kinds == [("o", "o")] * len(kinds) and len(shape.blocks[0]) == len(kinds):
+            v, s = self._cycle(len(kinds), level)   # rows of two ends in one block, D = rows: a cycle
         else:
-            raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3")
+            raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3 (at k = 4: "
+                             "two diagonal factors at one row of a two-row block, the 4-cycle, the triangle with a "
+                             "diagonal factor)")
         return scale * v, abs(scale) * s
 
     # -- no block: one row of diagonal factors ------------------------------------------------------------
@@ -145,49 +199,67 @@ class SharedInputs:
             size += float(np.abs(term).sum())
         return total, size
 
-    # -- D = 2: a row (o, o) and a row (d, o, o) ----------------------------------------------------
+    # -- D = 2: a row (o, o) and a row with d diagonal factors (d, ..., o, o) ------------------------------
     @memoized
-    def _plane(self, level):
+    def _plane(self, d, level):
         """``E R_b(x) R_a(x)``: ``x = rho (1, t)``, ``dx = rho d rho dt`` (the edge ``(t, 1)`` gives the
-        same, both rows being symmetric in their two off-diagonal ends), tanh–sinh in t."""
+        same, both rows being symmetric in their two off-diagonal ends), tanh–sinh in t; row a carries
+        ``d`` diagonal factors."""
         x, xc, logw = tanh_sinh(_LEVELS[level][2], T=3.5)
         R, Rs = self._pair_row_values(x, *_LEVELS[level][:2])
-        H, Hs = self._diagonal_row(x, R, Rs, level)
+        H, Hs = self._diagonal_row(x, R, Rs, level, d)
         w = np.exp(logw)
         c = 2 * 4 / (2 * pi)  # two edges, four quadrants, the standard normal density's constant
         return c * float(w @ (R * H)), c * float(w @ (Rs * Hs))
 
-    def _diagonal_row(self, t, R, Rs, level):
-        """``(H(t), int |integrand|)`` at each t: the row ``(d, o, o)`` at ``u = (1, t)``, the radial integral
-        (weight ``rho^(1+alpha) e^(-rho^2/2)``, the other row's ``rho^alpha`` included) inside its block factor.
-        The options without the diagonal frequency are ``sigma``'s mass times the row ``(o, o)`` (R); the
-        others have a block factor smooth where ``omega > 0`` (:func:`_normal_radial_block`, ``s = omega``)
-        and a smooth rest (normal inputs), so the rule is cut only along ``xi_1 = t xi_2``, through the point
-        where the block factor's kink meets ``omega = 0`` (uncut, the two levels differ by 1e-4)."""
+    def _diagonal_row(self, t, R, Rs, level, d=1):
+        """``(H(t), int |integrand|)`` at each t: the row ``(d, ..., o, o)`` (``d`` diagonal factors) at
+        ``u = (1, t)``, the radial integral (weight ``rho^(1+alpha) e^(-rho^2/2)``, the other row's ``rho^alpha``
+        included) inside its block factor.  A diagonal frequency enters the rest and the block factor only
+        through the norm ``s`` of the switched-on ones (normal inputs: ``E Psi(c . x) = E|Z|^alpha |c|^alpha``,
+        the private direction ``|C_y| = s``), so the ``j`` switched-on frequencies collapse into one slot with
+        the density of ``s`` (:meth:`_collapsed_sigma`); each subset of ``j`` carries ``mass^(d-j)`` and the sign
+        ``(-1)^j``.  The options with none switched on are ``mass^d`` times the row ``(o, o)`` (R); the
+        others are :meth:`_switched_on` (shared by the shapes with one and two diagonal factors)."""
+        a = self.exponent.degree
+        shift = 2 + a
+        mass = self.measure.mass
+        K0 = 2 ** ((shift + a) / 2 - 1) * gamma((shift + a) / 2)
+        norm = np.sqrt(1 + t * t)
+        H, Hs = mass ** d * K0 * R * norm ** -(shift + a), mass ** d * K0 * Rs * norm ** -(shift + a)
+        for j in range(1, d + 1):
+            coef = comb(d, j) * mass ** (d - j)
+            Hj, Hjs = self._switched_on(j, level)
+            H, Hs = H + (-1) ** j * coef * Hj, Hs + coef * Hjs
+        return H, Hs
+
+    @memoized
+    def _switched_on(self, j, level):
+        """``(H_j(t), int |integrand|)`` over the angular nodes t of ``level``: the part of a diagonal row
+        ``(d, .., o, o)`` with j diagonal frequencies switched on (collapsed into their norm s), sign ``(-1)^j``
+        left out.  Its block factor is smooth where ``s > 0`` (:func:`_normal_radial_block`) and the rest is
+        smooth (normal inputs), so the rule is cut only along ``xi_1 = t xi_2``, through the point where the
+        block factor's kink meets ``s = 0`` (uncut, the two levels differ by 1e-4)."""
+        t = tanh_sinh(_LEVELS[level][2], T=3.5)[0]
         a = self.exponent.degree
         shift = 2 + a
         block = _normal_radial_block(a, shift)
         m = self.measure
-        mass = m.mass
-        K0 = 2 ** ((shift + a) / 2 - 1) * gamma((shift + a) / 2)
         norm = np.sqrt(1 + t * t)
-        H, Hs = mass * K0 * R * norm ** -(shift + a), mass * K0 * Rs * norm ** -(shift + a)
-        options = sign_options(("d", "o", "o"))   # the diagonal frequency switched on
+        H, Hs = np.zeros(len(t)), np.zeros(len(t))
+        options = sign_options(("d", "o", "o"))   # the diagonal frequency switched on (its weight -1 undone below)
         rstep, step, _ = _LEVELS[level]
+        sigma = None if j == 1 or m.atoms is not None else self._collapsed_sigma(j)
         for n, (tn, nn) in enumerate(zip(t, norm)):
             if m.atoms is not None:
                 F, w = self._atom_rule(("d", "o", "o"))
+                F[:, 0], w = F[:, 0] * sqrt(j), w * m.mass ** (j - 1)
+                wr = w * np.exp(-self.rest(self.exponent, F))
             else:
-                F, w = self._kinked_rule(("d", "o", "o"), [(0.0, 1.0, -tn)], rstep, step)
-            # the rest is the same for every sign choice (normal inputs); nodes whose terms are below
-            # 1e-22 of the row's scale (|block| is at most ~5 (sum xi)^alpha) are skipped before the hypergeometric
-            wr = w * np.exp(-self.rest(self.exponent, F))
-            bound = np.abs(wr) * F.sum(axis=1) ** a
-            keep = bound > 1e-22 * bound.sum()
-            F, wr = F[keep], wr[keep]
+                F, wr = self._diagonal_rule(tn, rstep, step, sigma)
             for signs, wt in options:
                 C = F * signs
-                term = (wt * nn ** -shift) * wr * -block((C[:, 1] + C[:, 2] * tn) / nn, C[:, 0])
+                term = (-wt * nn ** -shift) * wr * -block((C[:, 1] + C[:, 2] * tn) / nn, C[:, 0])
                 H[n] += float(term.sum())
                 Hs[n] += float(np.abs(term).sum())
         return H, Hs
@@ -258,6 +330,23 @@ class SharedInputs:
             Ks[lo:lo + per] = np.bincount(node, values[:, 1], minlength=len(p))
         return K, Ks
 
+    @memoized
+    def _collapsed_sigma(self, j):
+        """The density of ``s = |omega|`` for ``j = 2`` independent diagonal frequencies ``omega ~ sigma``:
+        ``sigma_2(s) = 2 int_0^(pi/4) sigma(s cos phi) sigma(s sin phi) s dphi`` (tanh–sinh in phi: atan's
+        sigma is log-singular at 0), tabulated once as ``log sigma_2`` against ``log s`` and interpolated by
+        a degree-7 spline (:func:`_spline_table`; checked against direct quadrature to 1e-12 relative)."""
+        if j != 2:
+            raise NotCovered("the Fourier method with normal inputs: at most two diagonal factors at a block row")
+        m = self.measure
+        x, xc, logw = tanh_sinh(1 / 16, T=4.0)
+        phi, wphi = pi / 4 * x, pi / 4 * np.exp(logw)
+
+        def direct(s):
+            return 2 * s * ((m.sigma(np.outer(s, np.cos(phi))) * m.sigma(np.outer(s, np.sin(phi)))) @ wphi)
+
+        return _spline_table(direct, m.beta * 1e-19, 2 * m.top)
+
     # -- D = 3: the triangle ---------------------------------------------------------------------------
     @memoized
     def _triangle(self, level):
@@ -284,6 +373,141 @@ class SharedInputs:
             radial = h ** (3 + P) / (3 + P) / (2 * h) ** 3
         c = 8 * 6  # octants, ordering cones
         return c * float(W @ (g * radial)), c * float(W @ (gs * radial))
+
+    # -- D = L >= 4: a cycle of L rows (o, o) ----------------------------------------------------------------
+    @memoized
+    def _cycle(self, L, level):
+        """``E prod_t R(x_t, x_(t+1))`` around a cycle of L rows with two off-diagonal ends each (one shared
+        input per pair of neighbours), on the L facets ``{u_i = 1}`` (equal by rotation: ``u_1 = 1``), with
+        ``R(b, c) = max^alpha R(1, min/max)``.  With densities ``R(1, v)`` is smooth for ``v > 0`` (its kink in
+        the frequencies moves smoothly with v) and so is the integrand inside the facet: a tensor tanh–sinh
+        rule over ``(u_2, .., u_L)`` in ``[0, 1]^(L-1)`` (the singularities at ``u_i = 0`` are tanh–sinh's), whose
+        row values are pairs of nodes, so only ``~n^2/2`` distinct ``R(1, v)`` are needed (one batched two-slot
+        rule).  With atoms (sin) ``R(1, v)`` is kinked at ``v = 1``: the facet is cut into the orderings of its
+        coordinates, each in Duffy coordinates, the row values being closed forms.  The size returned
+        (``int |integrand|`` for the roundoff allowance) is first order in the rows' own: their sizes times
+        the other rows' values (the product of the sizes, as for the triangle, is 1e3 times larger for atan)."""
+        a = self.exponent.degree
+        P = L * a
+        rstep, step, astep = _CYCLE[level]
+        U, W = self._cycle_facet(L - 1, astep)
+        ones = np.ones(len(W))
+        chain = [ones] + list(U.T) + [ones]
+        rows, sizes = self._pair_values(np.array(chain[:-1]), np.array(chain[1:]), rstep, step)
+        g = np.prod(rows, axis=0)
+        # first-order roundoff: each row value's (``_ROUNDOFF`` per unit of its size) times the other rows,
+        # and the facet sum's own (per unit of |g|)
+        gs = np.abs(g) + sum(sizes[t] * np.prod(np.abs(np.delete(rows, t, axis=0)), axis=0) for t in range(L))
+        if isinstance(self.model.inputs, Normal):
+            norm2 = 1 + np.sum(U * U, axis=1)
+            radial = 2 ** ((L + P) / 2 - 1) * gamma((L + P) / 2) * norm2 ** (-(L + P) / 2) / (2 * pi) ** (L / 2)
+        else:
+            h = sqrt(3)
+            radial = h ** (L + P) / (L + P) / (2 * h) ** L
+        c = 2 ** L * L  # orthants, facets
+        return c * float(W @ (g * radial)), c * float(W @ (gs * radial))
+
+    def _pair_values(self, b, c, rstep, step):
+        """``(R(b, c), int |integrand|)`` of the row (o, o) at arrays of positive inputs:
+        ``max^alpha R(1, min/max)``, the distinct ratios batched through one two-slot rule."""
+        hi = np.maximum(b, c)
+        values, index = np.unique(np.minimum(b, c) / hi, return_inverse=True)
+        R, Rs = self._pair_row_values(values, rstep, step)
+        index = index.reshape(hi.shape)
+        return hi ** self.exponent.degree * R[index], hi ** self.exponent.degree * Rs[index]
+
+    # -- D = 3: the triangle with a diagonal factor --------------------------------------------------------
+    @memoized
+    def _diagonal_triangle(self, level):
+        """``E R(p, r) R(q, r) H(p, q)``, H the row ``(d, o, o)`` (its private input at the block): with
+        ``(p, q) = s (cos theta, sin theta)`` and ``(s, r) = rho (cos psi, sin psi)`` the rows (o, o) are
+        ``rho^(2 alpha) P(theta, psi)`` and H's radial integral is closed (:func:`_normal_radial_block`,
+        ``m = 3 + 2 alpha``, argument ``cos psi A``), so at each theta (tanh–sinh in ``t = tan theta`` on
+        ``(0, 1]``, the other half equal by the swap p <-> q) the psi integral is one function of
+        ``z = A^2/omega^2``, ``Phi(z) = int cos psi P 2F1(-alpha/2, m/2; 1/2; -z cos^2 psi) dpsi``, tabulated
+        (:func:`_spline_table`), and H's three-slot rule (cut along ``xi_1 = t xi_2`` as the two-row block's)
+        reads it at every node."""
+        a = self.exponent.degree
+        m = 3 + 2 * a
+        rstep, step, astep = _LEVELS[level]
+        mass = self.measure.mass
+        K = 2 ** ((m + a) / 2 - 1) * gamma((a + 1) / 2) * gamma(m / 2) / sqrt(pi)
+        K0 = 2 ** ((m + a) / 2 - 1) * gamma((m + a) / 2)
+        t, _, logw = tanh_sinh(astep, T=3.5)
+        wt = np.exp(logw) / (1 + t * t)                      # dtheta = dt / (1 + t^2)
+        ct, st = 1 / np.sqrt(1 + t * t), t / np.sqrt(1 + t * t)
+        cp, sp, wp = self._psi_rule(ct, st, astep)
+        ones = np.ones(len(t))
+        (Rp, Rps), (Rq, Rqs) = (self._pair_values(c[:, None] * cp, ones[:, None] * sp, rstep, step) for c in (ct, st))
+        # sizes first order in the rows' own (their roundoff times the other rows' values: the products of
+        # the sizes are 1e3 times larger for atan)
+        P, Ps = Rp * Rq, Rps * np.abs(Rq) + np.abs(Rp) * Rqs
+        RB, RBs = self._pair_values(ct, st, rstep, step)
+        off = mass * K0 * RB * np.sum(P * cp ** (1 + a) * wp, axis=1)
+        offs = mass * K0 * (RBs * np.sum(np.abs(P) * cp ** (1 + a) * wp, axis=1)
+                            + np.abs(RB) * np.sum(Ps * cp ** (1 + a) * wp, axis=1))
+        on, ons = np.zeros(len(t)), np.zeros(len(t))
+        for n in range(len(t)):
+            # Phi with P (P > 0: each R(1, v) < 0) and with P's sizes Ps, from one hypergeometric matrix
+            c2, q = cp[n] ** 2, (wp[n] * cp[n])[:, None] * np.stack([P[n], Ps[n]], 1)
+            phi = _spline_table(lambda z: special.hyp2f1(-a / 2, m / 2, 0.5, -np.outer(z, c2)) @ q, 1e-16, 1e30,
+                                points=2000, zero_above=False)
+            F, w = self._diagonal_rule(t[n], rstep, step)
+            for signs, wo in sign_options(("d", "o", "o")):
+                C = F * signs
+                A, om = C[:, 1] * ct[n] + C[:, 2] * st[n], C[:, 0]
+                coef, values = wo * w * -(om ** a) * K, phi(A * A / (om * om))
+                on[n] += float(coef @ values[:, 0])
+                ons[n] += float(np.abs(coef) @ (values[:, 0] + values[:, 1]))   # H's own and P's roundoff
+        c = 2 * 8 / (2 * pi) ** 1.5  # two halves of theta, octants, the normal density's constant
+        return c * float(wt @ (off + on)), c * float(wt @ (offs + ons))
+
+    def _psi_rule(self, ct, st, step):
+        """``(cos psi, sin psi, weights)``, one row per theta: tanh–sinh on ``(0, pi/2)``; with atoms (R kinked
+        where its two inputs are equal) cut at ``tan psi = cos theta`` and ``tan psi = sin theta``."""
+        x, xc, logw = tanh_sinh(step, T=3.5)
+        w = np.exp(logw)
+        if self.measure.atoms is None:
+            psi, wp = np.tile(pi / 2 * x, (len(ct), 1)), np.tile(pi / 2 * w, (len(ct), 1))
+        else:
+            cuts = np.sort(np.stack([0 * ct, np.arctan(st), np.arctan(ct), 0 * ct + pi / 2], 1), axis=1)
+            lo, hi = cuts[:, :-1, None], cuts[:, 1:, None]
+            psi = (lo * xc + hi * x).reshape(len(ct), -1)
+            wp = ((hi - lo) * w).reshape(len(ct), -1)
+        return np.cos(psi), np.sin(psi), wp
+
+    def _diagonal_rule(self, t, rstep, step, sigma=None):
+        """``(frequencies (N, 3), weights e^(-rest))`` of a row ``(d, o, o)`` with a switched-on diagonal slot,
+        cut along ``xi_1 = t xi_2`` (the block factor's kink at ``omega = 0``); nodes whose terms are below
+        1e-22 of the row's scale (``|block|`` is at most ~5 ``(sum xi)^alpha``) are dropped."""
+        m = self.measure
+        if m.atoms is not None:
+            F, w = self._atom_rule(("d", "o", "o"))
+        else:
+            F, w = self._kinked_rule(("d", "o", "o"), [(0.0, 1.0, -t)], rstep, step, sigma)
+        wr = w * np.exp(-self.rest(self.exponent, F))   # the same for every sign choice (normal inputs)
+        bound = np.abs(wr) * F.sum(axis=1) ** self.exponent.degree
+        keep = bound > 1e-22 * bound.sum()
+        return F[keep], wr[keep]
+
+    def _cycle_facet(self, n, step):
+        """``(points (N, n), weights)`` on ``[0, 1]^n``: a tensor tanh–sinh rule, or (atoms: kinks along
+        ``u_i = u_j``) one Duffy rule per ordering ``u_(p_1) >= .. >= u_(p_n)``, ``u_(p_k) = s_1 .. s_k``,
+        Jacobian ``prod_k s_k^(n-k)``."""
+        x, xc, logw = tanh_sinh(step, T=3.5)
+        w = np.exp(logw)
+        grid = np.indices((len(x),) * n).reshape(n, -1)
+        S, W = x[grid].T, np.prod(w[grid], axis=0)
+        if self.measure.atoms is None:
+            return S, W
+        Y = np.cumprod(S, axis=1)
+        W = W * np.prod(S ** np.arange(n - 1, -1, -1), axis=1)
+        points = []
+        for p in permutations(range(n)):
+            U = np.empty_like(Y)
+            U[:, list(p)] = Y
+            points.append(U)
+        return np.concatenate(points), np.tile(W, len(points))
 
     def _pair_row_values(self, v, rstep, step):
         """``(R(1, v), int |integrand|)`` of a row with two off-diagonal ends, at every ``v`` in ``[0, 1]``:
