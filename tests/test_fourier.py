@@ -3,6 +3,7 @@
 from itertools import product
 from math import gamma, pi, sqrt
 
+import mpmath
 import numpy as np
 import pytest
 from scipy import integrate, special, stats
@@ -35,6 +36,18 @@ def test_sine_measures_represent_f_and_f_squared(name):
         fx = integrate.quad(lambda s: np.sin(s * x) * m.mu(s), 0, 80, limit=400)[0]
         f2 = integrate.quad(lambda w: (1 - np.cos(w * x)) * m.sigma(w), 0, 80, limit=400)[0]
         assert abs(fx - f(beta * x)) < 1e-8 and abs(f2 - f(beta * x) ** 2) < 1e-8
+
+
+def test_atan_sigma_table_matches_the_closed_form_in_mpmath():
+    # the tabulated sigma (and its series below the table) against e^-w (e^{2w} E_1(2w) + log 2w + gamma) / w
+    # at 40 digits, from w = 1e-12 (series) across every piece to w = 300 (beyond, sigma < e^-300 is not needed)
+    m = SineMeasure("atan", 1.0)
+    w = np.exp(np.random.default_rng(5).uniform(np.log(1e-12), np.log(300.0), 400))
+    w = np.concatenate([w, np.exp([-18.5, -18.5 + 1e-9]), [300.0]])
+    with mpmath.workdps(40):
+        exact = np.array([float(mpmath.exp(-x) / x * (mpmath.exp(2 * x) * mpmath.e1(2 * x) + mpmath.log(2 * x)
+                                                       + mpmath.euler)) for x in map(mpmath.mpf, w.tolist())])
+    assert np.max(np.abs(m.sigma(w) / exact - 1)) < 1e-14
 
 
 @pytest.mark.parametrize("inputs, reference, kmax", [("rademacher", StableSinInputs, 4),
