@@ -49,9 +49,18 @@ Blocks at k = 4 (normal inputs), so far:
   ``cos psi A``, so per theta the psi integral is one function of ``z = A^2/omega^2``, tabulated and read
   at every node of H's three-slot rule (the one of the two-row block, cut along ``xi_1 = tan theta xi_2``).
 
-Not yet: two rows with four factors between them (D = 4), two diagonal rows ``(d, o, o)`` at a block
-(neither row homogeneous), the three-row block with four shared inputs, and two blocks through a row with
-four ends.
+* two rows ``(d, o, o)`` at one block (each with its diagonal factor's private input at the block): given the
+  frequencies a block factor is ``E_y|S . x + omega y|^alpha``, a Gaussian in the shared inputs x and the
+  private y, so ``E_x`` of a product of two is a pair moment (:func:`normal_pair_moment`) and a row a sum over
+  its frequency nodes (radial integral done per simplex node: every factor is homogeneous in the
+  frequencies); ``R = mass R_oo + R_on`` and ``E R^2 = 2 mass E[R_oo R] - mass^2 E[R_oo^2] + E[R_on^2]``, the
+  last a double sum over the three-slot rule's nodes;
+* two blocks through a row with four ends: at each block the middle row's other two ends bring private
+  inputs, and the blocks' inputs are independent, so given the middle row's frequencies the expectation is
+  a product of two pair-moment sums over the two-slot rule of the outer rows, one four-slot rule (radial
+  integral per node, 8 slot symmetries) outside.
+
+Not yet: two rows with four factors between them (D = 4) and the three-row block with four shared inputs.
 
 Examples
 --------
@@ -207,8 +216,8 @@ class SharedInputs:
             v, s = self._cycle(len(kinds), level)   # rows of two ends in one block, D = rows: a cycle
         else:
             raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3 (at k = 4: "
-                             "two diagonal factors at one row of a two-row block, the 4-cycle, the triangle with a "
-                             "diagonal factor)")
+                             "two diagonal factors at one row of a two-row block, two rows (d, o, o) at a block, the "
+                             "4-cycle, the triangle with a diagonal factor, two blocks through a row with four ends)")
         return scale * v, abs(scale) * s
 
     # -- no block: one row of diagonal factors ------------------------------------------------------------
