@@ -453,3 +453,52 @@ def test_sparse_normal_k4_agrees_with_simulation(monkeypatch):
     mc = simulate(model, 1000, 4, reps=16, seed=1, progress=False)
     for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
         assert e < se / 100 and abs(float(x) - mean) < 4 * se
+
+
+#: coarse steps of the k = 4 blocks through Gaussian pair moments (production: MATH.md)
+_COARSE_PAIR = ((1 / 6, 1 / 5), (1 / 8, 1 / 6))
+_COARSE_TWO_BLOCKS = ((1 / 5, 1 / 3, 1 / 6, 1 / 5), (1 / 6, 1 / 4, 1 / 8, 1 / 6))
+
+
+def _pair_blocks():
+    """The k = 4 shapes of two rows (d, o, o) at one block and of two blocks through a row with four ends (two
+    root markings)."""
+    shapes = [s for s in enumerate_shapes(4) if s.diag == (1, 1) or len(s.blocks) == 2]
+    assert len(shapes) == 3
+    return shapes
+
+
+@pytest.mark.parametrize("alpha", ["3/2", "7/10"])
+@pytest.mark.parametrize("activation, reference", [("erf(scale=4/5)", StableErfWeights),
+                                                   ("sin(scale=4/5)", StableSinWeights)])
+def test_pair_moment_blocks_agree_with_conditioning_on_the_weights(alpha, activation, reference, monkeypatch):
+    # the rows as sums of Gaussian pair moments over their frequency nodes, against stable-erf (exact to ~1e-13)
+    # and stable-sin (atoms: one node per row, exact); coarse levels, the estimate must bound the error
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    monkeypatch.setattr(shared, "_PAIR", _COARSE_PAIR)
+    monkeypatch.setattr(shared, "_TWO_BLOCKS", _COARSE_TWO_BLOCKS)
+    model = Model(f"stable(alpha={alpha})", "normal", activation)
+    ours, theirs = FourierWeights(model), reference(model)
+    for s in _pair_blocks():
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-5 and abs(a - b) <= ea + eb + 1e-15, s.key  # as the k = 3 blocks at coarse levels
+
+
+@pytest.mark.parametrize("alpha", [0.7, 1.5])
+def test_normal_pair_moment_matches_quadrature(alpha):
+    # E|Z_1|^a |Z_2|^a at correlation rho: conditioning on Z_1, E|rho z + s Z|^a = s^a E|Z|^a 1F1(-a/2; 1/2; -(rho z)^2/2s^2)
+    import mpmath
+    from momentck.numeric.fourier_shared import normal_pair_moment
+    moment = normal_pair_moment(alpha)
+    m = 2 ** (alpha / 2) * mpmath.gamma((alpha + 1) / 2) / mpmath.sqrt(mpmath.pi)
+    for rho in (0.0, 0.3, -0.8, 0.99, 1.0):
+        s = mpmath.sqrt(1 - mpmath.mpf(rho) ** 2)
+        if s == 0:
+            ref = 2 ** alpha * mpmath.gamma(alpha + 0.5) / mpmath.sqrt(mpmath.pi)
+        else:
+            def g(z):
+                inner = s ** alpha * m * mpmath.hyp1f1(-alpha / 2, 0.5, -(rho * z) ** 2 / (2 * s * s))
+                return abs(z) ** alpha * inner * mpmath.exp(-z * z / 2)
+            ref = 2 * mpmath.quad(g, [0, 1, 3, 8, 20]) / mpmath.sqrt(2 * mpmath.pi)
+        assert abs(moment(np.array([rho]))[0] - float(ref)) < 1e-13 * float(ref), rho

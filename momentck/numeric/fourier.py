@@ -320,7 +320,7 @@ class FourierWeights(SharedInputs, WeightMethod):
     @classmethod
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
-        weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: three of the seven
+        weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: five of the seven
         block types so far); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4

@@ -49,9 +49,18 @@ Blocks at k = 4 (normal inputs), so far:
   ``cos psi A``, so per theta the psi integral is one function of ``z = A^2/omega^2``, tabulated and read
   at every node of H's three-slot rule (the one of the two-row block, cut along ``xi_1 = tan theta xi_2``).
 
-Not yet: two rows with four factors between them (D = 4), two diagonal rows ``(d, o, o)`` at a block
-(neither row homogeneous), the three-row block with four shared inputs, and two blocks through a row with
-four ends.
+* two rows ``(d, o, o)`` at one block (each with its diagonal factor's private input at the block): given the
+  frequencies a block factor is ``E_y|S . x + omega y|^alpha``, a Gaussian in the shared inputs x and the
+  private y, so ``E_x`` of a product of two is a pair moment (:func:`normal_pair_moment`) and a row a sum over
+  its frequency nodes (radial integral done per simplex node: every factor is homogeneous in the
+  frequencies); ``R = mass R_oo + R_on`` and ``E R^2 = 2 mass E[R_oo R] - mass^2 E[R_oo^2] + E[R_on^2]``, the
+  last a double sum over the three-slot rule's nodes;
+* two blocks through a row with four ends: at each block the middle row's other two ends bring private
+  inputs, and the blocks' inputs are independent, so given the middle row's frequencies the expectation is
+  a product of two pair-moment sums over the two-slot rule of the outer rows, one four-slot rule (radial
+  integral per node, 8 slot symmetries) outside.
+
+Not yet: two rows with four factors between them (D = 4) and the three-row block with four shared inputs.
 
 Examples
 --------
@@ -77,7 +86,7 @@ from scipy import interpolate, special
 from ..errors import NotCovered
 from ..laws import Normal
 from .base import memoized
-from .frequency_rules import simplex_rule
+from .frequency_rules import simplex_rule, symmetric_domain
 from .quadrature import tanh_sinh
 from .uniform_private import GradedChebyshev, RadialBlock, graded_pieces
 
@@ -100,6 +109,15 @@ _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 #: reaches t = 0 or t = 1 (omega = xi_1, xi_1 + xi_2, |xi_1 - xi_2|), and xi_1 = xi_2 (its kink A = 0 at omega -> 0)
 _UNIFORM_CUTS = ((1, -1, 0), (1, -1, -1), (1, -1, 1), (1, 1, -1), (0, 1, -1))
 _RGRADING = 24                # dyadic pieces of R(1, t) towards t = 0 (and t = 1 for atoms)
+#: (radial, simplex) steps of the rows of the two rows (d, o, o) at one block (three slots, radial integral done
+#: per simplex node; every pair of nodes of the two rows is one Gaussian moment)
+_PAIR = ((1 / 10, 1 / 8), (1 / 12, 1 / 10))
+#: (four-slot radial, four-slot simplex, two-slot radial, two-slot simplex) steps of two blocks through a row
+#: with four ends
+_TWO_BLOCKS = ((1 / 8, 1 / 5, 1 / 10, 1 / 8), (1 / 10, 1 / 6, 1 / 14, 1 / 12))
+#: the symmetries of a row with two ends at each of two blocks (slots (0, 1) at one, (2, 3) at the other)
+_TWO_BLOCK_GROUP = ((0, 1, 2, 3), (1, 0, 2, 3), (0, 1, 3, 2), (1, 0, 3, 2), (2, 3, 0, 1), (3, 2, 0, 1),
+                    (2, 3, 1, 0), (3, 2, 1, 0))
 
 
 def sign_options(kinds, switched_off=False):
@@ -150,6 +168,18 @@ def _normal_radial_block(alpha, shift):
     return block
 
 
+def normal_pair_moment(alpha):
+    """``rho -> E |Z_1|^alpha |Z_2|^alpha`` for standard normals of correlation rho:
+    ``2^alpha Gamma((alpha+1)/2)^2 / pi * 2F1(-alpha/2, -alpha/2; 1/2; rho^2)`` (finite and continuous at
+    ``rho^2 = 1``, where it is ``E|Z|^(2 alpha)``; ``(1 - rho^2)^(alpha + 1/2)`` is its least smooth part)."""
+    c = 2 ** alpha * gamma((alpha + 1) / 2) ** 2 / pi
+
+    def moment(rho):
+        return c * special.hyp2f1(-alpha / 2, -alpha / 2, 0.5, np.minimum(rho * rho, 1.0))
+
+    return moment
+
+
 class SharedInputs:
     """Mixin of :class:`~momentck.numeric.fourier.FourierWeights`: single-block shapes at k = 3 with
     normal or uniform inputs and stable weights, by the facet coordinates above, and (normal inputs) the
@@ -159,11 +189,18 @@ class SharedInputs:
         """``(value, size)`` of a single-block shape: two rows with one or two diagonal factors at one
         of them, the triangle (with or without a diagonal factor), or a cycle of rows with two ends; the
         scale ``(-1/4)^P`` included."""
+        kinds = sorted(k for k, _ in rows)
+        normal = isinstance(self.model.inputs, Normal)
+        if (len(shape.blocks) == 2 and normal and self.exponent.degree is not None
+                and kinds == [("o", "o"), ("o", "o"), ("o", "o", "o", "o")]):
+            v, s = self._two_blocks(level)
+            return scale * v, abs(scale) * s
         if len(shape.blocks) != 1 or self.exponent.degree is None:
             raise NotCovered("the Fourier method with normal or uniform inputs: single blocks of stable "
                              "weights beyond k = 2")
-        kinds = sorted(k for k, _ in rows)
-        if kinds == [("d", "o", "o"), ("o", "o")] and not isinstance(self.model.inputs, Normal):
+        if kinds == [("d", "o", "o")] * 2 and normal:
+            v, s = self._diagonal_pair(level)
+        elif kinds == [("d", "o", "o"), ("o", "o")] and not isinstance(self.model.inputs, Normal):
             v, s = self._uniform_plane(level)
         elif len(kinds) == 2 and kinds[1] == ("o", "o") and kinds[0][-2:] == ("o", "o") and set(kinds[0][:-2]) == {"d"}:
             if not isinstance(self.model.inputs, Normal):
@@ -179,8 +216,8 @@ class SharedInputs:
             v, s = self._cycle(len(kinds), level)   # rows of two ends in one block, D = rows: a cycle
         else:
             raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3 (at k = 4: "
-                             "two diagonal factors at one row of a two-row block, the 4-cycle, the triangle with a "
-                             "diagonal factor)")
+                             "two diagonal factors at one row of a two-row block, two rows (d, o, o) at a block, the "
+                             "4-cycle, the triangle with a diagonal factor, two blocks through a row with four ends)")
         return scale * v, abs(scale) * s
 
     # -- no block: one row of diagonal factors ------------------------------------------------------------
@@ -542,3 +579,121 @@ class SharedInputs:
             out[lo:lo + per] = 2 * np.sum(wd * (minus - plus), axis=(1, 2))
             outs[lo:lo + per] = 2 * np.sum(np.abs(wd) * (minus + plus), axis=(1, 2))
         return out, outs
+
+    # -- Gaussian moments of pairs of frequency nodes (normal inputs, k = 4) --------------------------------
+    def _reduced_rule(self, kinds, degree, rstep, step, cuts=(), group=None):
+        """``(v (N, n), W (N,))`` with ``int prod dens(xi) e^(-rest(xi)) g(xi) dxi = sum W g(v)`` for every g
+        homogeneous of degree ``degree`` in the frequencies ``xi`` of the slots ``kinds`` (normal inputs: the
+        rest is ``|xi|^alpha`` times a constant, so the radial integral is done once per simplex node ``v``);
+        the simplex cut along ``cuts`` and, with ``group``, restricted to a fundamental domain of the slot
+        permutations ``group`` (W times its order).  Atoms (sin): one node, exact."""
+        m = self.measure
+        n = len(kinds)
+        if m.atoms is not None:
+            F, w = self._atom_rule(kinds)
+            s = F.sum(axis=1)
+            return F / s[:, None], w * np.exp(-self.rest(self.exponent, F)) * s ** degree
+        r, wr = self._radial_nodes(n, rstep)
+        domain = symmetric_domain(n, group) if group else ()
+        v, wv = simplex_rule(n, tuple(tuple(c) for c in cuts), step, domain)
+        a = self.exponent.degree
+        rest = self.rest(self.exponent, v)
+        W = np.empty(len(v))
+        wr, ra = wr * r ** degree, r ** a
+        per = max(1, _BATCH // len(r))
+        for lo in range(0, len(v), per):
+            F = (r[:, None, None] * v[None, lo:lo + per]).reshape(-1, n)
+            dens = self._densities(kinds, F).reshape(len(r), -1)
+            W[lo:lo + per] = wr @ (dens * np.exp(-np.outer(ra, rest[lo:lo + per])))
+        return v, W * wv * (len(group) if group else 1)
+
+    def _block_expectation(self, c, S, p, T, q):
+        """``(E_x[G(x) E_y'|T_m . x + q_m y'|^alpha], the same with |c|)`` for each m, where
+        ``G(x) = sum_n c_n E_y|S_n . x + p_n y|^alpha``: x the block's shared inputs, y and y' private ones (one
+        direction each, independent), all standard normal, so each pair is ``|D_n|^alpha |D_m|^alpha`` times
+        :func:`normal_pair_moment` at the correlation ``S_n . T_m / (|D_n| |D_m|)``, ``D = (S, p)``."""
+        a = self.exponent.degree
+        moment = normal_pair_moment(a)
+        dn, dm = np.sqrt(np.sum(S * S, axis=1) + p * p), np.sqrt(np.sum(T * T, axis=1) + q * q)
+        cn, an = c * dn ** a, np.abs(c) * dn ** a
+        out, size = np.empty(len(T)), np.empty(len(T))
+        per = max(1, _BATCH // (4 * len(S)))
+        for lo in range(0, len(T), per):
+            g = moment((T[lo:lo + per] @ S.T) / np.outer(dm[lo:lo + per], dn))
+            out[lo:lo + per], size[lo:lo + per] = g @ cn, g @ an
+        return out * dm ** a, size * dm ** a
+
+    def _row_directions(self, kinds, degree, rstep, step, cuts=()):
+        """``(c, S, p)``: a row ``(o, o)`` or ``(d, o, o)`` (diagonal slot switched on) at one block as a sum
+        ``R(x) = sum_n c_n E_y|S_n . x + p_n y|^alpha`` over its reduced rule's nodes (:meth:`_reduced_rule`)
+        and its signs ``eps`` of the second end: weight ``2 eps`` (the global flip), ``-1`` for the
+        diagonal's merged sign and ``-1`` for the incidence ``-Psi``; ``degree`` is passed on (the other
+        factors' degrees the caller integrates with the rule)."""
+        v, W = self._reduced_rule(kinds, degree, rstep, step, cuts)
+        diag = kinds[0] == "d"
+        xi, p = (v[:, 1:], v[:, 0]) if diag else (v, np.zeros(len(v)))
+        cs, Ss = [], []
+        for eps in (1.0, -1.0):
+            cs.append((2 * eps if diag else -2 * eps) * W)
+            Ss.append(xi * np.array([1.0, eps]))
+        return np.concatenate(cs), np.concatenate(Ss), np.concatenate([p, p])
+
+    # -- two rows (d, o, o) at one block -----------------------------------------------------------------------
+    @memoized
+    def _diagonal_pair(self, level):
+        """``E R_a(x) R_b(x)`` for two rows ``(d, o, o)`` sharing one block (each with its diagonal factor's
+        private input).  With ``R = mass R_oo + R_on`` (the option with the diagonal frequency switched off,
+        and the others), ``E R^2 = 2 mass E[R_oo R] - mass^2 E[R_oo^2] + E[R_on^2]``: the first two are the
+        k = 3 two-row block (:meth:`_plane`) and m_2's; the last is a double sum over the pairs of nodes of
+        the three-slot rule (:meth:`_block_expectation`: given the frequencies each block factor is a
+        Gaussian ``|S . x + omega y|``), whose only non-smooth point, where both ``omega`` vanish and the
+        directions agree, lies on a face of the rule."""
+        mass = self.measure.mass
+        one, ones = self._plane(1, level)
+        two, twos = self._pair_square(level)
+        # the row's nodes c_eps = 2 eps W at S_eps = (xi_1, eps xi_2): the pair moments depend on eps eps' only,
+        # so sum_(eps, eps') = 8 W W' (M(S, S') - M(S, flipped S'))
+        v, W = self._reduced_rule(("d", "o", "o"), self.exponent.degree, *_PAIR[level])
+        S, p = v[:, 1:], v[:, 0]
+        g, gs = self._block_expectation(W, S, p, np.concatenate([S, S * np.array([1.0, -1.0])]), np.concatenate([p, p]))
+        n = len(W)
+        on, ons = 8 * float(W @ (g[:n] - g[n:])), 8 * float(np.abs(W) @ (gs[:n] + gs[n:]))
+        return 2 * mass * one - mass ** 2 * two + on, 2 * mass * ones + mass ** 2 * twos + ons
+
+    @memoized
+    def _pair_square(self, level):
+        """``E R(x)^2`` of the row ``(o, o)``, m_2's block, on the edges ``x = rho (1, t)`` (as :meth:`_plane`)."""
+        a = self.exponent.degree
+        t, _, logw = tanh_sinh(_LEVELS[level][2], T=3.5)
+        R, Rs = self._pair_row_values(t, *_LEVELS[level][:2])
+        w = np.exp(logw) * 2 ** a * gamma(1 + a) * (1 + t * t) ** (-1 - a)
+        c = 2 * 4 / (2 * pi)
+        return c * float(w @ (R * R)), c * float(w @ (2 * Rs * np.abs(R)))
+
+    # -- two blocks through a row with four ends -----------------------------------------------------------
+    @memoized
+    def _two_blocks(self, level):
+        """``E R(x) R'(x, x') R(x')``: two blocks with two shared inputs each (x, x'), joined by a row with two
+        ends at each; at each block the middle row's other two ends bring private inputs (one direction, norm
+        ``s``), so its block factors are ``E_y|xi_1 x_1 +- xi_2 x_2 + |(xi_3, xi_4)| y|^alpha`` and the same at
+        x'.  The blocks' inputs are independent: given the middle row's frequencies the expectation is
+        ``4 Q(xi_1, xi_2; xi_3, xi_4) Q(xi_3, xi_4; xi_1, xi_2)`` (the 4 from its sign sums),
+        ``Q = E_x[R(x) (E_y|xi_1 x_1 - xi_2 x_2 + s y|^alpha - E_y|xi_1 x_1 + xi_2 x_2 + s y|^alpha)]``, a sum
+        over the two-slot rule's nodes of Gaussian pair moments (:meth:`_block_expectation`), homogeneous of
+        degree alpha: one four-slot rule with its radial integral done per node (degree ``2 alpha``), over a
+        fundamental domain of its 8 slot symmetries, without cuts (the rest is smooth, Q too: the pair
+        moment's non-smooth point needs ``s = 0``, a face of the rule)."""
+        a = self.exponent.degree
+        rstep4, step4, rstep2, step2 = _TWO_BLOCKS[level]
+        c, S, p = self._row_directions(("o", "o"), a, rstep2, step2)
+        v, W = self._reduced_rule(("o",) * 4, 2 * a, rstep4, step4, group=_TWO_BLOCK_GROUP)
+        Q = []
+        for here, there in ((v[:, :2], v[:, 2:]), (v[:, 2:], v[:, :2])):
+            s = np.sqrt(np.sum(there * there, axis=1))
+            T = np.stack([here * np.array([1.0, -1.0]), here], 1).reshape(-1, 2)
+            g, gs = self._block_expectation(c, S, p, T, np.repeat(s, 2))
+            Q.append(((g[0::2] - g[1::2]), gs[0::2] + gs[1::2]))
+        (q1, q1s), (q2, q2s) = Q
+        value = 4 * float(W @ (q1 * q2))
+        size = 4 * float(np.abs(W) @ (q1s * np.abs(q2) + np.abs(q1) * q2s))
+        return value, size
