@@ -86,6 +86,7 @@ _SSTEPS4 = (1 / 6, 1 / 7)     # the same with four active slots (1/5 left 4e-9; 
 _SRSTEPS4 = (1 / 6, 1 / 12)   # radial steps with four active slots, smooth exponents
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
+_GAUSS3 = (8, 12)             # the same beyond k = 2 (rows with three and four slots: the frequency rules dominate)
 _CHUNK = 50_000               # frequency nodes per vectorised pass (small: no page faults per pass)
 _DROP = 1e-22                 # |weight x densities| below which a node is dropped (smooth exponents; bounded)
 _ROUNDOFF = 4e-15             # roundoff per unit of a row's int |integrand| (a few dozen roundings of 1.1e-16)
@@ -142,14 +143,24 @@ class SparseExponent:
 
     def uniform_mean(self, C):
         """``E Psi(C . x)``, x uniform on ``[-sqrt 3, sqrt 3]``: ``c (1 - E_A prod_t sinc(sqrt 3 A C_t))``;
-        rademacher entries A = 1; normal entries at most two nonzero columns (:func:`_normal_sinc_mean`)."""
+        rademacher entries A = 1; normal entries at most three nonzero columns (:func:`_normal_sinc_mean`,
+        :func:`_normal_sinc_mean3`)."""
         if not self.normal:
             return self.c * (1 - np.prod(np.sinc(np.sqrt(3) * C / np.pi), axis=1))
         a = np.sort(np.abs(C) * sqrt(3), axis=1)[:, ::-1]
-        if a.shape[1] > 2 and np.any(a[:, 2] > 0):
-            raise NotCovered("the Fourier method with sparse normal entries and uniform inputs: at most two "
+        if a.shape[1] > 3 and np.any(a[:, 3] > 0):
+            raise NotCovered("the Fourier method with sparse normal entries and uniform inputs: at most three "
                              "inputs per form")
+        if a.shape[1] > 2 and np.any(a[:, 2] > 0):
+            return self.c * (1 - _normal_sinc_mean3(a[:, 0], a[:, 1], a[:, 2]))
         return self.c * (1 - _normal_sinc_mean(a[:, 0], a[:, 1] if a.shape[1] > 1 else np.zeros(len(a))))
+
+    def uniform_offset_mean(self, A, B):
+        """``E_y Psi(A + B y)``, y uniform on ``[-sqrt 3, sqrt 3]`` (a private input at a block): rademacher
+        entries ``c (1 - cos A sinc(sqrt 3 B))``, normal ``c (1 - F_1(A; sqrt 3 B))`` (:func:`_box_gauss`)."""
+        if not self.normal:
+            return self.c * (1 - np.cos(A) * np.sinc(sqrt(3) * B / np.pi))
+        return self.c * (1 - _box_gauss(A, np.abs(B) * sqrt(3)))
 
 
 def _G(y):
@@ -169,6 +180,80 @@ def _normal_sinc_mean(a, b):
         a2, b2 = a * a, b * b
         small = 1 - (a2 + b2) / 6 + (a2 * a2 + b2 * b2) / 40 + a2 * b2 / 12
     return np.where(a < 1e-3, small, np.where(b < 1e-3 * a, thin, exact))
+
+
+def _erf_diff(p, q):
+    """``erf(q) - erf(p)`` for ``q >= p`` without cancellation in the tails (erfc on the same side)."""
+    return np.where(p > 0, special.erfc(p) - special.erfc(q),
+                    np.where(q < 0, special.erfc(-q) - special.erfc(-p), special.erf(q) - special.erf(p)))
+
+
+def _box_gauss(s, a):
+    """``F_1(s; a) = E_U e^{-(s + a U)^2/2}``, U uniform on ``[-1, 1]``, ``a >= 0``:
+    ``sqrt(pi/2) (erf((s+a)/sqrt 2) - erf((s-a)/sqrt 2)) / (2a)``, and where ``a < 10^-2`` (the difference
+    cancels) ``g + a^2 g''/6 + a^4 g''''/120``, ``g = e^{-s^2/2}`` (truncation ~ a^6/5040)."""
+    s, a = np.broadcast_arrays(np.asarray(s, float), np.asarray(a, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = sqrt(pi / 2) * _erf_diff((s - a) / sqrt(2), (s + a) / sqrt(2)) / (2 * a)
+    s2, a2 = s * s, a * a
+    thin = np.exp(-s2 / 2) * (1 + a2 * (s2 - 1) / 6 + a2 * a2 * (s2 * s2 - 6 * s2 + 3) / 120)
+    return np.where(a < 1e-2, thin, exact)
+
+
+def _box2_gauss(s, a, b):
+    """``F_2(s; a, b) = E e^{-(s + a U_1 + b U_2)^2/2}``, ``a >= b >= 0``: the second divided difference of
+    ``G`` (:func:`_G`), and where ``b < 10^-2`` the Taylor form ``F_1 + b^2 F_1''/6 + b^4 F_1''''/120`` in b
+    (``F_1^(m)(s; a)``: divided differences of the Gaussian's derivatives; both small: the moments)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = (_G(s + a + b) - _G(s + a - b) - _G(s - a + b) + _G(s - a - b)) / (4 * a * b)
+
+        def d(m, y):   # the (m-1)-th derivative of e^{-y^2/2}, m = 2, 4 (g', g''')
+            e = np.exp(-y * y / 2)
+            return -y * e if m == 2 else -(y ** 3 - 3 * y) * e
+
+        def f1(m):      # F_1^(m)(s; a) = (g^(m-1)(s + a) - g^(m-1)(s - a)) / 2a
+            return (d(m, s + a) - d(m, s - a)) / (2 * a)
+
+        s2, a2, b2 = s * s, a * a, b * b
+        g = np.exp(-s2 / 2)
+        g2, g4, g6 = (s2 - 1) * g, (s2 * s2 - 6 * s2 + 3) * g, (s2 ** 3 - 15 * s2 * s2 + 45 * s2 - 15) * g
+        both = g + (a2 + b2) * g2 / 6 + (a2 * a2 + b2 * b2) * g4 / 120 + a2 * b2 * g4 / 36
+        # one small: F_1'' and F_1'''' themselves thin where a is small (a Taylor form in a)
+        f2 = np.where(a < 1e-2, g2 + a2 * g4 / 6, f1(2))
+        f4 = np.where(a < 1e-2, g4 + a2 * g6 / 6, f1(4))
+        thin = _box_gauss(s, a) + b2 * f2 / 6 + b2 * b2 * f4 / 120
+    return np.where(a < 1e-2, both, np.where(b < 1e-2, thin, exact))
+
+
+def _G3(y):
+    """``int_0^y int int e^{-u^2/2}``: ``(y^2 + 1)/2 sqrt(pi/2) erf(y/sqrt 2) + y e^{-y^2/2}/2`` (``G3' = G``
+    up to a constant, which the divided differences cancel)."""
+    return (y * y + 1) / 2 * sqrt(pi / 2) * special.erf(y / sqrt(2)) + y * np.exp(-y * y / 2) / 2
+
+
+#: Gauss–Legendre nodes over the smallest of three uniform columns where it is below 1 (F_2 is analytic in
+#: its offset with a strip of width ~1 whatever a, b: 16 nodes leave < 1e-16)
+_GL3 = np.polynomial.legendre.leggauss(16)
+
+
+def _normal_sinc_mean3(a, b, c):
+    """``E sinc(aA) sinc(bA) sinc(cA)``, A standard normal, ``a >= b >= c >= 0`` (= ``E e^{-S^2/2}``,
+    ``S = aU_1 + bU_2 + cU_3``): where ``c >= 1`` the third divided difference of :func:`_G3` (roundoff
+    ~ 1e-16 (a+b+c)^2/(ab c) < 1e-16 * 9a), otherwise Gauss–Legendre over U_3 of :func:`_box2_gauss`."""
+    out = np.empty(len(a))
+    big = c >= 1
+    if np.any(big):
+        A, B, C = a[big], b[big], c[big]
+        tot = 0.0
+        for sb, sc in product((1.0, -1.0), repeat=2):
+            tot = tot + sb * sc * (_G3(A + sb * B + sc * C) - _G3(-A + sb * B + sc * C))
+        out[big] = tot / (8 * A * B * C)
+    small = ~big
+    if np.any(small):
+        A, B, C = a[small], b[small], c[small]
+        x, w = _GL3
+        out[small] = sum(wi / 2 * _box2_gauss(C * xi, A, B) for xi, wi in zip(x, w))
+    return out
 
 
 #: Lévy exponent classes by weight-law class
@@ -419,29 +504,54 @@ class FourierWeights(SharedInputs, WeightMethod):
         cuts = tuple(extra_cuts) + _kink_cuts(n)
         value, size, dropped = 0.0, 0.0, 0.0
         with blas_threads(1):  # long vector products: BLAS threads would only spin-wait on a busy machine
-            for F, w, d in self._nodes(kinds, len(blocks), cuts, tuple(group), level):
-                v, s = self._row_sum(kinds, blocks, vals, F, w)
+            for F, w, d, rests in self._prepared(kinds, len(blocks), cuts, tuple(group), level):
+                v, s = self._row_sum(kinds, blocks, vals, F, w, rests)
                 value, size, dropped = value + v, size + s, dropped + d
         bound = dropped * len(sign_options(kinds)) * self.exponent.sup ** len(blocks) if dropped else 0.0
         return value, _ROUNDOFF * size + bound
 
-    def _row_sum(self, kinds, blocks, values, F, w):
+    def _prepared(self, kinds, blocks, cuts, group, level):
+        """The chunks of :meth:`_nodes` with, per sign option, its weight times the rest ``exp(-E Psi)``.
+        The rest does not depend on the shared inputs' values: with normal or uniform inputs the chunks are
+        kept (:meth:`_kept`) and reused at every node of the shared inputs' rule; with rademacher inputs
+        (each row type evaluated once) they are generated and dropped."""
+        if self.rademacher:
+            return self._prepare(kinds, blocks, cuts, group, level)
+        return self._kept(kinds, blocks, cuts, group, level)
+
+    @memoized
+    def _kept(self, *args):
+        return list(self._prepare(*args))
+
+    def _prepare(self, kinds, blocks, cuts, group, level):
+        for F, w, d in self._nodes(kinds, blocks, cuts, group, level):
+            forms = _Forms(self.exponent, F)
+            half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=len(kinds) - 1)]
+            rests = []
+            for signs, wt in sign_options(kinds):
+                if self.rademacher:  # E_s Psi(c . s) over the signs s
+                    rests.append(wt * forms.exp_neg_mean([signs * h for h in half]))
+                else:
+                    rests.append(wt * np.exp(-self.rest(self.exponent, F * signs)))
+            yield F, w, d, rests
+
+    def _row_sum(self, kinds, blocks, values, F, w, rests):
         forms = _Forms(self.exponent, F)
         n = len(kinds)
-        half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=n - 1)]
         total = np.zeros(len(w))
         size = np.zeros(len(w))
-        for signs, wt in sign_options(kinds):
-            if self.rademacher:  # E_s Psi(c . s) over the signs s
-                term = wt * forms.exp_neg_mean([signs * h for h in half])
-            else:
-                term = wt * np.exp(-self.rest(self.exponent, F * signs))
+        for (signs, wt), term in zip(sign_options(kinds), rests):
             for shared, private in blocks:
-                if private and not self.rademacher:
-                    raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs")
                 a = np.zeros(n)
                 for i, t in shared:
                     a[i] = signs[i] * values[t]
+                if private and not self.rademacher:
+                    if len(private) > 1 or not isinstance(self.model.inputs, Uniform) or self.exponent.degree:
+                        raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs, "
+                                         "or uniform inputs with sparse weights (one private input)")
+                    i = private[0]    # E_y Psi(A + B y) over the private uniform input y
+                    term = term * -self.exponent.uniform_offset_mean(F @ a, F[:, i] * signs[i])
+                    continue
                 patterns = []
                 for s in product((1.0, -1.0), repeat=len(private)):
                     c = a.copy()
@@ -484,6 +594,8 @@ class FourierWeights(SharedInputs, WeightMethod):
             values = tuple((t, 1.0) for t in range(shape.k))
             v, s = self._product((tuple(rows), values, ()), level)
             return scale * v, abs(scale) * s
+        if self.exponent.degree is None and len(shape.blocks) == 1:
+            return self._gauss_shared(rows, scale, level)
         if shape.k > 2:   # sizes int |integrand| multiplied over the rows: the cruder roundoff bound
             v, s = self._shared_block(shape, rows, scale, level)
             return v, _ROUNDOFF * s
@@ -512,24 +624,32 @@ class FourierWeights(SharedInputs, WeightMethod):
         return scale * total, abs(scale) * size
 
     def _gauss_shared(self, rows, scale, level):
-        """``E R_0(x) R_1(x)`` over the two shared inputs by a tensor rule on the positive quadrant (each
-        R_a is odd in each input and smooth for smooth exponents): normal inputs by the double-exponential
-        rule with the Gaussian density, uniform ones by Gauss–Legendre."""
+        """``E prod_a R_a(x)`` over the D shared inputs of a single block by a tensor rule on the positive
+        orthant (each R_a is odd in each of its shared inputs, each shared input belongs to two rows, and
+        R_a is smooth for smooth exponents): normal inputs by the double-exponential rule with the Gaussian
+        density, uniform ones by Gauss–Legendre on ``[0, sqrt 3]`` (a private uniform input at the block
+        enters through ``E_y Psi(A + B y)``, :meth:`SparseExponent.uniform_offset_mean`)."""
         if isinstance(self.model.inputs, Normal):  # R_a is only strip-analytic: a DE rule, not Gauss–Hermite
             x, wx = radial_rule(_XSTEPS[level], 1.0, 1e-12, 9.0)
             wx = 2 * wx * np.exp(-x * x / 2) / sqrt(2 * pi)
         else:
-            x, wx = np.polynomial.legendre.leggauss(_GAUSS[level])
+            factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
+            m2 = len(factors) == 2 and len(rows) == 2 and all(k == ("o", "o") for k, _ in rows)
+            x, wx = np.polynomial.legendre.leggauss((_GAUSS if m2 else _GAUSS3)[level])
             x, wx = sqrt(3) * (x + 1) / 2, wx / 2
-        n = len(x)
+        factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
+        if len(factors) > 2 and not isinstance(self.model.inputs, Uniform):
+            raise NotCovered("the Fourier method with sparse weights and normal inputs: only walks up to k = 2")
         total, size = 0.0, 0.0
-        for i in range(n):
-            for j in range(n):
-                v, sz = self._product((tuple(rows), ((0, x[min(i, j)]), (1, x[max(i, j)])), ()), level)
-                total += wx[i] * wx[j] * v
-                size += wx[i] * wx[j] * sz
+        for idx in product(range(len(x)), repeat=len(factors)):
+            vals = tuple(x[i] for i in idx)
+            if len(factors) == 2 and len(rows) == 2 and all(k == ("o", "o") for k, _ in rows):
+                vals = tuple(sorted(vals))  # m_2's block: symmetric in its two inputs (shares the memo)
+            v, sz = self._product((tuple(rows), tuple(zip(factors, vals)), ()), level)
+            w = np.prod(wx[list(idx)])
+            total += w * v
+            size += w * sz
         return scale * total, abs(scale) * size
-
     def _weight(self, shape, rows, through):
         slot_rows = _rows(shape)
         (v0, _), (v1, r1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))
