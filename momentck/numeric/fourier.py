@@ -86,7 +86,7 @@ _SSTEPS4 = (1 / 6, 1 / 7)     # the same with four active slots (1/5 left 4e-9; 
 _SRSTEPS4 = (1 / 6, 1 / 12)   # radial steps with four active slots, smooth exponents
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
-_GAUSS3 = (8, 12)             # the same beyond k = 2 (rows with three and four slots: the frequency rules dominate)
+_GAUSS3 = (12, 16)            # the same beyond k = 2 (rows with three and four slots: the frequency rules dominate)
 _CHUNK = 50_000               # frequency nodes per vectorised pass (small: no page faults per pass)
 _DROP = 1e-22                 # |weight x densities| below which a node is dropped (smooth exponents; bounded)
 _ROUNDOFF = 4e-15             # roundoff per unit of a row's int |integrand| (a few dozen roundings of 1.1e-16)
@@ -396,7 +396,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs k ≤ 3, otherwise k ≤ 2")
+                "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs and sparse weights with "
+                "uniform inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs, 10-30 s per
     #: four-slot shape)
@@ -406,10 +407,11 @@ class FourierWeights(SharedInputs, WeightMethod):
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
         weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: three of the seven
-        block types so far); otherwise 2."""
+        block types so far), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4
-        return 3 if isinstance(model.weights, Stable) else 2
+        uniform_sparse = isinstance(model.weights, Sparse) and isinstance(model.inputs, Uniform)
+        return 3 if isinstance(model.weights, Stable) or uniform_sparse else 2
 
     def _setup(self):
         self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(
