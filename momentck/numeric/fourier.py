@@ -33,7 +33,8 @@ those of the off-diagonal factors through a block; the others are private to the
   ``[0, pi/4]``, ``[pi/4, pi/2]``.  Sparse weights (Psi not homogeneous): ``E R_0(x) R_1(x)``
   over the two shared inputs by a tensor rule (normal: the double-exponential rule with the
   Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
-  uniform: Gauss–Legendre).  At k = 3 with normal or uniform inputs (stable weights) the blocks go
+  uniform: Gauss–Legendre; at k = 3 every single block, over its D shared inputs, a private uniform
+  input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).  At k = 3 with normal or uniform inputs (stable weights) the blocks go
   through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
   factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).
 
@@ -645,8 +646,8 @@ class FourierWeights(SharedInputs, WeightMethod):
         total, size = 0.0, 0.0
         for idx in product(range(len(x)), repeat=len(factors)):
             vals = tuple(x[i] for i in idx)
-            if len(factors) == 2 and len(rows) == 2 and all(k == ("o", "o") for k, _ in rows):
-                vals = tuple(sorted(vals))  # m_2's block: symmetric in its two inputs (shares the memo)
+            if len(factors) == 2:   # each input at one off-diagonal end of each of the two rows: swapping the
+                vals = tuple(sorted(vals))  # inputs relabels two ends of each row, so R_a is symmetric (memo shared)
             v, sz = self._product((tuple(rows), tuple(zip(factors, vals)), ()), level)
             w = np.prod(wx[list(idx)])
             total += w * v
