@@ -362,7 +362,7 @@ def test_normal_sinc_mean_matches_quadrature_in_every_branch():
 
 
 def test_three_column_normal_sinc_mean_matches_quadrature_in_every_branch():
-    # E sinc(aA) sinc(bA) sinc(cA): the third divided difference of G3 (c >= 1), Gauss-Legendre over U_3 of
+    # E sinc(aA) sinc(bA) sinc(cA) (and four columns): the third divided difference of G3 (c >= 1), Gauss-Legendre over U_3 of
     # F_2 with its Taylor branches (b < 1e-2, a < 1e-2), and the private input's F_1 (both of its branches)
     import mpmath
     from momentck.numeric.fourier import _box_gauss, _normal_sinc_mean3
@@ -373,6 +373,13 @@ def test_three_column_normal_sinc_mean_matches_quadrature_in_every_branch():
         ref = 2 * mpmath.quad(g, mpmath.linspace(0, 13, 14 + int(13 * a))) / mpmath.sqrt(2 * mpmath.pi)
         got = _normal_sinc_mean3(np.array([a]), np.array([b]), np.array([c]))[0]
         assert abs(got - float(ref)) < 1e-14, (a, b, c)
+    from momentck.numeric.fourier import _normal_sinc_mean4
+    for a, b, c, d in [(5.0, 3.0, 2.0, 1.5), (40.0, 20.0, 3.0, 1.2), (3.0, 0.9, 0.5, 0.2), (7.0, 2.0, 0.02, 9e-3)]:
+        def g4(x):
+            return mpmath.sinc(a * x) * mpmath.sinc(b * x) * mpmath.sinc(c * x) * mpmath.sinc(d * x) * mpmath.exp(-x * x / 2)
+        ref = 2 * mpmath.quad(g4, mpmath.linspace(0, 13, 14 + int(13 * a))) / mpmath.sqrt(2 * mpmath.pi)
+        got = _normal_sinc_mean4(np.array([a]), np.array([b]), np.array([c]), np.array([d]))[0]
+        assert abs(got - float(ref)) < 1e-14, (a, b, c, d)
     for s, a in [(0.3, 2.0), (7.0, 1.5), (-9.0, 3.0), (1.2, 4e-3)]:
         ref = mpmath.quad(lambda u: mpmath.exp(-(s + a * u) ** 2 / 2), [-1, 0, 1]) / 2
         assert abs(_box_gauss(np.array(s), np.array(a)) - float(ref)) < 1e-15 * (1 + 1 / a) + 1e-300, (s, a)
@@ -396,6 +403,24 @@ def test_sparse_uniform_k3_blocks_agree_with_exact_sums(activation, monkeypatch)
     for s in enumerate_shapes(3):
         (a, ea), (b, eb) = ours(s), theirs(s)
         assert ea < 1e-6 and abs(a - b) <= ea + eb + 1e-14, (s.key, a, b, ea)
+
+
+def test_sparse_uniform_k4_two_row_blocks_agree_with_exact_sums(monkeypatch):
+    # k = 4's two-row blocks (max_k stays 3: the blocks with four shared inputs are not reached): two private
+    # uniform inputs at a block (row (d, d, o, o)) and two rows (d, o, o), against sparse-tables; very coarse
+    # levels (Gauss (3, 4) per input, four-slot steps (1/3, 1/4) and radial (1/4, 1/6); at Gauss (4, 6) and the
+    # coarse steps of the rademacher-input tests: errors 8e-9 against estimates 9e-7)
+    import momentck.numeric.fourier as fourier
+    from momentck.numeric.sparse_tables import SparseTableWeights
+    _coarse_sparse_steps(monkeypatch)
+    for name, steps in (("_GAUSS3", (3, 4)), ("_SSTEPS4", (1 / 3, 1 / 4)), ("_SRSTEPS4", (1 / 4, 1 / 6))):
+        monkeypatch.setattr(fourier, name, steps)
+    model = Model("sparse(c=2, entries=rademacher)", "uniform", "tanh")
+    ours, theirs = FourierWeights(model), SparseTableWeights(model)
+    for s in enumerate_shapes(4):
+        if len(s.blocks) == 1 and len(s.blocks[0]) == 2 and s.pairs[0][1] == 2:
+            (a, ea), (b, eb) = ours(s), theirs(s)
+            assert ea < 1e-4 and abs(a - b) <= ea + eb + 1e-14, (s.key, a, b, ea)
 
 
 def test_sparse_normal_uniform_k3_agrees_with_simulation(monkeypatch):

@@ -144,24 +144,32 @@ class SparseExponent:
 
     def uniform_mean(self, C):
         """``E Psi(C . x)``, x uniform on ``[-sqrt 3, sqrt 3]``: ``c (1 - E_A prod_t sinc(sqrt 3 A C_t))``;
-        rademacher entries A = 1; normal entries at most three nonzero columns (:func:`_normal_sinc_mean`,
-        :func:`_normal_sinc_mean3`)."""
+        rademacher entries A = 1; normal entries at most four nonzero columns (:func:`_normal_sinc_mean`,
+        :func:`_normal_sinc_mean3`, :func:`_normal_sinc_mean4`)."""
         if not self.normal:
             return self.c * (1 - np.prod(np.sinc(np.sqrt(3) * C / np.pi), axis=1))
         a = np.sort(np.abs(C) * sqrt(3), axis=1)[:, ::-1]
-        if a.shape[1] > 3 and np.any(a[:, 3] > 0):
-            raise NotCovered("the Fourier method with sparse normal entries and uniform inputs: at most three "
+        if a.shape[1] > 4 and np.any(a[:, 4] > 0):
+            raise NotCovered("the Fourier method with sparse normal entries and uniform inputs: at most four "
                              "inputs per form")
+        if a.shape[1] > 3 and np.any(a[:, 3] > 0):
+            return self.c * (1 - _normal_sinc_mean4(a[:, 0], a[:, 1], a[:, 2], a[:, 3]))
         if a.shape[1] > 2 and np.any(a[:, 2] > 0):
             return self.c * (1 - _normal_sinc_mean3(a[:, 0], a[:, 1], a[:, 2]))
         return self.c * (1 - _normal_sinc_mean(a[:, 0], a[:, 1] if a.shape[1] > 1 else np.zeros(len(a))))
 
     def uniform_offset_mean(self, A, B):
-        """``E_y Psi(A + B y)``, y uniform on ``[-sqrt 3, sqrt 3]`` (a private input at a block): rademacher
-        entries ``c (1 - cos A sinc(sqrt 3 B))``, normal ``c (1 - F_1(A; sqrt 3 B))`` (:func:`_box_gauss`)."""
+        """``E_y Psi(A + B . y)``, y uniform on ``[-sqrt 3, sqrt 3]`` (the private inputs at a block, one or two
+        columns of B): rademacher entries ``c (1 - cos A prod sinc(sqrt 3 B_t))``, normal ``c (1 - F(A; sqrt 3 B))``
+        (:func:`_box_gauss`, :func:`_box2_gauss`)."""
+        B = np.abs(B) * sqrt(3)    # (N, private inputs)
         if not self.normal:
-            return self.c * (1 - np.cos(A) * np.sinc(sqrt(3) * B / np.pi))
-        return self.c * (1 - _box_gauss(A, np.abs(B) * sqrt(3)))
+            return self.c * (1 - np.cos(A) * np.prod(np.sinc(B / np.pi), axis=1))
+        if B.shape[1] == 1:
+            return self.c * (1 - _box_gauss(A, B[:, 0]))
+        if B.shape[1] > 2:
+            raise NotCovered("the Fourier method with sparse normal entries: at most two private inputs at a block")
+        return self.c * (1 - _box2_gauss(A, B.max(axis=1), B.min(axis=1)))
 
 
 def _G(y):
@@ -254,6 +262,52 @@ def _normal_sinc_mean3(a, b, c):
         A, B, C = a[small], b[small], c[small]
         x, w = _GL3
         out[small] = sum(wi / 2 * _box2_gauss(C * xi, A, B) for xi, wi in zip(x, w))
+    return out
+
+
+def _G4(y):
+    """``G4' = G3`` (:func:`_G3`): ``(y^3 + 3y)/6 sqrt(pi/2) erf(y/sqrt 2) + (y^2 + 2)/6 e^{-y^2/2}``."""
+    return (y ** 3 + 3 * y) / 6 * sqrt(pi / 2) * special.erf(y / sqrt(2)) + (y * y + 2) / 6 * np.exp(-y * y / 2)
+
+
+def _box3_gauss(s, a, b, c):
+    """``F_3(s; a, b, c) = E e^{-(s + a U_1 + b U_2 + c U_3)^2/2}``, ``a >= b >= c >= 0``: where ``c >= 1`` the third
+    divided difference of :func:`_G3` at offset s, otherwise Gauss–Legendre over U_3 of :func:`_box2_gauss`."""
+    s, a, b, c = np.broadcast_arrays(*(np.asarray(v, float) for v in (s, a, b, c)))
+    out = np.empty(s.shape)
+    big = c >= 1
+    if np.any(big):
+        S, A, B, C = s[big], a[big], b[big], c[big]
+        tot = 0.0
+        for sa, sb, sc in product((1.0, -1.0), repeat=3):
+            tot = tot + sa * sb * sc * _G3(S + sa * A + sb * B + sc * C)
+        out[big] = tot / (8 * A * B * C)
+    small = ~big
+    if np.any(small):
+        S, A, B, C = s[small], a[small], b[small], c[small]
+        x, w = _GL3
+        out[small] = sum(wi / 2 * _box2_gauss(S + C * xi, A, B) for xi, wi in zip(x, w))
+    return out
+
+
+def _normal_sinc_mean4(a, b, c, d):
+    """``E prod_t sinc(a_t A)`` over four columns, ``a >= b >= c >= d >= 0``: where ``d >= 1`` the fourth divided
+    difference of :func:`_G4` (roundoff ~ 1e-16 (a+b+c+d)^3/(abcd) < 1e-16 a^2), otherwise Gauss–Legendre over
+    U_4 of :func:`_box3_gauss`."""
+    out = np.empty(len(a))
+    big = d >= 1
+    if np.any(big):
+        A, B, C, D = a[big], b[big], c[big], d[big]
+        tot = 0.0
+        for sb, sc, sd in product((1.0, -1.0), repeat=3):
+            y = sb * B + sc * C + sd * D
+            tot = tot + sb * sc * sd * (_G4(A + y) - _G4(-A + y))
+        out[big] = tot / (16 * A * B * C * D)
+    small = ~big
+    if np.any(small):
+        A, B, C, D = a[small], b[small], c[small], d[small]
+        x, w = _GL3
+        out[small] = sum(wi / 2 * _box3_gauss(D * xi, A, B, C) for xi, wi in zip(x, w))
     return out
 
 
@@ -549,10 +603,10 @@ class FourierWeights(SharedInputs, WeightMethod):
                 for i, t in shared:
                     a[i] = signs[i] * values[t]
                 if private and not self.rademacher:
-                    if len(private) > 1 or not isinstance(self.model.inputs, Uniform) or self.exponent.degree:
+                    if not isinstance(self.model.inputs, Uniform) or self.exponent.degree:
                         raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs, "
-                                         "or uniform inputs with sparse weights (one private input)")
-                    i = private[0]    # E_y Psi(A + B y) over the private uniform input y
+                                         "or uniform inputs with sparse weights")
+                    i = list(private)    # E_y Psi(A + B . y) over the private uniform inputs y
                     term = term * -self.exponent.uniform_offset_mean(F @ a, F[:, i] * signs[i])
                     continue
                 patterns = []
