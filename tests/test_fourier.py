@@ -515,3 +515,9 @@ def test_sparse_normal_k4_agrees_with_simulation(monkeypatch):
     mc = simulate(model, 1000, 4, reps=16, seed=1, progress=False)
     for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
         assert e < se / 100 and abs(float(x) - mean) < 4 * se
+
+
+def test_sparse_uniform_blocks_of_four_shared_inputs_are_refused():
+    shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
+    with pytest.raises(MomentckError, match="at most three shared inputs"):
+        FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "tanh"))(shape)

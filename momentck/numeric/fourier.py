@@ -697,6 +697,9 @@ class FourierWeights(SharedInputs, WeightMethod):
         factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
         if len(factors) > 2 and not isinstance(self.model.inputs, Uniform):
             raise NotCovered("the Fourier method with sparse weights and normal inputs: only walks up to k = 2")
+        if len(factors) > 3:
+            raise NotCovered("the Fourier method with sparse weights and uniform inputs: blocks of at most three "
+                             "shared inputs (k = 3, and k = 4's two-row blocks and diagonal triangle)")
         total, size = 0.0, 0.0
         for idx in product(range(len(x)), repeat=len(factors)):
             vals = tuple(x[i] for i in idx)
