@@ -362,7 +362,8 @@ def test_normal_sinc_mean_matches_quadrature_in_every_branch():
 
 
 def test_three_column_normal_sinc_mean_matches_quadrature_in_every_branch():
-    # E sinc(aA) sinc(bA) sinc(cA) (and four columns): the third divided difference of G3 (c >= 1), Gauss-Legendre over U_3 of
+    # E sinc(aA) sinc(bA) sinc(cA) (and four columns): the third divided difference of G3 (c >= 1), Gauss-Legendre
+    # over U_3 of
     # F_2 with its Taylor branches (b < 1e-2, a < 1e-2), and the private input's F_1 (both of its branches)
     import mpmath
     from momentck.numeric.fourier import _box_gauss, _normal_sinc_mean3
@@ -376,7 +377,8 @@ def test_three_column_normal_sinc_mean_matches_quadrature_in_every_branch():
     from momentck.numeric.fourier import _normal_sinc_mean4
     for a, b, c, d in [(5.0, 3.0, 2.0, 1.5), (40.0, 20.0, 3.0, 1.2), (3.0, 0.9, 0.5, 0.2), (7.0, 2.0, 0.02, 9e-3)]:
         def g4(x):
-            return mpmath.sinc(a * x) * mpmath.sinc(b * x) * mpmath.sinc(c * x) * mpmath.sinc(d * x) * mpmath.exp(-x * x / 2)
+            sincs = mpmath.sinc(a * x) * mpmath.sinc(b * x) * mpmath.sinc(c * x) * mpmath.sinc(d * x)
+            return sincs * mpmath.exp(-x * x / 2)
         ref = 2 * mpmath.quad(g4, mpmath.linspace(0, 13, 14 + int(13 * a))) / mpmath.sqrt(2 * mpmath.pi)
         got = _normal_sinc_mean4(np.array([a]), np.array([b]), np.array([c]), np.array([d]))[0]
         assert abs(got - float(ref)) < 1e-14, (a, b, c, d)

@@ -34,8 +34,8 @@ those of the off-diagonal factors through a block; the others are private to the
   over the two shared inputs by a tensor rule (normal: the double-exponential rule with the
   Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
   uniform: Gauss–Legendre; at k = 3 every single block, over its D shared inputs, a private uniform
-  input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).  At k = 3 with normal or uniform inputs (stable weights) the blocks go
-  through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
+  input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).
+  At k = 3 with normal or uniform inputs (stable weights) the blocks go through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
   factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).
 
 A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
