@@ -363,8 +363,7 @@ def test_normal_sinc_mean_matches_quadrature_in_every_branch():
 
 def test_three_column_normal_sinc_mean_matches_quadrature_in_every_branch():
     # E sinc(aA) sinc(bA) sinc(cA) (and four columns): the third divided difference of G3 (c >= 1), Gauss-Legendre
-    # over U_3 of
-    # F_2 with its Taylor branches (b < 1e-2, a < 1e-2), and the private input's F_1 (both of its branches)
+    # over U_3 of F_2 with its Taylor branches (b < 1e-2, a < 1e-2), and the private input's F_1 (both branches)
     import mpmath
     from momentck.numeric.fourier import _box_gauss, _normal_sinc_mean3
     for a, b, c in [(5.0, 3.0, 2.0), (80.0, 1.5, 1.0), (3.0, 0.9, 0.5), (20.0, 5e-3, 1e-3), (7.0, 0.02, 0.009),
