@@ -374,6 +374,82 @@ def test_normal_sinc_mean_matches_quadrature_in_every_branch():
         assert abs(_normal_sinc_mean(np.array([a]), np.array([b]))[0] - float(ref)) < 1e-14
 
 
+def test_three_column_normal_sinc_mean_matches_quadrature_in_every_branch():
+    # E sinc(aA) sinc(bA) sinc(cA) (and four columns): the third divided difference of G3 (c >= 1), Gauss-Legendre
+    # over U_3 of F_2 with its Taylor branches (b < 1e-2, a < 1e-2), and the private input's F_1 (both branches)
+    import mpmath
+    from momentck.numeric.fourier import _box_gauss, _normal_sinc_mean3
+    for a, b, c in [(5.0, 3.0, 2.0), (80.0, 1.5, 1.0), (3.0, 0.9, 0.5), (20.0, 5e-3, 1e-3), (7.0, 0.02, 0.009),
+                    (5e-3, 3e-3, 1e-3), (0.5, 0.3, 0.2), (100.0, 100.0, 99.0)]:
+        def g(x):
+            return mpmath.sinc(a * x) * mpmath.sinc(b * x) * mpmath.sinc(c * x) * mpmath.exp(-x * x / 2)
+        ref = 2 * mpmath.quad(g, mpmath.linspace(0, 13, 14 + int(13 * a))) / mpmath.sqrt(2 * mpmath.pi)
+        got = _normal_sinc_mean3(np.array([a]), np.array([b]), np.array([c]))[0]
+        assert abs(got - float(ref)) < 1e-14, (a, b, c)
+    from momentck.numeric.fourier import _normal_sinc_mean4
+    for a, b, c, d in [(5.0, 3.0, 2.0, 1.5), (40.0, 20.0, 3.0, 1.2), (3.0, 0.9, 0.5, 0.2), (7.0, 2.0, 0.02, 9e-3)]:
+        def g4(x):
+            sincs = mpmath.sinc(a * x) * mpmath.sinc(b * x) * mpmath.sinc(c * x) * mpmath.sinc(d * x)
+            return sincs * mpmath.exp(-x * x / 2)
+        ref = 2 * mpmath.quad(g4, mpmath.linspace(0, 13, 14 + int(13 * a))) / mpmath.sqrt(2 * mpmath.pi)
+        got = _normal_sinc_mean4(np.array([a]), np.array([b]), np.array([c]), np.array([d]))[0]
+        assert abs(got - float(ref)) < 1e-14, (a, b, c, d)
+    for s, a in [(0.3, 2.0), (7.0, 1.5), (-9.0, 3.0), (1.2, 4e-3)]:
+        ref = mpmath.quad(lambda u: mpmath.exp(-(s + a * u) ** 2 / 2), [-1, 0, 1]) / 2
+        assert abs(_box_gauss(np.array(s), np.array(a)) - float(ref)) < 1e-15 * (1 + 1 / a) + 1e-300, (s, a)
+
+
+#: coarse steps of sparse weights' three-slot rows and shared Gauss rules (k = 3 in seconds)
+_SPARSE_COARSE3 = {"_SSTEPS": (1 / 4, 1 / 6), "_RSTEPS": (1 / 6, 1 / 8), "_GAUSS3": (6, 8)}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "atan(scale=7/10)"])
+def test_sparse_uniform_k3_blocks_agree_with_exact_sums(activation, monkeypatch):
+    # sparse rademacher entries (Psi = c (1 - cos u)) through the same Gauss-Legendre tensor over the shared
+    # uniform inputs as normal entries: the private uniform input's E_y Psi(A + B y) and the triangle, against
+    # sparse-tables (float64-exact); production levels: errors <= 2e-15 (tanh), estimates 7e-11
+    import momentck.numeric.fourier as fourier
+    from momentck.numeric.sparse_tables import SparseTableWeights
+    for name, steps in _SPARSE_COARSE3.items():
+        monkeypatch.setattr(fourier, name, steps)
+    model = Model("sparse(c=2, entries=rademacher)", "uniform", activation)
+    ours, theirs = FourierWeights(model), SparseTableWeights(model)
+    for s in enumerate_shapes(3):
+        (a, ea), (b, eb) = ours(s), theirs(s)
+        assert ea < 1e-6 and abs(a - b) <= ea + eb + 1e-14, (s.key, a, b, ea)
+
+
+def test_sparse_uniform_k4_two_row_blocks_agree_with_exact_sums(monkeypatch):
+    # k = 4's two-row blocks (max_k stays 3: the blocks with four shared inputs are not reached): two private
+    # uniform inputs at a block (row (d, d, o, o)) and two rows (d, o, o), against sparse-tables; very coarse
+    # levels (Gauss (3, 4) per input, four-slot steps (1/3, 1/4) and radial (1/4, 1/6); at Gauss (4, 6) and the
+    # coarse steps of the rademacher-input tests: errors 8e-9 against estimates 9e-7)
+    import momentck.numeric.fourier as fourier
+    from momentck.numeric.sparse_tables import SparseTableWeights
+    _coarse_sparse_steps(monkeypatch)
+    for name, steps in (("_GAUSS3", (3, 4)), ("_SSTEPS4", (1 / 3, 1 / 4)), ("_SRSTEPS4", (1 / 4, 1 / 6))):
+        monkeypatch.setattr(fourier, name, steps)
+    model = Model("sparse(c=2, entries=rademacher)", "uniform", "tanh")
+    ours, theirs = FourierWeights(model), SparseTableWeights(model)
+    for s in enumerate_shapes(4):
+        if len(s.blocks) == 1 and len(s.blocks[0]) == 2 and s.pairs[0][1] == 2:
+            (a, ea), (b, eb) = ours(s), theirs(s)
+            assert ea < 1e-4 and abs(a - b) <= ea + eb + 1e-14, (s.key, a, b, ea)
+
+
+def test_sparse_normal_uniform_k3_agrees_with_simulation(monkeypatch):
+    # sparse normal entries with uniform inputs at k = 3: the three-column rests, the private input's erf form
+    # and the Gauss-Legendre tensor over the shared inputs; coarse levels (bounds far below the standard errors)
+    import momentck.numeric.fourier as fourier
+    for name, steps in _SPARSE_COARSE3.items():
+        monkeypatch.setattr(fourier, name, steps)
+    model = Model("sparse(c=2, entries=normal)", "uniform", "tanh", phi=1, psi=1)
+    exact = limiting_moments(model, 3, cache=False, progress=False)
+    mc = simulate(model, 1000, 3, reps=16, seed=1, progress=False)
+    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
+        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+
+
 def test_direct_calls_beyond_the_limit_say_so():
     shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
     with pytest.raises(MomentckError, match="only walks up to k = 3"):
@@ -502,3 +578,9 @@ def test_normal_pair_moment_matches_quadrature(alpha):
                 return abs(z) ** alpha * inner * mpmath.exp(-z * z / 2)
             ref = 2 * mpmath.quad(g, [0, 1, 3, 8, 20]) / mpmath.sqrt(2 * mpmath.pi)
         assert abs(moment(np.array([rho]))[0] - float(ref)) < 1e-13 * float(ref), rho
+
+
+def test_sparse_uniform_blocks_of_four_shared_inputs_are_refused():
+    shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
+    with pytest.raises(MomentckError, match="at most three shared inputs"):
+        FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "tanh"))(shape)

@@ -33,8 +33,9 @@ those of the off-diagonal factors through a block; the others are private to the
   ``[0, pi/4]``, ``[pi/4, pi/2]``.  Sparse weights (Psi not homogeneous): ``E R_0(x) R_1(x)``
   over the two shared inputs by a tensor rule (normal: the double-exponential rule with the
   Gaussian density, since R_a is only strip-analytic and Gauss–Hermite converges slowly;
-  uniform: Gauss–Legendre).  At k = 3 with normal or uniform inputs (stable weights) the blocks go
-  through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
+  uniform: Gauss–Legendre; at k = 3 every single block, over its D shared inputs, a private uniform
+  input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).
+  At k = 3 with normal or uniform inputs (stable weights) the blocks go through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
   factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).
 
 A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
@@ -86,6 +87,7 @@ _SSTEPS4 = (1 / 6, 1 / 7)     # the same with four active slots (1/5 left 4e-9; 
 _SRSTEPS4 = (1 / 6, 1 / 12)   # radial steps with four active slots, smooth exponents
 _XSTEPS = (1 / 6, 1 / 12)     # double-exponential steps per shared normal input (sparse weights)
 _GAUSS = (12, 24)             # Gauss–Legendre nodes per shared uniform input (sparse weights)
+_GAUSS3 = (12, 16)            # the same beyond k = 2 (rows with three and four slots: the frequency rules dominate)
 _CHUNK = 50_000               # frequency nodes per vectorised pass (small: no page faults per pass)
 _DROP = 1e-22                 # |weight x densities| below which a node is dropped (smooth exponents; bounded)
 _ROUNDOFF = 4e-15             # roundoff per unit of a row's int |integrand| (a few dozen roundings of 1.1e-16)
@@ -142,14 +144,32 @@ class SparseExponent:
 
     def uniform_mean(self, C):
         """``E Psi(C . x)``, x uniform on ``[-sqrt 3, sqrt 3]``: ``c (1 - E_A prod_t sinc(sqrt 3 A C_t))``;
-        rademacher entries A = 1; normal entries at most two nonzero columns (:func:`_normal_sinc_mean`)."""
+        rademacher entries A = 1; normal entries at most four nonzero columns (:func:`_normal_sinc_mean`,
+        :func:`_normal_sinc_mean3`, :func:`_normal_sinc_mean4`)."""
         if not self.normal:
             return self.c * (1 - np.prod(np.sinc(np.sqrt(3) * C / np.pi), axis=1))
         a = np.sort(np.abs(C) * sqrt(3), axis=1)[:, ::-1]
-        if a.shape[1] > 2 and np.any(a[:, 2] > 0):
-            raise NotCovered("the Fourier method with sparse normal entries and uniform inputs: at most two "
+        if a.shape[1] > 4 and np.any(a[:, 4] > 0):
+            raise NotCovered("the Fourier method with sparse normal entries and uniform inputs: at most four "
                              "inputs per form")
+        if a.shape[1] > 3 and np.any(a[:, 3] > 0):
+            return self.c * (1 - _normal_sinc_mean4(a[:, 0], a[:, 1], a[:, 2], a[:, 3]))
+        if a.shape[1] > 2 and np.any(a[:, 2] > 0):
+            return self.c * (1 - _normal_sinc_mean3(a[:, 0], a[:, 1], a[:, 2]))
         return self.c * (1 - _normal_sinc_mean(a[:, 0], a[:, 1] if a.shape[1] > 1 else np.zeros(len(a))))
+
+    def uniform_offset_mean(self, A, B):
+        """``E_y Psi(A + B . y)``, y uniform on ``[-sqrt 3, sqrt 3]`` (the private inputs at a block, one or two
+        columns of B): rademacher entries ``c (1 - cos A prod sinc(sqrt 3 B_t))``, normal ``c (1 - F(A; sqrt 3 B))``
+        (:func:`_box_gauss`, :func:`_box2_gauss`)."""
+        B = np.abs(B) * sqrt(3)    # (N, private inputs)
+        if not self.normal:
+            return self.c * (1 - np.cos(A) * np.prod(np.sinc(B / np.pi), axis=1))
+        if B.shape[1] == 1:
+            return self.c * (1 - _box_gauss(A, B[:, 0]))
+        if B.shape[1] > 2:
+            raise NotCovered("the Fourier method with sparse normal entries: at most two private inputs at a block")
+        return self.c * (1 - _box2_gauss(A, B.max(axis=1), B.min(axis=1)))
 
 
 def _G(y):
@@ -169,6 +189,126 @@ def _normal_sinc_mean(a, b):
         a2, b2 = a * a, b * b
         small = 1 - (a2 + b2) / 6 + (a2 * a2 + b2 * b2) / 40 + a2 * b2 / 12
     return np.where(a < 1e-3, small, np.where(b < 1e-3 * a, thin, exact))
+
+
+def _erf_diff(p, q):
+    """``erf(q) - erf(p)`` for ``q >= p`` without cancellation in the tails (erfc on the same side)."""
+    return np.where(p > 0, special.erfc(p) - special.erfc(q),
+                    np.where(q < 0, special.erfc(-q) - special.erfc(-p), special.erf(q) - special.erf(p)))
+
+
+def _box_gauss(s, a):
+    """``F_1(s; a) = E_U e^{-(s + a U)^2/2}``, U uniform on ``[-1, 1]``, ``a >= 0``:
+    ``sqrt(pi/2) (erf((s+a)/sqrt 2) - erf((s-a)/sqrt 2)) / (2a)``, and where ``a < 10^-2`` (the difference
+    cancels) ``g + a^2 g''/6 + a^4 g''''/120``, ``g = e^{-s^2/2}`` (truncation ~ a^6/5040)."""
+    s, a = np.broadcast_arrays(np.asarray(s, float), np.asarray(a, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = sqrt(pi / 2) * _erf_diff((s - a) / sqrt(2), (s + a) / sqrt(2)) / (2 * a)
+    s2, a2 = s * s, a * a
+    thin = np.exp(-s2 / 2) * (1 + a2 * (s2 - 1) / 6 + a2 * a2 * (s2 * s2 - 6 * s2 + 3) / 120)
+    return np.where(a < 1e-2, thin, exact)
+
+
+def _box2_gauss(s, a, b):
+    """``F_2(s; a, b) = E e^{-(s + a U_1 + b U_2)^2/2}``, ``a >= b >= 0``: the second divided difference of
+    ``G`` (:func:`_G`), and where ``b < 10^-2`` the Taylor form ``F_1 + b^2 F_1''/6 + b^4 F_1''''/120`` in b
+    (``F_1^(m)(s; a)``: divided differences of the Gaussian's derivatives; both small: the moments)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = (_G(s + a + b) - _G(s + a - b) - _G(s - a + b) + _G(s - a - b)) / (4 * a * b)
+
+        def d(m, y):   # the (m-1)-th derivative of e^{-y^2/2}, m = 2, 4 (g', g''')
+            e = np.exp(-y * y / 2)
+            return -y * e if m == 2 else -(y ** 3 - 3 * y) * e
+
+        def f1(m):      # F_1^(m)(s; a) = (g^(m-1)(s + a) - g^(m-1)(s - a)) / 2a
+            return (d(m, s + a) - d(m, s - a)) / (2 * a)
+
+        s2, a2, b2 = s * s, a * a, b * b
+        g = np.exp(-s2 / 2)
+        g2, g4, g6 = (s2 - 1) * g, (s2 * s2 - 6 * s2 + 3) * g, (s2 ** 3 - 15 * s2 * s2 + 45 * s2 - 15) * g
+        both = g + (a2 + b2) * g2 / 6 + (a2 * a2 + b2 * b2) * g4 / 120 + a2 * b2 * g4 / 36
+        # one small: F_1'' and F_1'''' themselves thin where a is small (a Taylor form in a)
+        f2 = np.where(a < 1e-2, g2 + a2 * g4 / 6, f1(2))
+        f4 = np.where(a < 1e-2, g4 + a2 * g6 / 6, f1(4))
+        thin = _box_gauss(s, a) + b2 * f2 / 6 + b2 * b2 * f4 / 120
+    return np.where(a < 1e-2, both, np.where(b < 1e-2, thin, exact))
+
+
+def _G3(y):
+    """``int_0^y int int e^{-u^2/2}``: ``(y^2 + 1)/2 sqrt(pi/2) erf(y/sqrt 2) + y e^{-y^2/2}/2`` (``G3' = G``
+    up to a constant, which the divided differences cancel)."""
+    return (y * y + 1) / 2 * sqrt(pi / 2) * special.erf(y / sqrt(2)) + y * np.exp(-y * y / 2) / 2
+
+
+#: Gauss–Legendre nodes over the smallest of three uniform columns where it is below 1 (F_2 is analytic in
+#: its offset with a strip of width ~1 whatever a, b: 16 nodes leave < 1e-16)
+_GL3 = np.polynomial.legendre.leggauss(16)
+
+
+def _normal_sinc_mean3(a, b, c):
+    """``E sinc(aA) sinc(bA) sinc(cA)``, A standard normal, ``a >= b >= c >= 0`` (= ``E e^{-S^2/2}``,
+    ``S = aU_1 + bU_2 + cU_3``): where ``c >= 1`` the third divided difference of :func:`_G3` (roundoff
+    ~ 1e-16 (a+b+c)^2/(ab c) < 1e-16 * 9a), otherwise Gauss–Legendre over U_3 of :func:`_box2_gauss`."""
+    out = np.empty(len(a))
+    big = c >= 1
+    if np.any(big):
+        A, B, C = a[big], b[big], c[big]
+        tot = 0.0
+        for sb, sc in product((1.0, -1.0), repeat=2):
+            tot = tot + sb * sc * (_G3(A + sb * B + sc * C) - _G3(-A + sb * B + sc * C))
+        out[big] = tot / (8 * A * B * C)
+    small = ~big
+    if np.any(small):
+        A, B, C = a[small], b[small], c[small]
+        x, w = _GL3
+        out[small] = sum(wi / 2 * _box2_gauss(C * xi, A, B) for xi, wi in zip(x, w))
+    return out
+
+
+def _G4(y):
+    """``G4' = G3`` (:func:`_G3`): ``(y^3 + 3y)/6 sqrt(pi/2) erf(y/sqrt 2) + (y^2 + 2)/6 e^{-y^2/2}``."""
+    return (y ** 3 + 3 * y) / 6 * sqrt(pi / 2) * special.erf(y / sqrt(2)) + (y * y + 2) / 6 * np.exp(-y * y / 2)
+
+
+def _box3_gauss(s, a, b, c):
+    """``F_3(s; a, b, c) = E e^{-(s + a U_1 + b U_2 + c U_3)^2/2}``, ``a >= b >= c >= 0``: where ``c >= 1`` the third
+    divided difference of :func:`_G3` at offset s, otherwise Gauss–Legendre over U_3 of :func:`_box2_gauss`."""
+    s, a, b, c = np.broadcast_arrays(*(np.asarray(v, float) for v in (s, a, b, c)))
+    out = np.empty(s.shape)
+    big = c >= 1
+    if np.any(big):
+        S, A, B, C = s[big], a[big], b[big], c[big]
+        tot = 0.0
+        for sa, sb, sc in product((1.0, -1.0), repeat=3):
+            tot = tot + sa * sb * sc * _G3(S + sa * A + sb * B + sc * C)
+        out[big] = tot / (8 * A * B * C)
+    small = ~big
+    if np.any(small):
+        S, A, B, C = s[small], a[small], b[small], c[small]
+        x, w = _GL3
+        out[small] = sum(wi / 2 * _box2_gauss(S + C * xi, A, B) for xi, wi in zip(x, w))
+    return out
+
+
+def _normal_sinc_mean4(a, b, c, d):
+    """``E prod_t sinc(a_t A)`` over four columns, ``a >= b >= c >= d >= 0``: where ``d >= 1`` the fourth divided
+    difference of :func:`_G4` (roundoff ~ 1e-16 (a+b+c+d)^3/(abcd) < 1e-16 a^2), otherwise Gauss–Legendre over
+    U_4 of :func:`_box3_gauss`."""
+    out = np.empty(len(a))
+    big = d >= 1
+    if np.any(big):
+        A, B, C, D = a[big], b[big], c[big], d[big]
+        tot = 0.0
+        for sb, sc, sd in product((1.0, -1.0), repeat=3):
+            y = sb * B + sc * C + sd * D
+            tot = tot + sb * sc * sd * (_G4(A + y) - _G4(-A + y))
+        out[big] = tot / (16 * A * B * C * D)
+    small = ~big
+    if np.any(small):
+        A, B, C, D = a[small], b[small], c[small], d[small]
+        x, w = _GL3
+        out[small] = sum(wi / 2 * _box3_gauss(D * xi, A, B, C) for xi, wi in zip(x, w))
+    return out
 
 
 #: Lévy exponent classes by weight-law class
@@ -311,7 +451,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs k ≤ 3, otherwise k ≤ 2")
+                "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs and sparse weights with "
+                "uniform inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs, 10-30 s per
     #: four-slot shape)
@@ -321,10 +462,11 @@ class FourierWeights(SharedInputs, WeightMethod):
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
         weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: five of the seven
-        block types so far); otherwise 2."""
+        block types so far), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4
-        return 3 if isinstance(model.weights, Stable) else 2
+        uniform_sparse = isinstance(model.weights, Sparse) and isinstance(model.inputs, Uniform)
+        return 3 if isinstance(model.weights, Stable) or uniform_sparse else 2
 
     def _setup(self):
         self.exponent = next(e for c, e in LEVY_EXPONENTS.items() if isinstance(self.model.weights, c))(
@@ -419,29 +561,54 @@ class FourierWeights(SharedInputs, WeightMethod):
         cuts = tuple(extra_cuts) + _kink_cuts(n)
         value, size, dropped = 0.0, 0.0, 0.0
         with blas_threads(1):  # long vector products: BLAS threads would only spin-wait on a busy machine
-            for F, w, d in self._nodes(kinds, len(blocks), cuts, tuple(group), level):
-                v, s = self._row_sum(kinds, blocks, vals, F, w)
+            for F, w, d, rests in self._prepared(kinds, len(blocks), cuts, tuple(group), level):
+                v, s = self._row_sum(kinds, blocks, vals, F, w, rests)
                 value, size, dropped = value + v, size + s, dropped + d
         bound = dropped * len(sign_options(kinds)) * self.exponent.sup ** len(blocks) if dropped else 0.0
         return value, _ROUNDOFF * size + bound
 
-    def _row_sum(self, kinds, blocks, values, F, w):
+    def _prepared(self, kinds, blocks, cuts, group, level):
+        """The chunks of :meth:`_nodes` with, per sign option, its weight times the rest ``exp(-E Psi)``.
+        The rest does not depend on the shared inputs' values: with normal or uniform inputs the chunks are
+        kept (:meth:`_kept`) and reused at every node of the shared inputs' rule; with rademacher inputs
+        (each row type evaluated once) they are generated and dropped."""
+        if self.rademacher:
+            return self._prepare(kinds, blocks, cuts, group, level)
+        return self._kept(kinds, blocks, cuts, group, level)
+
+    @memoized
+    def _kept(self, *args):
+        return list(self._prepare(*args))
+
+    def _prepare(self, kinds, blocks, cuts, group, level):
+        for F, w, d in self._nodes(kinds, blocks, cuts, group, level):
+            forms = _Forms(self.exponent, F)
+            half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=len(kinds) - 1)]
+            rests = []
+            for signs, wt in sign_options(kinds):
+                if self.rademacher:  # E_s Psi(c . s) over the signs s
+                    rests.append(wt * forms.exp_neg_mean([signs * h for h in half]))
+                else:
+                    rests.append(wt * np.exp(-self.rest(self.exponent, F * signs)))
+            yield F, w, d, rests
+
+    def _row_sum(self, kinds, blocks, values, F, w, rests):
         forms = _Forms(self.exponent, F)
         n = len(kinds)
-        half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=n - 1)]
         total = np.zeros(len(w))
         size = np.zeros(len(w))
-        for signs, wt in sign_options(kinds):
-            if self.rademacher:  # E_s Psi(c . s) over the signs s
-                term = wt * forms.exp_neg_mean([signs * h for h in half])
-            else:
-                term = wt * np.exp(-self.rest(self.exponent, F * signs))
+        for (signs, wt), term in zip(sign_options(kinds), rests):
             for shared, private in blocks:
-                if private and not self.rademacher:
-                    raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs")
                 a = np.zeros(n)
                 for i, t in shared:
                     a[i] = signs[i] * values[t]
+                if private and not self.rademacher:
+                    if not isinstance(self.model.inputs, Uniform) or self.exponent.degree:
+                        raise NotCovered("the Fourier method: private inputs at a block need rademacher inputs, "
+                                         "or uniform inputs with sparse weights")
+                    i = list(private)    # E_y Psi(A + B . y) over the private uniform inputs y
+                    term = term * -self.exponent.uniform_offset_mean(F @ a, F[:, i] * signs[i])
+                    continue
                 patterns = []
                 for s in product((1.0, -1.0), repeat=len(private)):
                     c = a.copy()
@@ -484,6 +651,8 @@ class FourierWeights(SharedInputs, WeightMethod):
             values = tuple((t, 1.0) for t in range(shape.k))
             v, s = self._product((tuple(rows), values, ()), level)
             return scale * v, abs(scale) * s
+        if self.exponent.degree is None and len(shape.blocks) == 1:
+            return self._gauss_shared(rows, scale, level)
         if shape.k > 2:   # sizes int |integrand| multiplied over the rows: the cruder roundoff bound
             v, s = self._shared_block(shape, rows, scale, level)
             return v, _ROUNDOFF * s
@@ -512,24 +681,35 @@ class FourierWeights(SharedInputs, WeightMethod):
         return scale * total, abs(scale) * size
 
     def _gauss_shared(self, rows, scale, level):
-        """``E R_0(x) R_1(x)`` over the two shared inputs by a tensor rule on the positive quadrant (each
-        R_a is odd in each input and smooth for smooth exponents): normal inputs by the double-exponential
-        rule with the Gaussian density, uniform ones by Gauss–Legendre."""
+        """``E prod_a R_a(x)`` over the D shared inputs of a single block by a tensor rule on the positive
+        orthant (each R_a is odd in each of its shared inputs, each shared input belongs to two rows, and
+        R_a is smooth for smooth exponents): normal inputs by the double-exponential rule with the Gaussian
+        density, uniform ones by Gauss–Legendre on ``[0, sqrt 3]`` (a private uniform input at the block
+        enters through ``E_y Psi(A + B y)``, :meth:`SparseExponent.uniform_offset_mean`)."""
         if isinstance(self.model.inputs, Normal):  # R_a is only strip-analytic: a DE rule, not Gauss–Hermite
             x, wx = radial_rule(_XSTEPS[level], 1.0, 1e-12, 9.0)
             wx = 2 * wx * np.exp(-x * x / 2) / sqrt(2 * pi)
         else:
-            x, wx = np.polynomial.legendre.leggauss(_GAUSS[level])
+            factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
+            m2 = len(factors) == 2 and len(rows) == 2 and all(k == ("o", "o") for k, _ in rows)
+            x, wx = np.polynomial.legendre.leggauss((_GAUSS if m2 else _GAUSS3)[level])
             x, wx = sqrt(3) * (x + 1) / 2, wx / 2
-        n = len(x)
+        factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
+        if len(factors) > 2 and not isinstance(self.model.inputs, Uniform):
+            raise NotCovered("the Fourier method with sparse weights and normal inputs: only walks up to k = 2")
+        if len(factors) > 3:
+            raise NotCovered("the Fourier method with sparse weights and uniform inputs: blocks of at most three "
+                             "shared inputs (k = 3, and k = 4's two-row blocks and diagonal triangle)")
         total, size = 0.0, 0.0
-        for i in range(n):
-            for j in range(n):
-                v, sz = self._product((tuple(rows), ((0, x[min(i, j)]), (1, x[max(i, j)])), ()), level)
-                total += wx[i] * wx[j] * v
-                size += wx[i] * wx[j] * sz
+        for idx in product(range(len(x)), repeat=len(factors)):
+            vals = tuple(x[i] for i in idx)
+            if len(factors) == 2:   # each input at one off-diagonal end of each of the two rows: swapping the
+                vals = tuple(sorted(vals))  # inputs relabels two ends of each row, so R_a is symmetric (memo shared)
+            v, sz = self._product((tuple(rows), tuple(zip(factors, vals)), ()), level)
+            w = np.prod(wx[list(idx)])
+            total += w * v
+            size += w * sz
         return scale * total, abs(scale) * size
-
     def _weight(self, shape, rows, through):
         slot_rows = _rows(shape)
         (v0, _), (v1, r1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))
