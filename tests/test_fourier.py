@@ -192,6 +192,18 @@ def test_sin_k4_blocks_agree_with_stable_sin(alpha, monkeypatch):
         assert ea < 1e-8 and abs(a - b) <= ea + eb + 1e-14, s.key
 
 
+def test_uniform_four_cycle_agrees_with_stable_sin_inputs(monkeypatch):
+    # k = 4 with uniform inputs, the 4-cycle (homogeneous in its four shared inputs: the cube's facet pyramids):
+    # sin's atoms (ordering cells, closed row values) against the cube-facet quadrature of stable-sin-inputs;
+    # coarse facet steps (estimate 7e-10, error 1e-12; production 1e-15, MATH.md); 7/10 passes too
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_CYCLE", _COARSE_CYCLE)
+    model = Model("stable(alpha=3/2)", "uniform", "sin(scale=4/5)")
+    cycle = next(s for s in enumerate_shapes(4) if s.rows == 4)
+    (a, ea), (b, eb) = FourierWeights(model)(cycle), StableSinInputs(model)(cycle)
+    assert ea < 1e-8 and abs(a - b) <= ea + eb + 1e-14
+
+
 @pytest.mark.parametrize("name", ["tanh", "atan", "erf"])
 def test_collapsed_sigma_matches_quadrature(name):
     # the density of |omega| for two diagonal frequencies: the spline table against mpmath quadrature in phi
@@ -206,13 +218,14 @@ def test_collapsed_sigma_matches_quadrature(name):
         assert abs(table(np.array([r]))[0] - ref) < 1e-11 * ref, (r, ref)
 
 
-@pytest.mark.parametrize("name", ["tanh", "atan"])
-def test_cycle_of_three_is_the_triangle(name, monkeypatch):
+@pytest.mark.parametrize("name, inputs", [("tanh", "normal"), ("atan", "normal"), ("atan", "uniform")])
+def test_cycle_of_three_is_the_triangle(name, inputs, monkeypatch):
     # the same block by two quadratures: the cycle's tensor rule on a facet (no cut) and the triangle's ordering
-    # cone in Duffy coordinates; each level's difference bounds its error
+    # cone in Duffy coordinates; each level's difference bounds its error (uniform: the cube's facet pyramids,
+    # h^(L+P)/((L+P)(2h)^L) on L facets and 2^L orthants, against the cone's six orderings)
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_CYCLE", _COARSE_CYCLE)
-    fw = FourierWeights(Model("stable(alpha=3/2)", "normal", name))
+    fw = FourierWeights(Model("stable(alpha=3/2)", inputs, name))
     (c0, _), (c1, cs) = fw._cycle(3, 0), fw._cycle(3, 1)
     (t0, _), (t1, ts) = fw._triangle(0), fw._triangle(1)
     assert abs(c1 - t1) <= abs(c1 - c0) + abs(t1 - t0) + 1e-14 * (cs + ts)
