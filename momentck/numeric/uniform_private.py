@@ -147,7 +147,8 @@ def _power_derivative(z, j, q, n, c):
 def _nested(z, steps, m, q, n, c):
     """``Delta_(s_1) .. Delta_(s_L) F^(m) (z)``, ``Delta_s f(z) = (f(z + s) - f(z - s)) / (2 s)``, steps ascending per
     node (the last the largest): where ``|z|`` exceeds ``_RATIO`` times their sum every level at once by the
-    Taylor series ``sum_i F^(m + sum(2 i_l + 1))(z) prod_l s_l^(2 i_l)/(2 i_l + 1)!`` (``sum i_l < _TERMS``),
+    Taylor series ``sum_i F^(m + sum(2 i_l + 1))(z) prod_l s_l^(2 i_l)/(2 i_l + 1)!`` (``sum i_l < _TERMS``, summed
+    as ``sum_k F^(m + L + 2k)(z) e_k`` with ``e_k`` the coefficients of the product of the levels' series),
     elsewhere the largest step directly (``|z +- s|`` comparable to s: little cancellation) and the rest
     recursively."""
     L = len(steps)
@@ -157,19 +158,20 @@ def _nested(z, steps, m, q, n, c):
     out = np.empty_like(z)
     if np.any(taylor):
         zt, st = z[taylor], [s[taylor] for s in steps]
-        derivs = {}
-        total = np.zeros_like(zt)
-        for index in np.ndindex(*(_TERMS,) * L):
-            if sum(index) >= _TERMS:
-                continue
-            j = m + sum(2 * i + 1 for i in index)
-            if j not in derivs:
-                derivs[j] = _power_derivative(zt, j, q, n, c)
-            coef = np.ones_like(zt)
-            for i, s in zip(index, st):
-                if i:
-                    coef = coef * s ** (2 * i) / float(mpmath.factorial(2 * i + 1))
-            total = total + derivs[j] * coef
+        # e_k = sum over |i| = k of prod_l s_l^(2 i_l)/(2 i_l + 1)!: the product of the levels' series in x = s^2
+        e = [np.ones_like(zt)] + [np.zeros_like(zt) for _ in range(_TERMS - 1)]
+        for s in st:
+            t = [np.ones_like(zt)]
+            for k in range(1, _TERMS):
+                t.append(t[-1] * s * s / ((2 * k) * (2 * k + 1)))
+            e = [sum(e[k - i] * t[i] for i in range(k + 1)) for k in range(_TERMS)]
+        j = m + L
+        d = _power_derivative(zt, j, q, n, c)     # F^(j + 2k) from F^(j + 2k - 2): the sign's parity is kept
+        total = d * e[0]
+        for k in range(1, _TERMS):
+            d = d * ((q - j) * (q - j - 1)) / (zt * zt)
+            j += 2
+            total = total + d * e[k]
         out[taylor] = total
     d = ~taylor
     if np.any(d):
