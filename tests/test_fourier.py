@@ -161,6 +161,39 @@ def test_three_input_uniform_moments_match_exact_divided_differences():
             assert abs(uniform_abs_moment(np.array([c]) * sqrt(3), p)[0] - v) < e + 1e-14
 
 
+def test_four_input_uniform_moments_match_exact_divided_differences():
+    # nested differences (Taylor where a level's steps are small against |z|, direct elsewhere) against the
+    # divided-difference form in 80 digits: ratios log-uniform down to 1e-12, and next to the kinks 1 = r_2 + r_3
+    from momentck.numeric.uniform_private import uniform_abs_moment
+    rng = np.random.default_rng(1)
+    cases = [(1, 1, 1), (.9, 1e-5, 1e-6), (.5, .5 - 1e-7, 1e-9), (1, 1e-8, 1e-9), (1 - 1e-8, 1e-6, 1e-7),
+             (1e-3, 1e-4, 1e-5), (1, 1, 1e-12)]
+    cases += [tuple(np.sort(10 ** rng.uniform(-12, 0, 3))[::-1]) for _ in range(40)]
+    for _ in range(20):
+        r2 = rng.uniform(0.5, 1)
+        cases.append((r2, 1 - r2 + 10 ** rng.uniform(-12, -2), 10 ** rng.uniform(-12, -2)))
+    for p in (0.7, 1.5):
+        def exact(r):
+            with mpmath.workdps(80):
+                r = [mpmath.mpf(x) for x in r]
+                total = sum(s2 * s3 * s4 * abs(1 + s2 * r[0] + s3 * r[1] + s4 * r[2]) ** (p + 4)
+                            for s2, s3, s4 in product((1, -1), repeat=3))
+                return total / (8 * r[0] * r[1] * r[2] * (p + 1) * (p + 2) * (p + 3) * (p + 4))
+        a = 2.0 * np.array([(1.0,) + c for c in cases])      # unsorted columns, a scale
+        got = uniform_abs_moment(a[:, ::-1], p)
+        for c, g in zip(cases, got):
+            assert abs(g - 2.0 ** p * float(exact(c))) < 2e-15 * g, (p, c)
+
+
+def test_uniform_lone_row_of_four_diagonal_factors_agrees_with_stable_sin_inputs():
+    # the k = 4 shape without blocks, one row (d, d, d, d): its rest is a four-input moment; sin's atoms
+    for alpha in ("3/2", "7/10"):
+        model = Model(f"stable(alpha={alpha})", "uniform", "sin(scale=4/5)")
+        shape = enumerate_shapes(4)[0]
+        (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+        assert abs(a - b) <= ea + eb + 1e-16, alpha
+
+
 def test_uniform_radial_block_matches_quadrature():
     # B(z) = int_0^1 s^(1+a) E|s z + U|^a ds (U uniform on [-1, 1]): the tabulated 2F1 forms against
     # quadrature in s of E|b + U|^a = (F(b+1) - F(b-1))/2, F(y) = sign(y)|y|^(a+1)/(a+1), split at s = 1/z
@@ -192,6 +225,18 @@ def test_sin_k4_blocks_agree_with_stable_sin(alpha, monkeypatch):
         assert ea < 1e-8 and abs(a - b) <= ea + eb + 1e-14, s.key
 
 
+def test_uniform_four_cycle_agrees_with_stable_sin_inputs(monkeypatch):
+    # k = 4 with uniform inputs, the 4-cycle (homogeneous in its four shared inputs: the cube's facet pyramids):
+    # sin's atoms (ordering cells, closed row values) against the cube-facet quadrature of stable-sin-inputs;
+    # coarse facet steps (estimate 7e-10, error 1e-12; production 1e-15, MATH.md); 7/10 passes too
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_CYCLE", _COARSE_CYCLE)
+    model = Model("stable(alpha=3/2)", "uniform", "sin(scale=4/5)")
+    cycle = next(s for s in enumerate_shapes(4) if s.rows == 4)
+    (a, ea), (b, eb) = FourierWeights(model)(cycle), StableSinInputs(model)(cycle)
+    assert ea < 1e-8 and abs(a - b) <= ea + eb + 1e-14
+
+
 @pytest.mark.parametrize("name", ["tanh", "atan", "erf"])
 def test_collapsed_sigma_matches_quadrature(name):
     # the density of |omega| for two diagonal frequencies: the spline table against mpmath quadrature in phi
@@ -206,13 +251,14 @@ def test_collapsed_sigma_matches_quadrature(name):
         assert abs(table(np.array([r]))[0] - ref) < 1e-11 * ref, (r, ref)
 
 
-@pytest.mark.parametrize("name", ["tanh", "atan"])
-def test_cycle_of_three_is_the_triangle(name, monkeypatch):
+@pytest.mark.parametrize("name, inputs", [("tanh", "normal"), ("atan", "normal"), ("atan", "uniform")])
+def test_cycle_of_three_is_the_triangle(name, inputs, monkeypatch):
     # the same block by two quadratures: the cycle's tensor rule on a facet (no cut) and the triangle's ordering
-    # cone in Duffy coordinates; each level's difference bounds its error
+    # cone in Duffy coordinates; each level's difference bounds its error (uniform: the cube's facet pyramids,
+    # h^(L+P)/((L+P)(2h)^L) on L facets and 2^L orthants, against the cone's six orderings)
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_CYCLE", _COARSE_CYCLE)
-    fw = FourierWeights(Model("stable(alpha=3/2)", "normal", name))
+    fw = FourierWeights(Model("stable(alpha=3/2)", inputs, name))
     (c0, _), (c1, cs) = fw._cycle(3, 0), fw._cycle(3, 1)
     (t0, _), (t1, ts) = fw._triangle(0), fw._triangle(1)
     assert abs(c1 - t1) <= abs(c1 - c0) + abs(t1 - t0) + 1e-14 * (cs + ts)

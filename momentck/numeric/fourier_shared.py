@@ -44,6 +44,8 @@ Blocks at k = 4 (normal inputs), so far:
   ``R(1, v)`` smooth for ``v > 0`` (densities), so a tensor tanh–sinh rule over a facet
   ``{u_1 = 1} x [0, 1]^(L-1)`` (the L facets equal by rotation) without cuts, every row value a pair of
   nodes: ``~n^2/2`` distinct ``R(1, v)`` from one batched two-slot rule (atoms: ordering cells, closed forms);
+  uniform inputs too (homogeneous: the cube's facet pyramids, the radial factor above; the only k = 4 block
+  with uniform inputs so far);
 * the triangle with a diagonal factor, ``E R(p, r) R(q, r) H(p, q)``: polar ``(p, q) = s (cos theta, sin theta)``,
   then ``(s, r) = rho (cos psi, sin psi)``; the radial integral is H's 2F1 block (``m = 3 + 2 alpha``) at
   ``cos psi A``, so per theta the psi integral is one function of ``z = A^2/omega^2``, tabulated and read

@@ -3,14 +3,18 @@ diagonal row's private input at a shared block (MATH.md §4, numeric: the Fourie
 
 With U_t independent and uniform on ``[-1, 1]`` and ``p > 0``:
 
-* :func:`uniform_abs_moment`: ``E |sum_t a_t U_t|^p`` for up to three nonzero coefficients.  The
+* :func:`uniform_abs_moment`: ``E |sum_t a_t U_t|^p`` for up to four nonzero coefficients.  The
   divided-difference form ``sum_sigma (prod sigma) F(sigma . a) / (2^n prod a_t)``,
   ``F(y) = sign(y)^n |y|^(p+n) / prod_(j<=n) (p+j)``, loses ``eps / (r_2 r_3)`` relative to the
   result (``r_t = a_t / a_1``, sorted); where that is large it is replaced by series: both small
   ratios (``r_2 <= 1/20``) by ``E phi(r_2 U_2 + r_3 U_3)``, ``phi(s) = ((1+s)^(p+1) + (1-s)^(p+1))/(2(p+1))``
   expanded in even powers; one small ratio (``r_3 < 1e-4``, ``r_3 < (1 - r_2)/100``) by the Taylor
   series of ``M(c) = E |U_1 + r_2 U_2 + c|^p`` at 0 (``M'' = ((1+r_2)^p - (1-r_2)^p)/(2 r_2)``, ``M''''``
-  likewise with ``p(p-1)|y|^(p-2)``), averaged over ``c = r_3 U_3``.
+  likewise with ``p(p-1)|y|^(p-2)``), averaged over ``c = r_3 U_3``.  Four inputs (:func:`_four`): the
+  divided difference as nested centred differences ``Delta_(r_2) Delta_(r_3) Delta_(r_4) F (1)`` in long double,
+  each level by its (multivariate) Taylor series where ``|z|`` exceeds 8 times its and the inner steps, directly
+  (little cancellation) elsewhere: within 4.4e-16 relative of 80-digit divided differences for ratios down to 1e-12
+  and next to the kinks ``1 = r_2 + r_3``.
 * :class:`RadialBlock`: ``B(z) = int_0^1 s^(1+alpha) E|s z + U|^alpha ds`` (the radial integral over
   the shared pair of ``rho^(1+alpha) E_y |rho A + omega y|^alpha``, ``z = A / omega``), in closed form
   through 2F1 (p = q = 1 + alpha, ``J(x) = int_0^1 s^p (1 + s x)^q ds = 2F1(-q, p+1; p+2; -x)/(p+1)``):
@@ -123,8 +127,72 @@ def _three_taylor(r2, r3, p):
     return _two(r2, p) + d2 * r3 ** 2 / 6 + d4 * r3 ** 4 / 120
 
 
+#: nested differences: a level is summed by its Taylor series where ``|z| > _RATIO * (its and the inner steps)``
+#: (terms ``_RATIO^-2`` apart, ``_TERMS`` of them) and differenced directly otherwise (losing at most ~``3 _RATIO``)
+_RATIO, _TERMS = 8.0, 10
+
+
+def _falling(q, j):
+    return float(np.prod([q - i for i in range(j)]))
+
+
+def _power_derivative(z, j, q, n, c):
+    """``F^(j)(z)``, ``F(x) = sign(x)^n |x|^q / c`` (long double)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _falling(q, j) * np.abs(z) ** (q - j) / c
+    return np.where(np.sign(z) < 0, (-1.0) ** (n + j), 1.0) * np.where(z == 0, 0.0, out) if q > j else \
+        np.where(np.sign(z) < 0, (-1.0) ** (n + j), 1.0) * out
+
+
+def _nested(z, steps, m, q, n, c):
+    """``Delta_(s_1) .. Delta_(s_L) F^(m) (z)``, ``Delta_s f(z) = (f(z + s) - f(z - s)) / (2 s)``, steps ascending per
+    node (the last the largest): where ``|z|`` exceeds ``_RATIO`` times their sum every level at once by the
+    Taylor series ``sum_i F^(m + sum(2 i_l + 1))(z) prod_l s_l^(2 i_l)/(2 i_l + 1)!`` (``sum i_l < _TERMS``, summed
+    as ``sum_k F^(m + L + 2k)(z) e_k`` with ``e_k`` the coefficients of the product of the levels' series),
+    elsewhere the largest step directly (``|z +- s|`` comparable to s: little cancellation) and the rest
+    recursively."""
+    L = len(steps)
+    if L == 0:
+        return _power_derivative(z, m, q, n, c)
+    taylor = np.abs(z) > _RATIO * sum(steps)
+    out = np.empty_like(z)
+    if np.any(taylor):
+        zt, st = z[taylor], [s[taylor] for s in steps]
+        # e_k = sum over |i| = k of prod_l s_l^(2 i_l)/(2 i_l + 1)!: the product of the levels' series in x = s^2
+        e = [np.ones_like(zt)] + [np.zeros_like(zt) for _ in range(_TERMS - 1)]
+        for s in st:
+            t = [np.ones_like(zt)]
+            for k in range(1, _TERMS):
+                t.append(t[-1] * s * s / ((2 * k) * (2 * k + 1)))
+            e = [sum(e[k - i] * t[i] for i in range(k + 1)) for k in range(_TERMS)]
+        j = m + L
+        d = _power_derivative(zt, j, q, n, c)     # F^(j + 2k) from F^(j + 2k - 2): the sign's parity is kept
+        total = d * e[0]
+        for k in range(1, _TERMS):
+            d = d * ((q - j) * (q - j - 1)) / (zt * zt)
+            j += 2
+            total = total + d * e[k]
+        out[taylor] = total
+    d = ~taylor
+    if np.any(d):
+        zd, sd = z[d], [s[d] for s in steps]
+        s = sd[-1]
+        out[d] = (_nested(zd + s, sd[:-1], m, q, n, c) - _nested(zd - s, sd[:-1], m, q, n, c)) / (2 * s)
+    return out
+
+
+def _four(r, p):
+    """``E |U_1 + r_2 U_2 + r_3 U_3 + r_4 U_4|^p`` for ``1 >= r_2 >= r_3 >= r_4 > 0`` (columns of r): the
+    divided difference ``Delta_(r_2) Delta_(r_3) Delta_(r_4) F (1)``, ``F(y) = |y|^(p+4) / prod_(j<=4) (p+j)``, by
+    :func:`_nested` in long double."""
+    r = np.asarray(r, dtype=np.longdouble)
+    c = float(np.prod([p + j for j in range(1, 5)]))
+    z = np.ones(len(r), dtype=np.longdouble)
+    return np.asarray(_nested(z, [r[:, 2], r[:, 1], r[:, 0]], 0, p + 4, 4, c), dtype=float)
+
+
 def uniform_abs_moment(a, p):
-    """``E |sum_t a_t U_t|^p`` per row of ``a`` (shape ``(N, n)``), U_t uniform on ``[-1, 1]``, at most three
+    """``E |sum_t a_t U_t|^p`` per row of ``a`` (shape ``(N, n)``), U_t uniform on ``[-1, 1]``, at most four
     nonzero entries per row.
 
     Examples
@@ -143,8 +211,14 @@ def uniform_abs_moment(a, p):
             r = a[:, 0] / a1
             return np.where(r > 0, _two(r, p), 1 / (p + 1)) * a1 ** p
     a = -np.sort(-a, axis=1)
-    if a.shape[1] > 3 and np.any(a[:, 3] > 0):
-        raise NotCovered("uniform inputs: absolute moments of forms in more than three inputs")
+    if a.shape[1] > 4 and np.any(a[:, 4] > 0):
+        raise NotCovered("uniform inputs: absolute moments of forms in more than four inputs")
+    if a.shape[1] > 3 and np.any(a[:, 3] > 0):     # four inputs: nested differences (:func:`_four`)
+        four = a[:, 3] > 0
+        out = np.empty(len(a))
+        out[four] = _four(a[four, 1:4] / a[four, :1], p) * a[four, 0] ** p
+        out[~four] = uniform_abs_moment(a[~four, :3], p)
+        return out
     a1 = a[:, 0]
     out = np.zeros(len(a))
     pos = a1 > 0
