@@ -19,6 +19,16 @@ def assert_numeric_matches_simulation(model, k, n, reps, seed, max_error):
     assert np.all(np.abs(z) < Z), (z, exact, mc.moments)
 
 
+def assert_moments_match_simulation(model, k, n, reps, seed, max_error=None):
+    """m_1..m_k of the default method within Z standard errors of simulate, their error bounds below
+    ``max_error`` (default: a hundredth of each standard error, so the bound cannot hide a disagreement)."""
+    exact = limiting_moments(model, k, cache=False, progress=False)
+    mc = simulate(model, n, k, reps=reps, seed=seed, progress=False)
+    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
+        assert e < (se / 100 if max_error is None else max_error), (e, se)
+        assert abs(float(x) - mean) < Z * se, (float(x), mean, se)
+
+
 def assert_kernel_matches_local_limit(model, k, samples, seed, copies=64):
     """h_1..h_k within Z standard errors of the local-limit sampler."""
     hx = np.array(kernel_moments(model, k).floats())

@@ -225,7 +225,7 @@ def test_guards_and_bad_requests():
     with pytest.raises(MomentckError, match="k must be an integer >= 1"):
         engine.limiting_moments(model, 0)
     with pytest.raises(MomentckError, match="truncation"):
-        engine.limiting_moments(Model("sparse(c=2, entries=normal)", "uniform", "tanh"), 3)
+        engine.limiting_moments(Model("sparse(c=2, entries=normal)", "uniform", "tanh"), 4)
     with pytest.raises(MomentckError, match="infinite"):
         engine.limiting_moments(Model("stable(alpha=1)", "normal", "sin"), 2, method="symbolic")
     with pytest.raises(MomentckError, match="method"):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
+from checks import assert_moments_match_simulation
 from momentck import Model
 from momentck.engine import limiting_moments
 from momentck.errors import MomentckError
@@ -19,7 +20,6 @@ from momentck.numeric.stable_erf import StableErfWeights
 from momentck.numeric.stable_inputs import StableSinInputs
 from momentck.numeric.stable_sin import StableSinWeights
 from momentck.shapes import enumerate_shapes
-from momentck.simulation import simulate
 
 FUNCS = {"tanh": np.tanh, "atan": np.arctan, "erf": special.erf}
 
@@ -336,10 +336,7 @@ def test_stable_tanh_m2_depends_on_the_input_law():
                                   ("sparse(c=2, entries=normal)", "uniform", "tanh")])
 def test_new_cells_agree_with_simulation(spec):
     model = Model(*spec, phi=1, psi=1)
-    exact = limiting_moments(model, 2, cache=False, progress=False)
-    mc = simulate(model, 2000, 2, reps=4, seed=3, progress=False)
-    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < 1e-8 and abs(float(x) - mean) < 4 * se
+    assert_moments_match_simulation(model, 2, 2000, reps=4, seed=3, max_error=1e-8)
 
 
 def test_stable_tanh_k3_with_normal_inputs_agrees_with_simulation(monkeypatch):
@@ -347,10 +344,7 @@ def test_stable_tanh_k3_with_normal_inputs_agrees_with_simulation(monkeypatch):
     monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)  # bounds <= 2e-6, far below the standard errors (2e-3 to 3e-2)
     model = Model("stable(alpha=7/10)", "normal", "tanh", phi=1, psi=1)
-    exact = limiting_moments(model, 3, cache=False, progress=False)
-    mc = simulate(model, 2000, 3, reps=4, seed=5, progress=False)
-    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+    assert_moments_match_simulation(model, 3, 2000, reps=4, seed=5)
 
 
 def test_stable_tanh_k3_with_uniform_inputs_agrees_with_simulation(monkeypatch):
@@ -361,10 +355,7 @@ def test_stable_tanh_k3_with_uniform_inputs_agrees_with_simulation(monkeypatch):
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
     # (16 replicates: with 4 the heavy-tailed m_3's standard error came out a third of its size)
     model = Model("stable(alpha=3/2)", "uniform", "tanh", phi=1, psi=1)
-    exact = limiting_moments(model, 3, cache=False, progress=False)
-    mc = simulate(model, 1000, 3, reps=16, seed=1, progress=False)
-    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+    assert_moments_match_simulation(model, 3, 1000, reps=16, seed=1)
 
 
 def test_four_slot_rows_agree_with_simulation(monkeypatch):
@@ -378,10 +369,7 @@ def test_four_slot_rows_agree_with_simulation(monkeypatch):
                         ("_RSTEPS", (1 / 6, 1 / 12))):
         monkeypatch.setattr(fourier, name, steps)
     model = Model("stable(alpha=3/2)", "rademacher", "tanh", phi=1, psi=1)
-    exact = limiting_moments(model, 4, cache=False, progress=False)
-    mc = simulate(model, 1000, 4, reps=16, seed=1, progress=False)
-    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+    assert_moments_match_simulation(model, 4, 1000, reps=16, seed=1)
 
 
 def test_walks_beyond_max_k_are_refused_with_the_limit():
@@ -490,10 +478,7 @@ def test_sparse_normal_uniform_k3_agrees_with_simulation(monkeypatch):
     for name, steps in _SPARSE_COARSE3.items():
         monkeypatch.setattr(fourier, name, steps)
     model = Model("sparse(c=2, entries=normal)", "uniform", "tanh", phi=1, psi=1)
-    exact = limiting_moments(model, 3, cache=False, progress=False)
-    mc = simulate(model, 1000, 3, reps=16, seed=1, progress=False)
-    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+    assert_moments_match_simulation(model, 3, 1000, reps=16, seed=1)
 
 
 def test_direct_calls_beyond_the_limit_say_so():
@@ -571,10 +556,7 @@ def test_sparse_normal_k4_agrees_with_simulation(monkeypatch):
     # simulation at n = 1000, 16 replicates; coarse steps keep it fast (bounds far below the standard errors)
     _coarse_sparse_steps(monkeypatch)
     model = Model("sparse(c=2, entries=normal)", "rademacher", "tanh", phi=1, psi=1)
-    exact = limiting_moments(model, 4, cache=False, progress=False)
-    mc = simulate(model, 1000, 4, reps=16, seed=1, progress=False)
-    for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
-        assert e < se / 100 and abs(float(x) - mean) < 4 * se
+    assert_moments_match_simulation(model, 4, 1000, reps=16, seed=1)
 
 
 #: coarse steps of the k = 4 blocks through Gaussian pair moments (production: MATH.md)
