@@ -21,8 +21,13 @@ def assert_numeric_matches_simulation(model, k, n, reps, seed, max_error):
 
 def assert_moments_match_simulation(model, k, n, reps, seed, max_error=None):
     """m_1..m_k of the default method within Z standard errors of simulate, their error bounds below
-    ``max_error`` (default: a hundredth of each standard error, so the bound cannot hide a disagreement)."""
-    exact = limiting_moments(model, k, cache=False, progress=False)
+    ``max_error`` (default: a hundredth of each standard error, so the bound cannot hide a disagreement).
+
+    The weights are computed in this process (``workers=1``): the tests coarsen quadrature levels with
+    monkeypatch, and worker processes do not see that once a thread runs here (after the Dask tests the
+    engine starts them by forkserver, which re-imports the modules: 86 s at production levels instead of
+    10 s in one CI run)."""
+    exact = limiting_moments(model, k, cache=False, progress=False, workers=1)
     mc = simulate(model, n, k, reps=reps, seed=seed, progress=False)
     for x, e, mean, se in zip(exact, exact.spectral_error, mc.moments, mc.stderr):
         assert e < (se / 100 if max_error is None else max_error), (e, se)
