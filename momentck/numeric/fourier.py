@@ -246,23 +246,10 @@ _GL3 = np.polynomial.legendre.leggauss(16)
 
 
 def _normal_sinc_mean3(a, b, c):
-    """``E sinc(aA) sinc(bA) sinc(cA)``, A standard normal, ``a >= b >= c >= 0`` (= ``E e^{-S^2/2}``,
-    ``S = aU_1 + bU_2 + cU_3``): where ``c >= 1`` the third divided difference of :func:`_G3` (roundoff
-    ~ 1e-16 (a+b+c)^2/(ab c) < 1e-16 * 9a), otherwise Gauss–Legendre over U_3 of :func:`_box2_gauss`."""
-    out = np.empty(len(a))
-    big = c >= 1
-    if np.any(big):
-        A, B, C = a[big], b[big], c[big]
-        tot = 0.0
-        for sb, sc in product((1.0, -1.0), repeat=2):
-            tot = tot + sb * sc * (_G3(A + sb * B + sc * C) - _G3(-A + sb * B + sc * C))
-        out[big] = tot / (8 * A * B * C)
-    small = ~big
-    if np.any(small):
-        A, B, C = a[small], b[small], c[small]
-        x, w = _GL3
-        out[small] = sum(wi / 2 * _box2_gauss(C * xi, A, B) for xi, wi in zip(x, w))
-    return out
+    """``E sinc(aA) sinc(bA) sinc(cA)``, A standard normal, ``a >= b >= c >= 0``: ``E e^{-S^2/2}``,
+    ``S = aU_1 + bU_2 + cU_3``, that is :func:`_box3_gauss` at offset 0 (roundoff of its divided difference
+    ~ 1e-16 (a+b+c)^2/(abc) < 1e-16 * 9a)."""
+    return _box3_gauss(np.zeros(len(a)), a, b, c)
 
 
 def _G4(y):
@@ -561,8 +548,8 @@ class FourierWeights(SharedInputs, WeightMethod):
         cuts = tuple(extra_cuts) + _kink_cuts(n)
         value, size, dropped = 0.0, 0.0, 0.0
         with blas_threads(1):  # long vector products: BLAS threads would only spin-wait on a busy machine
-            for F, w, d, rests in self._prepared(kinds, len(blocks), cuts, tuple(group), level):
-                v, s = self._row_sum(kinds, blocks, vals, F, w, rests)
+            for F, w, d, forms, rests in self._prepared(kinds, len(blocks), cuts, tuple(group), level):
+                v, s = self._row_sum(kinds, blocks, vals, F, w, forms, rests)
                 value, size, dropped = value + v, size + s, dropped + d
         bound = dropped * len(sign_options(kinds)) * self.exponent.sup ** len(blocks) if dropped else 0.0
         return value, _ROUNDOFF * size + bound
@@ -581,19 +568,22 @@ class FourierWeights(SharedInputs, WeightMethod):
         return list(self._prepare(*args))
 
     def _prepare(self, kinds, blocks, cuts, group, level):
+        """Chunks ``(F, w, dropped, forms, rests)``: with rademacher inputs ``forms`` (:class:`_Forms`) holds the
+        Psi values the rests computed, which the block factors reuse (:meth:`_row_sum`); kept chunks (normal and
+        uniform inputs) carry None, so that no Psi arrays stay in memory."""
+        half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=len(kinds) - 1)]
         for F, w, d in self._nodes(kinds, blocks, cuts, group, level):
-            forms = _Forms(self.exponent, F)
-            half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=len(kinds) - 1)]
+            forms = _Forms(self.exponent, F) if self.rademacher else None
             rests = []
             for signs, wt in sign_options(kinds):
                 if self.rademacher:  # E_s Psi(c . s) over the signs s
                     rests.append(wt * forms.exp_neg_mean([signs * h for h in half]))
                 else:
                     rests.append(wt * np.exp(-self.rest(self.exponent, F * signs)))
-            yield F, w, d, rests
+            yield F, w, d, forms, rests
 
-    def _row_sum(self, kinds, blocks, values, F, w, rests):
-        forms = _Forms(self.exponent, F)
+    def _row_sum(self, kinds, blocks, values, F, w, forms, rests):
+        forms = forms or _Forms(self.exponent, F)
         n = len(kinds)
         total = np.zeros(len(w))
         size = np.zeros(len(w))
@@ -686,15 +676,14 @@ class FourierWeights(SharedInputs, WeightMethod):
         R_a is smooth for smooth exponents): normal inputs by the double-exponential rule with the Gaussian
         density, uniform ones by Gauss–Legendre on ``[0, sqrt 3]`` (a private uniform input at the block
         enters through ``E_y Psi(A + B y)``, :meth:`SparseExponent.uniform_offset_mean`)."""
+        factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
         if isinstance(self.model.inputs, Normal):  # R_a is only strip-analytic: a DE rule, not Gauss–Hermite
             x, wx = radial_rule(_XSTEPS[level], 1.0, 1e-12, 9.0)
             wx = 2 * wx * np.exp(-x * x / 2) / sqrt(2 * pi)
         else:
-            factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
             m2 = len(factors) == 2 and len(rows) == 2 and all(k == ("o", "o") for k, _ in rows)
             x, wx = np.polynomial.legendre.leggauss((_GAUSS if m2 else _GAUSS3)[level])
             x, wx = sqrt(3) * (x + 1) / 2, wx / 2
-        factors = sorted({t for _, blocks in rows for shared, _ in blocks for _, t in shared})
         if len(factors) > 2 and not isinstance(self.model.inputs, Uniform):
             raise NotCovered("the Fourier method with sparse weights and normal inputs: only walks up to k = 2")
         if len(factors) > 3:
@@ -710,6 +699,7 @@ class FourierWeights(SharedInputs, WeightMethod):
             total += w * v
             size += w * sz
         return scale * total, abs(scale) * size
+
     def _weight(self, shape, rows, through):
         slot_rows = _rows(shape)
         (v0, _), (v1, r1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))

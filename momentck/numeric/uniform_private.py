@@ -140,8 +140,9 @@ def _power_derivative(z, j, q, n, c):
     """``F^(j)(z)``, ``F(x) = sign(x)^n |x|^q / c`` (long double)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _falling(q, j) * np.abs(z) ** (q - j) / c
-    return np.where(np.sign(z) < 0, (-1.0) ** (n + j), 1.0) * np.where(z == 0, 0.0, out) if q > j else \
-        np.where(np.sign(z) < 0, (-1.0) ** (n + j), 1.0) * out
+    if q > j:    # |z|^(q - j) vanishes at 0 (the power may have produced 0 * inf there)
+        out = np.where(z == 0, 0.0, out)
+    return np.where(z < 0, (-1.0) ** (n + j), 1.0) * out
 
 
 def _nested(z, steps, m, q, n, c):
