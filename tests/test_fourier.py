@@ -212,6 +212,31 @@ def test_uniform_radial_block_matches_quadrature():
         assert np.allclose(B.scaled(omega, A), omega ** alpha * B(A / omega), rtol=1e-15, atol=0)
 
 
+def test_uniform_pair_block_matches_divided_differences_in_mpmath():
+    # B_2(z, w) = int_0^1 s^(1+a) E|s z + U_1 + w U_2|^a ds (two private uniform inputs): the u-quadrature of the
+    # tabulated Btilde against the second divided difference of K(c) = int_0^1 s^(1+a) H(s z + c) ds,
+    # H(y) = |y|^(a+2)/((a+1)(a+2)), at 30 digits (mpmath quadrature split at the zero of s z + c); next to the
+    # kinks z = 1 -+ w, at w = 1, small w and large z; and B_2(z, 0) = B(z)
+    import mpmath
+    from momentck.numeric.uniform_private import PairBlock, RadialBlock
+    cases = [(0.3, 0.5), (1.0, 0.2), (0.8, 0.2), (0.7999, 0.2), (0.8002, 0.2), (1.2001, 0.2), (2.5, 1.0),
+             (0.5, 1.0), (1.0, 1.0), (3.0, 0.999), (0.01, 0.3), (1.0, 1e-3), (0.999, 1e-4), (7.0, 0.4), (1e3, 0.6),
+             (0.0, 0.7), (0.001, 0.999)]
+    for alpha in (0.7, 1.5):
+        block = PairBlock(alpha)
+        z = np.array([0.0, 0.3, 0.999, 1.0, 1.7, 2.5, 40.0, 1e3])   # Btilde's two terms cancel to ~ eps z as z grows
+        assert np.all(np.abs(block(z, 0 * z) / RadialBlock(alpha)(z) - 1) < 4e-16 * (4 + z))
+        with mpmath.workdps(30):
+            def K(z, c):
+                pts = [0, -c / z, 1] if z > 0 and 0 < -c / z < 1 else [0, 1]
+                return mpmath.quad(lambda s: s ** (1 + alpha) * abs(s * z + c) ** (alpha + 2), pts)
+            for zz, ww in cases:
+                z, w = mpmath.mpf(zz), mpmath.mpf(ww)
+                ref = (K(z, 1 + w) - K(z, 1 - w) - K(z, -1 + w) + K(z, -1 - w)) / (4 * w * (alpha + 1) * (alpha + 2))
+                got = block(np.array([zz]), np.array([ww]))[0]
+                assert abs(got - float(ref)) < 1e-13 * float(ref), (alpha, zz, ww)
+
+
 @pytest.mark.parametrize("alpha", ["3/2"])  # 7/10 passes too (MATH.md §4); one alpha keeps the suite's time down
 def test_sin_k4_blocks_agree_with_stable_sin(alpha, monkeypatch):
     # atoms: the collapsed diagonal pair is an atom at 2 sqrt(2) beta, the cycle is cut into ordering cells
