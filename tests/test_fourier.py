@@ -194,6 +194,21 @@ def test_uniform_lone_row_of_four_diagonal_factors_agrees_with_stable_sin_inputs
         assert abs(a - b) <= ea + eb + 1e-16, alpha
 
 
+def test_uniform_two_diagonal_factors_at_a_block_agree_with_stable_sin_inputs():
+    # k = 4, row (d, d, o, o) with (o, o) at one block, uniform inputs: the private pair's radial block
+    # omega_b^alpha B_2(A/omega_b, omega_s/omega_b) inside the t-integral; sin's atoms (one frequency node, w = 1)
+    # against the cube-facet quadrature of stable-sin-inputs (errors 9e-18 (3/2) and 3e-19 (7/10), MATH.md)
+    from momentck.numeric.fourier import _rows
+    shape = next(s for s in enumerate_shapes(4)
+                 if sorted(k for k, _ in _rows(s)) == [("d", "d", "o", "o"), ("o", "o")])
+    for alpha in ("3/2", "7/10"):
+        model = Model(f"stable(alpha={alpha})", "uniform", "sin(scale=4/5)")
+        (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+        assert ea < 1e-14 and abs(a - b) <= ea + eb + 1e-17, alpha
+    with pytest.raises(MomentckError, match="two diagonal factors at a shared block"):
+        FourierWeights(Model("stable(alpha=3/2)", "uniform", "tanh"))(shape)
+
+
 def test_uniform_radial_block_matches_quadrature():
     # B(z) = int_0^1 s^(1+a) E|s z + U|^a ds (U uniform on [-1, 1]): the tabulated 2F1 forms against
     # quadrature in s of E|b + U|^a = (F(b+1) - F(b-1))/2, F(y) = sign(y)|y|^(a+1)/(a+1), split at s = 1/z

@@ -90,7 +90,7 @@ from ..laws import Normal
 from .base import memoized
 from .frequency_rules import simplex_rule, symmetric_domain
 from .quadrature import tanh_sinh
-from .uniform_private import GradedChebyshev, RadialBlock, graded_pieces
+from .uniform_private import GradedChebyshev, PairBlock, RadialBlock, graded_pieces
 
 __all__ = ["SharedInputs", "sign_options"]
 
@@ -110,6 +110,11 @@ _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 #: three-input rest (omega = xi_1 + xi_2, |xi_1 - xi_2|), where the kink |A| = omega of the radial block
 #: reaches t = 0 or t = 1 (omega = xi_1, xi_1 + xi_2, |xi_1 - xi_2|), and xi_1 = xi_2 (its kink A = 0 at omega -> 0)
 _UNIFORM_CUTS = ((1, -1, 0), (1, -1, -1), (1, -1, 1), (1, 1, -1), (0, 1, -1))
+#: the cuts of the row (d, d, o, o)'s four-slot rule (coordinates (omega_1, omega_2, xi_1, xi_2)), uniform inputs:
+#: B_2's kinks |A| = omega_1 + omega_2, |omega_1 - omega_2| where they reach t = 0 (A = xi_1) or t = 1
+#: (A = xi_1 +- xi_2), which include the four-input rest's kinks, and xi_1 = xi_2 (the kink A = 0 as omega -> 0)
+_PAIR_UNIFORM_CUTS = ((1, 1, -1, 0), (1, -1, -1, 0), (1, -1, 1, 0), (1, 1, -1, -1), (1, -1, -1, -1), (1, -1, 1, 1),
+                      (1, 1, -1, 1), (1, 1, 1, -1), (1, -1, -1, 1), (1, -1, 1, -1), (0, 0, 1, -1))
 _RGRADING = 24                # dyadic pieces of R(1, t) towards t = 0 (and t = 1 for atoms)
 #: (radial, simplex) steps of the rows of the two rows (d, o, o) at one block (three slots, radial integral done
 #: per simplex node; every pair of nodes of the two rows is one Gaussian moment)
@@ -206,8 +211,12 @@ class SharedInputs:
             v, s = self._uniform_plane(level)
         elif len(kinds) == 2 and kinds[1] == ("o", "o") and kinds[0][-2:] == ("o", "o") and set(kinds[0][:-2]) == {"d"}:
             if not isinstance(self.model.inputs, Normal):
-                raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared block")
-            v, s = self._plane(len(kinds[0]) - 2, level)
+                if self.measure.atoms is None:
+                    raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared block "
+                                     "(built for sin's atoms only: B_2 at every node of the four-slot rule is too slow)")
+                v, s = self._uniform_plane(level, len(kinds[0]) - 2)
+            else:
+                v, s = self._plane(len(kinds[0]) - 2, level)
         elif kinds == [("o", "o")] * 3:
             v, s = self._triangle(level)
         elif kinds == [("d", "o", "o"), ("o", "o"), ("o", "o")] and len(shape.blocks[0]) == 3:
@@ -304,7 +313,7 @@ class SharedInputs:
         return H, Hs
 
     @memoized
-    def _uniform_plane(self, level):
+    def _uniform_plane(self, level, d=1):
         """``E R_b(x) R_a(x)``, uniform inputs: ``x = rho (1, t)`` on the square (``rho <= h``; the edge ``(t, 1)``
         equal, four quadrants), ``R_b = rho^alpha R(1, t)``.  The options of row a without its diagonal
         frequency are sigma's mass times R; the others carry ``-E_y |rho A + omega y|^alpha``, whose radial
@@ -312,7 +321,12 @@ class SharedInputs:
         t-integral goes inside the frequency integral: ``K_eps(v) = int_0^1 R(1, t) Phi(v_0, v_1 + eps t v_2) dt``
         (``Phi(omega, A) = omega^alpha B(A / omega)``, homogeneous: one value per simplex node), cut where
         ``|A| = v_0``, with R from a graded Chebyshev interpolant; the frequency rule is then cut along fixed
-        planes only (:data:`_UNIFORM_CUTS`)."""
+        planes only (:data:`_UNIFORM_CUTS`).
+
+        With ``d = 2`` diagonal factors at row a: ``E = c [mass^2 int R^2/(2+2 alpha) + 2 mass ON_1 + ON_2]``, ON_1 the
+        part above with one frequency switched on and ON_2 (:meth:`_uniform_pair_on`) the part with both, whose
+        private pair ``(omega_1 y_1, omega_2 y_2)`` makes the radial block ``omega_b^alpha B_2(A/omega_b, omega_s/omega_b)``
+        (:class:`.uniform_private.PairBlock`)."""
         a = self.exponent.degree
         rstep, step, astep = _LEVELS[level]
         # R(1, t) ~ t^min(alpha, 1) at 0; kinked at t = 1 only for atoms (sin: one frequency per end)
@@ -320,7 +334,7 @@ class SharedInputs:
         R = GradedChebyshev(edges, np.stack(self._pair_row_values(GradedChebyshev.points(edges), rstep, step), 1))
         x, xc, logw = tanh_sinh(astep, T=3.5)
         wx = np.exp(logw)
-        mass_part = self.measure.mass / (2 + 2 * a) * (wx @ R(x) ** 2)
+        mass_part = self.measure.mass ** d / (2 + 2 * a) * (wx @ R(x) ** 2)
         kinds = ("d", "o", "o")
         if self.measure.atoms is not None:
             F, w = self._atom_rule(kinds)
@@ -329,7 +343,10 @@ class SharedInputs:
             r, wr = self._radial_nodes(3, rstep)
             v, wv = simplex_rule(3, _UNIFORM_CUTS, step)
         block = RadialBlock(a)
-        K = [self._t_integrals(block, R, v, eps, x, xc, wx) for eps in (1.0, -1.0)]
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], A)
+        K = [self._t_integrals(phi, v[:, :1], R, v[:, 1:2], v[:, 2:3], eps, x, xc, wx) for eps in (1.0, -1.0)]
         diff, both = K[0][0] - K[1][0], K[0][1] + K[1][1]       # sum_eps wt_eps (-K_eps), wt_eps = -2 eps
         on = np.zeros(2)
         per = max(1, _BATCH // len(r))
@@ -339,32 +356,57 @@ class SharedInputs:
             if self.measure.atoms is None:
                 w = w * self._densities(kinds, F)
             w = w * np.exp(-self.rest(self.exponent, F))
-            d, b = np.tile(diff[lo:lo + per], len(r)), np.tile(both[lo:lo + per], len(r))
-            on += 2 * np.array([w @ d, np.abs(w) @ b])
+            dk, bk = np.tile(diff[lo:lo + per], len(r)), np.tile(both[lo:lo + per], len(r))
+            on += 2 * np.array([w @ dk, np.abs(w) @ bk])
+        if d == 2:
+            on2 = self._uniform_pair_on(R, level)
+            on = 2 * self.measure.mass * on + on2
+        elif d != 1:
+            raise NotCovered("the Fourier method with uniform inputs: at most two diagonal factors at a block row")
         c = 2 * sqrt(3) ** (2 * a)          # 8 / (2h)^2 (quadrants, edges, density) times h^(2 + 2 alpha)
         return c * float(mass_part[0] + on[0]), c * float(mass_part[1] + on[1])
 
+    def _uniform_pair_on(self, R, level):
+        """``(ON_2, size)``: the part of a row ``(d, d, o, o)`` at a shared pair with both diagonal frequencies switched
+        on (weight ``(-1)^2 2 eps`` and the incidence's -1), uniform inputs: its rest (four inputs) and its block factor
+        ``K_eps(v) = int_0^1 R(1, t) omega_b^alpha B_2((v_1 + eps t v_2)/omega_b, omega_s/omega_b) dt`` are homogeneous in
+        the frequencies, so one four-slot rule with its radial integral done per simplex node (:meth:`_reduced_rule`,
+        over the half ``omega_1 >= omega_2``), cut along :data:`_PAIR_UNIFORM_CUTS`; t cut where
+        ``|v_1 + eps t v_2| = omega_1 + omega_2`` or ``|omega_1 - omega_2|`` (B_2's kinks ``z = 1 +- w``)."""
+        a = self.exponent.degree
+        rstep, step, astep = _LEVELS[level]
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        v, W = self._reduced_rule(("d", "d", "o", "o"), a, rstep, step, _PAIR_UNIFORM_CUTS, group=((0, 1, 2, 3),
+                                                                                                      (1, 0, 2, 3)))
+        block = PairBlock(a)
+        levels = np.stack([v[:, 0] + v[:, 1], np.abs(v[:, 0] - v[:, 1])], 1)
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], v[g, 1], A)
+        K = [self._t_integrals(phi, levels, R, v[:, 2:3], v[:, 3:4], eps, x, xc, wx) for eps in (1.0, -1.0)]
+        return np.array([-2 * float(W @ (K[0][0] - K[1][0])), 2 * float(np.abs(W) @ (K[0][1] + K[1][1]))])
+
     @staticmethod
-    def _t_integrals(block, R, v, eps, x, xc, wx):
-        """``(K_eps(v), int |R| Phi dt)`` per node ``v = (omega, xi_1, xi_2)`` (R interpolates ``R(1, t)`` and its
-        ``int |integrand|``): t by tanh–sinh on the pieces of ``[0, 1]`` between the points where
-        ``|v_1 + eps t v_2| = v_0`` (empty pieces skipped)."""
-        v0, v1, v2 = v[:, 0:1], v[:, 1:2], v[:, 2:3]
+    def _t_integrals(phi, levels, R, v1, v2, eps, x, xc, wx):
+        """``(K_eps, int |R| Phi dt)`` per node, ``K_eps = int_0^1 R(1, t) phi(n, v_1 + eps t v_2) dt`` (R interpolates
+        ``R(1, t)`` and its ``int |integrand|``; ``phi(n, A)`` the radial block at the nodes n): t by tanh–sinh on
+        the pieces of ``[0, 1]`` between the points where ``|v_1 + eps t v_2|`` equals one of the node's ``levels``
+        (columns; empty pieces skipped)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            cuts = [(v0 - v1) / v2] if eps > 0 else [(v1 - v0) / v2, (v1 + v0) / v2]
+            cuts = [(levels - v1) / v2] if eps > 0 else [(v1 - levels) / v2, (v1 + levels) / v2]
         cuts = np.clip(np.nan_to_num(np.concatenate(cuts, axis=1)), 0.0, 1.0)
-        pts = np.sort(np.concatenate([np.zeros_like(v0), cuts, np.ones_like(v0)], axis=1), axis=1)
-        K, Ks = np.zeros(len(v)), np.zeros(len(v))
+        pts = np.sort(np.concatenate([np.zeros_like(v1), cuts, np.ones_like(v1)], axis=1), axis=1)
+        K, Ks = np.zeros(len(v1)), np.zeros(len(v1))
         per = max(1, _BATCH // (pts.shape[1] * len(x)))
-        for lo in range(0, len(v), per):
+        for lo in range(0, len(v1), per):
             p = pts[lo:lo + per]
             node, piece = np.nonzero(p[:, 1:] > p[:, :-1])
             a, b = p[node, piece][:, None], p[node, piece + 1][:, None]
             t, wt = (a * xc + b * x).reshape(-1), ((b - a) * wx).reshape(-1)
             node = np.repeat(node, len(x))
             g = lo + node
-            phi = block.scaled(v0[g, 0], v1[g, 0] + eps * t * v2[g, 0])
-            values = R(t) * (wt * phi)[:, None]
+            values = R(t) * (wt * phi(g, v1[g, 0] + eps * t * v2[g, 0]))[:, None]
             K[lo:lo + per] = np.bincount(node, values[:, 0], minlength=len(p))
             Ks[lo:lo + per] = np.bincount(node, values[:, 1], minlength=len(p))
         return K, Ks

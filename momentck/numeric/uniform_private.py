@@ -327,7 +327,7 @@ class PairBlock:
         far = np.abs(y) > 2 * a
         out = np.empty(np.shape(y))
         aa, yy = a[~far], y[~far]
-        out[~far] = aa ** self.q * self.near(yy / aa)
+        out[~far] = aa ** self.q * self.near(yy / np.where(aa > 0, aa, 1.0))    # a = y = 0 (c = +-1, z = 0): 0
         aa, yy = a[far], y[far]
         ay = np.abs(yy)
         out[far] = ay ** self.q * np.where(yy > 0, self.plus(aa / ay), -self.minus(aa / ay))
