@@ -209,6 +209,20 @@ def test_uniform_two_diagonal_factors_at_a_block_agree_with_stable_sin_inputs():
         FourierWeights(Model("stable(alpha=3/2)", "uniform", "tanh"))(shape)
 
 
+def test_uniform_two_blocks_through_a_row_with_four_ends_agree_with_stable_sin_inputs():
+    # k = 4, two blocks joined by a row (o, o, o, o), uniform inputs: at each block the middle row's other two ends
+    # are private uniform inputs, so its block factor's radial integral is xi_b^alpha B_2(A/xi_b, xi_s/xi_b), as for
+    # the row (d, d, o, o); sin's atoms against stable-sin-inputs (errors 1.4e-17 (3/2) and 2.8e-18 (7/10), MATH.md)
+    from momentck.numeric.fourier import _rows
+    shape = next(s for s in enumerate_shapes(4) if len(s.blocks) == 2
+                 and sorted(k for k, _ in _rows(s)) == [("o", "o"), ("o", "o"), ("o", "o", "o", "o")])
+    model = Model("stable(alpha=3/2)", "uniform", "sin(scale=4/5)")   # 7/10 passes too
+    (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+    assert ea < 1e-14 and abs(a - b) <= ea + eb + 1e-17
+    with pytest.raises(MomentckError, match="two blocks through a row with four ends"):
+        FourierWeights(Model("stable(alpha=3/2)", "uniform", "atan"))(shape)
+
+
 def test_uniform_radial_block_matches_quadrature():
     # B(z) = int_0^1 s^(1+a) E|s z + U|^a ds (U uniform on [-1, 1]): the tabulated 2F1 forms against
     # quadrature in s of E|b + U|^a = (F(b+1) - F(b-1))/2, F(y) = sign(y)|y|^(a+1)/(a+1), split at s = 1/z

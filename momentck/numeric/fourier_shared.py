@@ -145,6 +145,24 @@ def sign_options(kinds, switched_off=False):
     return out
 
 
+def _two_block_uniform_cuts():
+    """The kinks of the uniform two-block rule (coordinates ``(xi_1, .., xi_4)``): at each block B_2's kinks
+    ``|A| = xi_b +- xi_s`` (the other pair) where they reach t = 0 or 1 (``A = xi_1, xi_2, xi_1 +- xi_2``), and
+    ``A = 0`` as the other pair vanishes (``xi_1 = xi_2``); the planes meeting the open orthant, up to sign."""
+    out = set()
+    for h, o in (((0, 1), (2, 3)), ((2, 3), (0, 1))):
+        for A in ((1, 0), (0, 1), (1, 1), (1, -1)):
+            for lev in ((1, 1), (1, -1), (-1, 1)):
+                c = [0] * 4
+                c[h[0]], c[h[1]], c[o[0]], c[o[1]] = A[0], A[1], -lev[0], -lev[1]
+                if min(c) < 0 < max(c):
+                    out.add(tuple(c) if next(x for x in c if x) > 0 else tuple(-x for x in c))
+        c = [0] * 4
+        c[h[0]], c[h[1]] = 1, -1
+        out.add(tuple(c))
+    return tuple(sorted(out))
+
+
 def _spline_table(f, lo, hi, points=3000, zero_above=True):
     """``s -> f(s)`` for positive ``f`` on ``[lo, hi]`` (values of shape ``s.shape`` or ``s.shape + (k,)``):
     ``log f`` against ``log s``, a degree-7 spline on
@@ -198,9 +216,15 @@ class SharedInputs:
         scale ``(-1/4)^P`` included."""
         kinds = sorted(k for k, _ in rows)
         normal = isinstance(self.model.inputs, Normal)
-        if (len(shape.blocks) == 2 and normal and self.exponent.degree is not None
+        if (len(shape.blocks) == 2 and self.exponent.degree is not None
                 and kinds == [("o", "o"), ("o", "o"), ("o", "o", "o", "o")]):
-            v, s = self._two_blocks(level)
+            if normal:
+                v, s = self._two_blocks(level)
+            elif self.measure.atoms is not None:
+                v, s = self._uniform_two_blocks(level)
+            else:
+                raise NotCovered("the Fourier method with uniform inputs: two blocks through a row with four ends (built "
+                                 "for sin's atoms only: B_2 at every node of the four-slot rule is too slow)")
             return scale * v, abs(scale) * s
         if len(shape.blocks) != 1 or self.exponent.degree is None:
             raise NotCovered("the Fourier method with normal or uniform inputs: single blocks of stable "
@@ -329,9 +353,7 @@ class SharedInputs:
         (:class:`.uniform_private.PairBlock`)."""
         a = self.exponent.degree
         rstep, step, astep = _LEVELS[level]
-        # R(1, t) ~ t^min(alpha, 1) at 0; kinked at t = 1 only for atoms (sin: one frequency per end)
-        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
-        R = GradedChebyshev(edges, np.stack(self._pair_row_values(GradedChebyshev.points(edges), rstep, step), 1))
+        R = self._pair_row_interpolant(rstep, step)
         x, xc, logw = tanh_sinh(astep, T=3.5)
         wx = np.exp(logw)
         mass_part = self.measure.mass ** d / (2 + 2 * a) * (wx @ R(x) ** 2)
@@ -365,6 +387,12 @@ class SharedInputs:
             raise NotCovered("the Fourier method with uniform inputs: at most two diagonal factors at a block row")
         c = 2 * sqrt(3) ** (2 * a)          # 8 / (2h)^2 (quadrants, edges, density) times h^(2 + 2 alpha)
         return c * float(mass_part[0] + on[0]), c * float(mass_part[1] + on[1])
+
+    def _pair_row_interpolant(self, rstep, step):
+        """``R(1, t)`` and its ``int |integrand|`` on ``[0, 1]`` (:meth:`_pair_row_values`) as a graded Chebyshev
+        interpolant: ``R ~ t^min(alpha, 1)`` at 0, kinked at ``t = 1`` only for atoms (sin: one frequency per end)."""
+        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
+        return GradedChebyshev(edges, np.stack(self._pair_row_values(GradedChebyshev.points(edges), rstep, step), 1))
 
     def _uniform_pair_on(self, R, level):
         """``(ON_2, size)``: the part of a row ``(d, d, o, o)`` at a shared pair with both diagonal frequencies switched
@@ -715,6 +743,39 @@ class SharedInputs:
         return c * float(w @ (R * R)), c * float(w @ (2 * Rs * np.abs(R)))
 
     # -- two blocks through a row with four ends -----------------------------------------------------------
+    @memoized
+    def _uniform_two_blocks(self, level):
+        """``E R(x) R'(x, x') R(x')`` with uniform inputs (the shape of :meth:`_two_blocks`): at block x the middle
+        row's factor is ``-E_y|xi_1 x_1 + xi_2 x_2 + xi_3 y_3 + xi_4 y_4|^alpha``, y its two private uniform inputs (the
+        copies of its ends at the other block), so not homogeneous in x alone; with ``x = rho (1, t)`` or
+        ``rho (t, 1)`` on the square, ``rho <= h``, its radial integral against ``rho^(1+alpha) R(1, t)`` is
+        ``h^(2+2 alpha) xi_b^alpha B_2(A/xi_b, xi_s/xi_b)`` (``xi_b, xi_s`` the larger and smaller of ``xi_3, xi_4``;
+        :class:`.uniform_private.PairBlock`, as block (i)), homogeneous of degree alpha in all four frequencies.
+        Quadrants (R odd in each input) and the middle row's signs give ``16 E_1 E_2``,
+        ``E_1 = 3^alpha/2 sum_edges int_0^1 R(1, t) (Phi(|xi_1 - t xi_2|) - Phi(xi_1 + t xi_2)) dt`` (edge ``(t, 1)``:
+        xi_1, xi_2 swapped), E_2 the same with the pairs swapped; one four-slot rule, radial integral per simplex node
+        (degree 2 alpha), over a fundamental domain of its 8 slot symmetries."""
+        a = self.exponent.degree
+        rstep4, step4, rstep2, step2 = _TWO_BLOCKS[level]
+        R = self._pair_row_interpolant(rstep2, step2)
+        x, xc, logw = tanh_sinh(_LEVELS[level][2], T=3.5)
+        wx = np.exp(logw)
+        v, W = self._reduced_rule(("o",) * 4, 2 * a, rstep4, step4, _two_block_uniform_cuts(), group=_TWO_BLOCK_GROUP)
+        block = PairBlock(a)
+        E = []
+        for here, there in ((v[:, :2], v[:, 2:]), (v[:, 2:], v[:, :2])):
+            levels = np.stack([there.sum(axis=1), np.abs(there[:, 0] - there[:, 1])], 1)
+
+            def phi(g, A, there=there):
+                return block.scaled(there[g, 0], there[g, 1], A)
+            value, size = 0.0, 0.0
+            for v1, v2 in ((here[:, :1], here[:, 1:]), (here[:, 1:], here[:, :1])):   # the edges (1, t), (t, 1)
+                (Kp, Kps), (Km, Kms) = (self._t_integrals(phi, levels, R, v1, v2, eps, x, xc, wx) for eps in (1.0, -1.0))
+                value, size = value + Km - Kp, size + Kms + Kps
+            E.append((3 ** a / 2 * value, 3 ** a / 2 * size))
+        (e1, e1s), (e2, e2s) = E
+        return 16 * float(W @ (e1 * e2)), 16 * float(np.abs(W) @ (e1s * np.abs(e2) + np.abs(e1) * e2s))
+
     @memoized
     def _two_blocks(self, level):
         """``E R(x) R'(x, x') R(x')``: two blocks with two shared inputs each (x, x'), joined by a row with two
