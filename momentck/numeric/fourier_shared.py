@@ -244,9 +244,7 @@ class SharedInputs:
         elif kinds == [("o", "o")] * 3:
             v, s = self._triangle(level)
         elif kinds == [("d", "o", "o"), ("o", "o"), ("o", "o")] and len(shape.blocks[0]) == 3:
-            if not isinstance(self.model.inputs, Normal):
-                raise NotCovered("the Fourier method with uniform inputs: a diagonal factor at a shared block")
-            v, s = self._diagonal_triangle(level)
+            v, s = self._diagonal_triangle(level) if normal else self._uniform_diagonal_triangle(level)
         elif kinds == [("o", "o")] * len(kinds) and len(shape.blocks[0]) == len(kinds):
             v, s = self._cycle(len(kinds), level)   # rows of two ends in one block, D = rows: a cycle
         else:
@@ -570,6 +568,68 @@ class SharedInputs:
                 ons[n] += float(np.abs(coef) @ (values[:, 0] + values[:, 1]))   # H's own and P's roundoff
         c = 2 * 8 / (2 * pi) ** 1.5  # two halves of theta, octants, the normal density's constant
         return c * float(wt @ (off + on)), c * float(wt @ (offs + ons))
+
+    @memoized
+    def _uniform_diagonal_triangle(self, level):
+        """``E R(p, r) R(q, r) H(p, q)`` with uniform inputs, H the row ``(d, o, o)`` (its private input y at the block):
+        ``mass`` times the triangle (:meth:`_triangle`) plus the options with the diagonal frequency on, whose block
+        factor ``-E_y|rho A + omega y|^alpha`` has, over the cube's facet pyramids (``x = rho u``, ``rho <= h``,
+        the rows (o, o) ``rho^(2 alpha)``), the radial integral ``h^(3+3 alpha) omega^alpha B_p(A/omega)``,
+        ``p = 2 + 2 alpha`` (:class:`.uniform_private.RadialBlock`).  Facets ``u_p = 1`` (and ``u_q = 1``, equal by
+        the swap of H's ends): ``A = xi_1 + eps b xi_2``, ``int_0^1 G(b) omega^alpha B_p(A/omega) db`` with
+        ``G(b) = int_0^1 R(1, c) R(b, c) dc`` (interpolated), the t-integral of :meth:`_uniform_plane` per simplex
+        node; facet ``u_r = 1``: ``(a, b) = a (1, t)`` (and the other ordering, equal), per t-node one function
+        ``Psi_t(z) = int_0^1 a R(1, a) R(1, a t) B_p(a z) da`` (tabulated as B is) read at every node of H's
+        three-slot rule, cut at ``|xi_1 +- t xi_2| = omega`` (Psi_t's kink), ``xi_1 = t xi_2`` and the rest's kinks.
+        Octants 8, density ``(2h)^-3``: ``E = mass T + h^(3 alpha) (2 F_p + F_r)``."""
+        a = self.exponent.degree
+        mass = self.measure.mass
+        rstep, step, astep = _LEVELS[level]
+        atoms = self.measure.atoms is not None
+        R = self._pair_row_interpolant(rstep, step)
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        block = RadialBlock(a, 2 + 2 * a)
+        tri, tris = self._triangle(level)
+        # G(b) = int_0^1 R(1, c) R(b, c) dc: c < b gives b^alpha R(1, c/b), c > b gives c^alpha R(1, b/c)
+        edges = graded_pieces(0.0, 1.0, toward_b=atoms, depth=_RGRADING)
+        b = GradedChebyshev.points(edges)[:, None]
+        c1, w1 = b * x, b * wx
+        c2, w2 = b * xc + x, (1 - b) * wx
+        G = (np.einsum("ij,ijk->ik", w1, R(c1.reshape(-1)).reshape(*c1.shape, 2) * R(c1 / b).reshape(*c1.shape, 2)) * b ** a
+             + np.einsum("ij,ijk->ik", w2 * c2 ** a,
+                         R(c2.reshape(-1)).reshape(*c2.shape, 2) * R(b / c2).reshape(*c2.shape, 2)))
+        G = GradedChebyshev(edges, G)
+        # facets u_p = 1, u_q = 1 (as the two-row block's t-integral, G for R, B_p for B)
+        kinds = ("d", "o", "o")
+        v, W = self._reduced_rule(kinds, a, rstep, step, _UNIFORM_CUTS)
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], A)
+        K = [self._t_integrals(phi, v[:, :1], G, v[:, 1:2], v[:, 2:3], eps, x, xc, wx) for eps in (1.0, -1.0)]
+        Fp = np.array([2 * W @ (K[0][0] - K[1][0]), 2 * np.abs(W) @ (K[0][1] + K[1][1])])
+        # facet u_r = 1: the angle t outside, Psi_t tabulated per t
+        ax, axc, alogw = tanh_sinh(astep, T=3.5)
+        aw = np.exp(alogw)
+        Fr = np.zeros(2)
+        for t, wt in zip(x, wx):
+            def psi(omega, A, t=t):
+                # int_0^1 a R(1, a) R(1, a t) omega^alpha B_p(a A / omega) da, cut at the kink a = omega / A
+                cut = np.clip(omega / np.maximum(A, 1e-300), 0.0, 1.0)[:, None]
+                out = np.zeros((len(A), 2))
+                for lo, hi in ((0 * cut, cut), (cut, 0 * cut + 1)):
+                    aa, ww = lo * axc + hi * ax, (hi - lo) * aw
+                    val = block.scaled(np.repeat(omega, len(ax)), (aa * A[:, None]).reshape(-1)).reshape(aa.shape)
+                    rr = R(aa.reshape(-1)).reshape(*aa.shape, 2) * R((aa * t).reshape(-1)).reshape(*aa.shape, 2)
+                    out += np.einsum("ij,ijk->ik", ww * aa * val, rr)
+                return out
+            table = RadialBlock.of(a, psi)
+            cuts = ((1.0, -1.0, -t), (1.0, -1.0, t), (1.0, 1.0, -t), (0.0, 1.0, -t), (1, -1, -1), (1, -1, 1), (1, 1, -1))
+            vt, Wt = self._reduced_rule(kinds, a, rstep, step, () if atoms else cuts)
+            vals = [table.scaled(vt[:, 0], vt[:, 1] + eps * t * vt[:, 2]) for eps in (1.0, -1.0)]
+            Fr += 4 * wt * np.array([Wt @ (vals[0][:, 0] - vals[1][:, 0]), np.abs(Wt) @ (vals[0][:, 1] + vals[1][:, 1])])
+        c = sqrt(3) ** (3 * a)
+        return mass * tri + c * float(2 * Fp[0] + Fr[0]), mass * tris + c * float(2 * Fp[1] + Fr[1])
 
     def _psi_rule(self, ct, st, step):
         """``(cos psi, sin psi, weights)``, one row per theta: tanh–sinh on ``(0, pi/2)``; with atoms (R kinked

@@ -243,10 +243,12 @@ def uniform_abs_moment(a, p):
 
 
 # -- the radial block of a private uniform input ---------------------------------------------------
-def _j_exact(alpha, x):
-    """``J(x) = int_0^1 s^p sign(1 + s x) |1 + s x|^q ds`` (``p = q = 1 + alpha``) in mpmath: the 2F1 form for
-    ``x >= -1``, and for ``x < -1`` (``z = -x``) ``z^(-p-1) (B(p+1, q+1) - (z-1)^(q+1) 2F1(-p, q+1; q+2; 1-z)/(q+1))``."""
-    p = q = 1 + alpha
+def _j_exact(alpha, x, p=None):
+    """``J(x) = int_0^1 s^p sign(1 + s x) |1 + s x|^q ds`` (``q = 1 + alpha``, ``p = q`` unless given) in mpmath: the
+    2F1 form for ``x >= -1``, and for ``x < -1`` (``z = -x``)
+    ``z^(-p-1) (B(p+1, q+1) - (z-1)^(q+1) 2F1(-p, q+1; q+2; 1-z)/(q+1))``."""
+    q = 1 + alpha
+    p = q if p is None else p
     x = mpmath.mpf(x)
     if x >= -1:
         return mpmath.hyp2f1(-q, p + 1, p + 2, -x) / (p + 1)
@@ -255,17 +257,31 @@ def _j_exact(alpha, x):
                             - (z - 1) ** (q + 1) * mpmath.hyp2f1(-p, q + 1, q + 2, 1 - z) / (q + 1))
 
 
-def _block_exact(alpha, z):
-    """``B(z) = (J(z) + J(-z)) / (2q)`` in mpmath (the 2F1 forms above)."""
-    return (_j_exact(alpha, z) + _j_exact(alpha, -mpmath.mpf(z))) / (2 * (1 + alpha))
+def _block_exact(alpha, z, p=None):
+    """``B(z) = (J(z) + J(-z)) / (2q)`` in mpmath (the 2F1 forms above; ``B_p(z) = int_0^1 s^p E|s z + U|^alpha ds``
+    with another power p)."""
+    return (_j_exact(alpha, z, p) + _j_exact(alpha, -mpmath.mpf(z), p)) / (2 * (1 + alpha))
 
 
 class RadialBlock:
-    """``B(z)`` for ``z`` of any sign (B is even), and ``omega^alpha B(A / omega)`` (:meth:`scaled`)."""
+    """``B(z)`` for ``z`` of any sign (B is even), and ``omega^alpha B(A / omega)`` (:meth:`scaled`); with ``power``
+    p, ``B_p(z) = int_0^1 s^p E|s z + U|^alpha ds`` (B is ``p = 1 + alpha``: the shared pair; the triangle's three
+    shared inputs give ``p = 2 + 2 alpha``).  :meth:`of` builds the same kind of table (an even function of z
+    kinked at |z| = 1, growing like ``|z|^alpha``) from any vectorised ``f(omega, A) = omega^alpha F(A / omega)``."""
 
-    def __init__(self, alpha):
+    def __init__(self, alpha, power=None):
         self.alpha = float(alpha)
-        self.near, self.far = _tables(self.alpha)
+        self.near, self.far = _tables(self.alpha, power)
+
+    @classmethod
+    def of(cls, alpha, f):
+        """The table of ``F`` from ``f(omega, A) = omega^alpha F(A / omega)`` (near: ``f(1, z)``, far: ``f(w, 1)``)."""
+        self = cls.__new__(cls)
+        self.alpha = float(alpha)
+        near_edges, far_edges = _table_edges()
+        self.near = GradedChebyshev.of(lambda z: f(np.ones_like(z), z), near_edges)
+        self.far = GradedChebyshev.of(lambda w: f(w, np.ones_like(w)), far_edges)
+        return self
 
     def __call__(self, z):
         z = np.abs(np.asarray(z, dtype=float))
@@ -277,27 +293,36 @@ class RadialBlock:
         """``omega^alpha B(A / omega)``, ``omega > 0``, as ``|A|^alpha b(omega / |A|)`` where ``|A| > 2 omega``."""
         omega, A = np.broadcast_arrays(omega, np.abs(A))
         big = A > 2 * omega
-        out = np.empty(A.shape)
+        extra = self.near.coef.shape[2:]           # several functions tabulated at once (:meth:`of`)
+        out = np.empty(A.shape + extra)
         o, x = omega[~big], A[~big]
-        out[~big] = o ** self.alpha * self.near(x / o)
+        out[~big] = (o ** self.alpha).reshape(o.shape + (1,) * len(extra)) * self.near(x / o)
         o, x = omega[big], A[big]
-        out[big] = x ** self.alpha * self.far(o / x)
+        out[big] = (x ** self.alpha).reshape(x.shape + (1,) * len(extra)) * self.far(o / x)
         return out
 
 
+def _table_edges():
+    """The pieces of the near table (``[0, 2]``, graded towards the kink 1) and of the far one (``[0, 1/2]`` in
+    ``w = 1/z``, graded towards 0)."""
+    return (graded_pieces(0.0, 1.0, toward_a=False)[:-1] + graded_pieces(1.0, 2.0, toward_b=False),
+            graded_pieces(0.0, 0.5, toward_b=False))
+
+
 @lru_cache(maxsize=8)
-def _tables(alpha):
+def _tables(alpha, p=None):
     """The interpolants of ``B`` on ``[0, 2]`` (graded towards 1) and of ``b(w) = w^alpha B(1/w)`` on
-    ``[0, 1/2]`` (graded towards 0)."""
+    ``[0, 1/2]`` (graded towards 0; ``b(0) = 1/(p + alpha + 1)``)."""
+    top = 1 / ((1 + alpha if p is None else p) + alpha + 1)
     with mpmath.workdps(30):
         def near(z):
-            return [float(_block_exact(alpha, x)) for x in z]
+            return [float(_block_exact(alpha, x, p)) for x in z]
 
         def far(w):
-            return [float(mpmath.mpf(x) ** alpha * _block_exact(alpha, 1 / mpmath.mpf(x))) if x > 0
-                    else 1 / (2 + 2 * alpha) for x in w]
-        edges = graded_pieces(0.0, 1.0, toward_a=False)[:-1] + graded_pieces(1.0, 2.0, toward_b=False)
-        return GradedChebyshev.of(near, edges), GradedChebyshev.of(far, graded_pieces(0.0, 0.5, toward_b=False))
+            return [float(mpmath.mpf(x) ** alpha * _block_exact(alpha, 1 / mpmath.mpf(x), p)) if x > 0
+                    else top for x in w]
+        edges, far_edges = _table_edges()
+        return GradedChebyshev.of(near, edges), GradedChebyshev.of(far, far_edges)
 
 
 # -- two private uniform inputs: B_2(z, w) ---------------------------------------------------------
