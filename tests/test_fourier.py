@@ -223,6 +223,37 @@ def test_uniform_two_blocks_through_a_row_with_four_ends_agree_with_stable_sin_i
         FourierWeights(Model("stable(alpha=3/2)", "uniform", "atan"))(shape)
 
 
+def test_uniform_triangle_with_a_diagonal_factor_agrees_with_stable_sin_inputs(monkeypatch):
+    # k = 4, the triangle with a diagonal factor, uniform inputs: the private input's radial block B_p (p = 2 + 2 alpha)
+    # over the cube's facet pyramids (facets u_p, u_q: t-integral against G(b); facet u_r: per-t tables Psi_t);
+    # sin's atoms against stable-sin-inputs (coarse t-steps: the tables only; 2.5e-17 at production steps, MATH.md)
+    import momentck.numeric.fourier_shared as shared
+    from momentck.numeric.fourier import _rows
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    shape = next(s for s in enumerate_shapes(4) if len(s.blocks) == 1 and len(s.blocks[0]) == 3
+                 and sorted(k for k, _ in _rows(s)) == [("d", "o", "o"), ("o", "o"), ("o", "o")])
+    model = Model("stable(alpha=3/2)", "uniform", "sin(scale=4/5)")   # 7/10 passes too
+    (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+    assert ea < 1e-10 and abs(a - b) <= ea + eb + 1e-17
+
+
+@pytest.mark.parametrize("name, alpha", [("tanh", "3/2"), ("atan", "7/10")])
+def test_uniform_triangle_facet_by_two_organisations(name, alpha, monkeypatch):
+    # the facets u_p = 1 of the triangle with a diagonal factor (uniform inputs) with densities: the angle b inside the
+    # frequency integral (one b-integral per simplex node, fixed cuts) against the angle outside (per b-node a
+    # three-slot rule cut at |xi_1 +- b xi_2| = omega, the organisation of the facet u_r = 1); coarse levels: the
+    # finer's difference (2.4e-12 tanh, 3.9e-11 atan) within the two organisations' level differences
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    fw = FourierWeights(Model(f"stable(alpha={alpha})", "uniform", name))
+    values = []
+    for level in (0, 1):
+        R = fw._pair_row_interpolant(*_COARSE[level][:2])
+        values.append([fw._triangle_facet_p(R, level, angular)[0] for angular in (False, True)])
+    (a0, b0), (a1, b1) = values
+    assert abs(a1 - b1) <= abs(a1 - a0) + abs(b1 - b0) and abs(a1 - b1) < 1e-9 * abs(a1)
+
+
 def test_uniform_radial_block_matches_quadrature():
     # B(z) = int_0^1 s^(1+a) E|s z + U|^a ds (U uniform on [-1, 1]): the tabulated 2F1 forms against
     # quadrature in s of E|b + U|^a = (F(b+1) - F(b-1))/2, F(y) = sign(y)|y|^(a+1)/(a+1), split at s = 1/z

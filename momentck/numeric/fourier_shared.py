@@ -585,35 +585,18 @@ class SharedInputs:
         a = self.exponent.degree
         mass = self.measure.mass
         rstep, step, astep = _LEVELS[level]
-        atoms = self.measure.atoms is not None
         R = self._pair_row_interpolant(rstep, step)
         x, xc, logw = tanh_sinh(astep, T=3.5)
         wx = np.exp(logw)
         block = RadialBlock(a, 2 + 2 * a)
         tri, tris = self._triangle(level)
-        # G(b) = int_0^1 R(1, c) R(b, c) dc: c < b gives b^alpha R(1, c/b), c > b gives c^alpha R(1, b/c)
-        edges = graded_pieces(0.0, 1.0, toward_b=atoms, depth=_RGRADING)
-        b = GradedChebyshev.points(edges)[:, None]
-        c1, w1 = b * x, b * wx
-        c2, w2 = b * xc + x, (1 - b) * wx
-        G = (np.einsum("ij,ijk->ik", w1, R(c1.reshape(-1)).reshape(*c1.shape, 2) * R(c1 / b).reshape(*c1.shape, 2)) * b ** a
-             + np.einsum("ij,ijk->ik", w2 * c2 ** a,
-                         R(c2.reshape(-1)).reshape(*c2.shape, 2) * R(b / c2).reshape(*c2.shape, 2)))
-        G = GradedChebyshev(edges, G)
-        # facets u_p = 1, u_q = 1 (as the two-row block's t-integral, G for R, B_p for B)
-        kinds = ("d", "o", "o")
-        v, W = self._reduced_rule(kinds, a, rstep, step, _UNIFORM_CUTS)
-
-        def phi(g, A):
-            return block.scaled(v[g, 0], A)
-        K = [self._t_integrals(phi, v[:, :1], G, v[:, 1:2], v[:, 2:3], eps, x, xc, wx) for eps in (1.0, -1.0)]
-        Fp = np.array([2 * W @ (K[0][0] - K[1][0]), 2 * np.abs(W) @ (K[0][1] + K[1][1])])
+        Fp = self._triangle_facet_p(R, level)
         # facet u_r = 1: the angle t outside, Psi_t tabulated per t
         ax, axc, alogw = tanh_sinh(astep, T=3.5)
         aw = np.exp(alogw)
-        Fr = np.zeros(2)
-        for t, wt in zip(x, wx):
-            def psi(omega, A, t=t):
+
+        def psi_table(t):
+            def psi(omega, A):
                 # int_0^1 a R(1, a) R(1, a t) omega^alpha B_p(a A / omega) da, cut at the kink a = omega / A
                 cut = np.clip(omega / np.maximum(A, 1e-300), 0.0, 1.0)[:, None]
                 out = np.zeros((len(A), 2))
@@ -623,13 +606,53 @@ class SharedInputs:
                     rr = R(aa.reshape(-1)).reshape(*aa.shape, 2) * R((aa * t).reshape(-1)).reshape(*aa.shape, 2)
                     out += np.einsum("ij,ijk->ik", ww * aa * val, rr)
                 return out
-            table = RadialBlock.of(a, psi)
-            cuts = ((1.0, -1.0, -t), (1.0, -1.0, t), (1.0, 1.0, -t), (0.0, 1.0, -t), (1, -1, -1), (1, -1, 1), (1, 1, -1))
-            vt, Wt = self._reduced_rule(kinds, a, rstep, step, () if atoms else cuts)
-            vals = [table.scaled(vt[:, 0], vt[:, 1] + eps * t * vt[:, 2]) for eps in (1.0, -1.0)]
-            Fr += 4 * wt * np.array([Wt @ (vals[0][:, 0] - vals[1][:, 0]), np.abs(Wt) @ (vals[0][:, 1] + vals[1][:, 1])])
+            return RadialBlock.of(a, psi).scaled
+        Fr = 2 * self._angular_on(x, wx, psi_table, rstep, step)
         c = sqrt(3) ** (3 * a)
         return mass * tri + c * float(2 * Fp[0] + Fr[0]), mass * tris + c * float(2 * Fp[1] + Fr[1])
+
+    def _triangle_facet_p(self, R, level, angular=False):
+        """``F_p`` of :meth:`_uniform_diagonal_triangle` (value, size): ``G(b) = int_0^1 R(1, c) R(b, c) dc`` (c < b:
+        ``b^alpha R(1, c/b)``, c > b: ``c^alpha R(1, b/c)``; tanh–sinh on both pieces, a graded interpolant), then the
+        t-integral of :meth:`_uniform_plane` per simplex node (G for R, B_p for B), or with ``angular`` the angle
+        outside (:meth:`_angular_on`: another organisation of the same integral, for the tests)."""
+        a = self.exponent.degree
+        rstep, step, astep = _LEVELS[level]
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        block = RadialBlock(a, 2 + 2 * a)
+        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
+        b = GradedChebyshev.points(edges)[:, None]
+        c1, w1 = b * x, b * wx
+        c2, w2 = b * xc + x, (1 - b) * wx
+        G = (np.einsum("ij,ijk->ik", w1, R(c1.reshape(-1)).reshape(*c1.shape, 2) * R(c1 / b).reshape(*c1.shape, 2)) * b ** a
+             + np.einsum("ij,ijk->ik", w2 * c2 ** a,
+                         R(c2.reshape(-1)).reshape(*c2.shape, 2) * R(b / c2).reshape(*c2.shape, 2)))
+        G = GradedChebyshev(edges, G)
+        if angular:
+            return self._angular_on(x, wx, lambda t: (lambda o, A: G(t) * block.scaled(o, A)[:, None]), rstep, step)
+        v, W = self._reduced_rule(("d", "o", "o"), a, rstep, step, _UNIFORM_CUTS)
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], A)
+        K = [self._t_integrals(phi, v[:, :1], G, v[:, 1:2], v[:, 2:3], eps, x, xc, wx) for eps in (1.0, -1.0)]
+        return np.array([2 * W @ (K[0][0] - K[1][0]), 2 * np.abs(W) @ (K[0][1] + K[1][1])])
+
+    def _angular_on(self, t, wt, scaled_of, rstep, step):
+        """``sum_t wt 2 sum_v W_t(v) (S_t(omega, xi_1 + t xi_2) - S_t(omega, |xi_1 - t xi_2|))`` and its size, per t-node
+        the row ``(d, o, o)``'s three-slot rule (diagonal slot on, radial integral per simplex node, degree alpha)
+        cut at ``|xi_1 +- t xi_2| = omega`` (the kink of ``S_t = scaled_of(t)``, ``(omega, A) -> (value, size)``
+        columns), ``xi_1 = t xi_2`` and the rest's kinks (uniform inputs: the angle outside the frequency integral)."""
+        a = self.exponent.degree
+        out = np.zeros(2)
+        for tn, wn in zip(t, wt):
+            S = scaled_of(tn)
+            cuts = ((1.0, -1.0, -tn), (1.0, -1.0, tn), (1.0, 1.0, -tn), (0.0, 1.0, -tn), (1, -1, -1), (1, -1, 1),
+                    (1, 1, -1))
+            v, W = self._reduced_rule(("d", "o", "o"), a, rstep, step, () if self.measure.atoms is not None else cuts)
+            vals = [S(v[:, 0], v[:, 1] + eps * tn * v[:, 2]) for eps in (1.0, -1.0)]
+            out += 2 * wn * np.array([W @ (vals[0][:, 0] - vals[1][:, 0]), np.abs(W) @ (vals[0][:, 1] + vals[1][:, 1])])
+        return out
 
     def _psi_rule(self, ct, st, step):
         """``(cos psi, sin psi, weights)``, one row per theta: tanh–sinh on ``(0, pi/2)``; with atoms (R kinked
