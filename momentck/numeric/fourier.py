@@ -449,7 +449,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
         weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: five of the seven
-        block types so far), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
+        block types so far, uniform inputs: the lone row, the cycle and the triangle with a diagonal factor, and two
+        more for sin's atoms), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4
         uniform_sparse = isinstance(model.weights, Sparse) and isinstance(model.inputs, Uniform)

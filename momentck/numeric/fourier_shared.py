@@ -64,6 +64,13 @@ Blocks at k = 4 (normal inputs), so far:
 
 Not yet: two rows with four factors between them (D = 4) and the three-row block with four shared inputs.
 
+Uniform inputs at k = 4 (:mod:`.uniform_private` for the radial blocks): the cycles (above); the triangle with a
+diagonal factor (:meth:`SharedInputs._uniform_diagonal_triangle`: the cube's facet pyramids, the private input's
+radial block ``B_p``, ``p = 2 + 2 alpha``); for sin's atoms only (B_2 at ~1e8 nodes of a cut four-slot rule is too
+slow with densities) two diagonal factors at a row of the two-row block and two blocks through a row with four
+ends, both through ``B_2`` (two private uniform inputs).  Not yet: two rows (d, o, o) at a block, and (as for
+normal inputs) the blocks with four shared inputs.
+
 Examples
 --------
 With sin the measures are atoms, and the triangle matches conditioning on the weights:
@@ -247,10 +254,14 @@ class SharedInputs:
             v, s = self._diagonal_triangle(level) if normal else self._uniform_diagonal_triangle(level)
         elif kinds == [("o", "o")] * len(kinds) and len(shape.blocks[0]) == len(kinds):
             v, s = self._cycle(len(kinds), level)   # rows of two ends in one block, D = rows: a cycle
-        else:
-            raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3 (at k = 4: "
+        elif normal:
+            raise NotCovered("the Fourier method with normal inputs: only walks up to k = 3 (at k = 4: "
                              "two diagonal factors at one row of a two-row block, two rows (d, o, o) at a block, the "
                              "4-cycle, the triangle with a diagonal factor, two blocks through a row with four ends)")
+        else:
+            raise NotCovered("the Fourier method with uniform inputs: only walks up to k = 3 (at k = 4: the lone row, "
+                             "the 4-cycle, the triangle with a diagonal factor; for sin's atoms also two diagonal factors "
+                             "at one row of a two-row block and two blocks through a row with four ends)")
         return scale * v, abs(scale) * s
 
     # -- no block: one row of diagonal factors ------------------------------------------------------------
