@@ -630,7 +630,7 @@ def _tensor_nodes(self, kinds, blocks, cuts, group, level):
     for i in range(len(r)):  # one chunk per first coordinate
         F = np.column_stack([np.full(len(rest), r[i]), r[rest]])
         w = wr[i] * np.prod(wr[rest], axis=1)
-        yield F, w * self._densities(kinds, F), 0.0
+        yield F, w * self._densities(kinds, F), 0.0, None   # no (r, v) structure: the rest at every node
 
 
 @pytest.mark.parametrize("activation", ["atan(scale=7/10)", "tanh"])
