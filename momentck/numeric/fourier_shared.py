@@ -230,8 +230,8 @@ class SharedInputs:
             elif self.measure.atoms is not None:
                 v, s = self._uniform_two_blocks(level)
             else:
-                raise NotCovered("the Fourier method with uniform inputs: two blocks through a row with four ends (built "
-                                 "for sin's atoms only: B_2 at every node of the four-slot rule is too slow)")
+                raise NotCovered("the Fourier method with uniform inputs: two blocks through a row with four ends "
+                                 "(built for sin's atoms only: B_2 at every node of the four-slot rule is too slow)")
             return scale * v, abs(scale) * s
         if len(shape.blocks) != 1 or self.exponent.degree is None:
             raise NotCovered("the Fourier method with normal or uniform inputs: single blocks of stable "
@@ -243,8 +243,9 @@ class SharedInputs:
         elif len(kinds) == 2 and kinds[1] == ("o", "o") and kinds[0][-2:] == ("o", "o") and set(kinds[0][:-2]) == {"d"}:
             if not isinstance(self.model.inputs, Normal):
                 if self.measure.atoms is None:
-                    raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared block "
-                                     "(built for sin's atoms only: B_2 at every node of the four-slot rule is too slow)")
+                    raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared "
+                                     "block (built for sin's atoms only: B_2 at every node of the four-slot rule is "
+                                     "too slow)")
                 v, s = self._uniform_plane(level, len(kinds[0]) - 2)
             else:
                 v, s = self._plane(len(kinds[0]) - 2, level)
@@ -259,9 +260,9 @@ class SharedInputs:
                              "two diagonal factors at one row of a two-row block, two rows (d, o, o) at a block, the "
                              "4-cycle, the triangle with a diagonal factor, two blocks through a row with four ends)")
         else:
-            raise NotCovered("the Fourier method with uniform inputs: only walks up to k = 3 (at k = 4: the lone row, "
-                             "the 4-cycle, the triangle with a diagonal factor; for sin's atoms also two diagonal factors "
-                             "at one row of a two-row block and two blocks through a row with four ends)")
+            raise NotCovered("the Fourier method with uniform inputs: only walks up to k = 3 (at k = 4: the lone "
+                             "row, the 4-cycle, the triangle with a diagonal factor; for sin's atoms also two diagonal "
+                             "factors at one row of a two-row block and two blocks through a row with four ends)")
         return scale * v, abs(scale) * s
 
     # -- no block: one row of diagonal factors ------------------------------------------------------------
@@ -636,9 +637,10 @@ class SharedInputs:
         b = GradedChebyshev.points(edges)[:, None]
         c1, w1 = b * x, b * wx
         c2, w2 = b * xc + x, (1 - b) * wx
-        G = (np.einsum("ij,ijk->ik", w1, R(c1.reshape(-1)).reshape(*c1.shape, 2) * R(c1 / b).reshape(*c1.shape, 2)) * b ** a
-             + np.einsum("ij,ijk->ik", w2 * c2 ** a,
-                         R(c2.reshape(-1)).reshape(*c2.shape, 2) * R(b / c2).reshape(*c2.shape, 2)))
+        def rows(c, d):      # R(1, c) R(1, d) on the grid of c (both columns: values, sizes)
+            return R(c.reshape(-1)).reshape(*c.shape, 2) * R(d.reshape(-1)).reshape(*c.shape, 2)
+        G = (np.einsum("ij,ijk->ik", w1, rows(c1, c1 / b)) * b ** a
+             + np.einsum("ij,ijk->ik", w2 * c2 ** a, rows(c2, b / c2)))
         G = GradedChebyshev(edges, G)
         if angular:
             return self._angular_on(x, wx, lambda t: (lambda o, A: G(t) * block.scaled(o, A)[:, None]), rstep, step)
@@ -864,7 +866,8 @@ class SharedInputs:
                 return block.scaled(there[g, 0], there[g, 1], A)
             value, size = 0.0, 0.0
             for v1, v2 in ((here[:, :1], here[:, 1:]), (here[:, 1:], here[:, :1])):   # the edges (1, t), (t, 1)
-                (Kp, Kps), (Km, Kms) = (self._t_integrals(phi, levels, R, v1, v2, eps, x, xc, wx) for eps in (1.0, -1.0))
+                (Kp, Kps), (Km, Kms) = (self._t_integrals(phi, levels, R, v1, v2, eps, x, xc, wx)
+                                        for eps in (1.0, -1.0))
                 value, size = value + Km - Kp, size + Kms + Kps
             E.append((3 ** a / 2 * value, 3 ** a / 2 * size))
         (e1, e1s), (e2, e2s) = E
