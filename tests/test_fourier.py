@@ -194,6 +194,87 @@ def test_uniform_lone_row_of_four_diagonal_factors_agrees_with_stable_sin_inputs
         assert abs(a - b) <= ea + eb + 1e-16, alpha
 
 
+def test_uniform_two_diagonal_factors_at_a_block_agree_with_stable_sin_inputs():
+    # k = 4, row (d, d, o, o) with (o, o) at one block, uniform inputs: the private pair's radial block
+    # omega_b^alpha B_2(A/omega_b, omega_s/omega_b) inside the t-integral; sin's atoms (one frequency node, w = 1)
+    # against the cube-facet quadrature of stable-sin-inputs (errors 9e-18 (3/2) and 3e-19 (7/10), MATH.md)
+    from momentck.numeric.fourier import _rows
+    shape = next(s for s in enumerate_shapes(4)
+                 if sorted(k for k, _ in _rows(s)) == [("d", "d", "o", "o"), ("o", "o")])
+    for alpha in ("3/2", "7/10"):
+        model = Model(f"stable(alpha={alpha})", "uniform", "sin(scale=4/5)")
+        (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+        assert ea < 1e-14 and abs(a - b) <= ea + eb + 1e-17, alpha
+    with pytest.raises(MomentckError, match="two diagonal factors at a shared block"):
+        FourierWeights(Model("stable(alpha=3/2)", "uniform", "tanh"))(shape)
+
+
+def test_uniform_two_blocks_through_a_row_with_four_ends_agree_with_stable_sin_inputs():
+    # k = 4, two blocks joined by a row (o, o, o, o), uniform inputs: at each block the middle row's other two ends
+    # are private uniform inputs, so its block factor's radial integral is xi_b^alpha B_2(A/xi_b, xi_s/xi_b), as for
+    # the row (d, d, o, o); sin's atoms against stable-sin-inputs (errors 1.4e-17 (3/2) and 2.8e-18 (7/10), MATH.md)
+    from momentck.numeric.fourier import _rows
+    shape = next(s for s in enumerate_shapes(4) if len(s.blocks) == 2
+                 and sorted(k for k, _ in _rows(s)) == [("o", "o"), ("o", "o"), ("o", "o", "o", "o")])
+    model = Model("stable(alpha=3/2)", "uniform", "sin(scale=4/5)")   # 7/10 passes too
+    (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+    assert ea < 1e-14 and abs(a - b) <= ea + eb + 1e-17
+    with pytest.raises(MomentckError, match="two blocks through a row with four ends"):
+        FourierWeights(Model("stable(alpha=3/2)", "uniform", "atan"))(shape)
+
+
+def test_uniform_triangle_with_a_diagonal_factor_agrees_with_stable_sin_inputs(monkeypatch):
+    # k = 4, the triangle with a diagonal factor, uniform inputs: the private input's radial block B_p (p = 2 + 2 alpha)
+    # over the cube's facet pyramids (facets u_p, u_q: t-integral against G(b); facet u_r: per-t tables Psi_t);
+    # sin's atoms against stable-sin-inputs (coarse t-steps: the tables only; 2.5e-17 at production steps, MATH.md)
+    import momentck.numeric.fourier_shared as shared
+    from momentck.numeric.fourier import _rows
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    shape = next(s for s in enumerate_shapes(4) if len(s.blocks) == 1 and len(s.blocks[0]) == 3
+                 and sorted(k for k, _ in _rows(s)) == [("d", "o", "o"), ("o", "o"), ("o", "o")])
+    model = Model("stable(alpha=3/2)", "uniform", "sin(scale=4/5)")   # 7/10 passes too
+    (a, ea), (b, eb) = FourierWeights(model)(shape), StableSinInputs(model)(shape)
+    assert ea < 1e-10 and abs(a - b) <= ea + eb + 1e-17
+
+
+@pytest.mark.parametrize("name, alpha", [("tanh", "3/2"), ("atan", "7/10")])
+def test_uniform_triangle_facet_by_two_organisations(name, alpha, monkeypatch):
+    # the facets u_p = 1 of the triangle with a diagonal factor (uniform inputs) with densities: the angle b inside the
+    # frequency integral (one b-integral per simplex node, fixed cuts) against the angle outside (per b-node a
+    # three-slot rule cut at |xi_1 +- b xi_2| = omega, the organisation of the facet u_r = 1); coarse levels: the
+    # finer's difference (2.4e-12 tanh, 3.9e-11 atan) within the two organisations' level differences
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(shared, "_LEVELS", _COARSE)
+    fw = FourierWeights(Model(f"stable(alpha={alpha})", "uniform", name))
+    values = []
+    for level in (0, 1):
+        R = fw._pair_row_interpolant(*_COARSE[level][:2])
+        values.append([fw._triangle_facet_p(R, level, angular)[0] for angular in (False, True)])
+    (a0, b0), (a1, b1) = values
+    assert abs(a1 - b1) <= abs(a1 - a0) + abs(b1 - b0) and abs(a1 - b1) < 1e-9 * abs(a1)
+
+
+def test_homogeneous_rests_once_per_simplex_node(monkeypatch):
+    # kinked (homogeneous) exponents: the generic row rule evaluates the rest once per simplex node,
+    # exp(-r^alpha E|v . x|^alpha); against the rest at every (radial x simplex) node, the uniform lone row (d, d, d, d)
+    # with tanh at coarse steps (production: 188 s -> 13 s, the same value to 1e-16, MATH.md)
+    import momentck.numeric.fourier as fourier
+    for name, steps in (("_STEPS4", (1 / 2, 1 / 3)), ("_RSTEPS4", (1 / 2, 1 / 3)), ("_STEPS", (1 / 2, 1 / 3)),
+                        ("_RSTEPS", (1 / 3, 1 / 4))):
+        monkeypatch.setattr(fourier, name, steps)
+    model = Model("stable(alpha=7/10)", "uniform", "tanh")
+    shape = enumerate_shapes(4)[0]
+    a, _ = FourierWeights(model)(shape)
+    nodes = FourierWeights._nodes
+
+    def per_node(self, *args):
+        for F, w, d, _ in nodes(self, *args):
+            yield F, w, d, None
+    monkeypatch.setattr(FourierWeights, "_nodes", per_node)
+    b, _ = FourierWeights(model)(shape)
+    assert abs(a - b) < 1e-14 * abs(a)
+
+
 def test_uniform_radial_block_matches_quadrature():
     # B(z) = int_0^1 s^(1+a) E|s z + U|^a ds (U uniform on [-1, 1]): the tabulated 2F1 forms against
     # quadrature in s of E|b + U|^a = (F(b+1) - F(b-1))/2, F(y) = sign(y)|y|^(a+1)/(a+1), split at s = 1/z
@@ -210,6 +291,31 @@ def test_uniform_radial_block_matches_quadrature():
             assert abs(B(np.array([z]))[0] - float(ref)) < 3e-15 * float(ref), (alpha, z)
         omega, A = np.array([0.3, 0.3, 2.0]), np.array([0.1, 5.0, -1.9])
         assert np.allclose(B.scaled(omega, A), omega ** alpha * B(A / omega), rtol=1e-15, atol=0)
+
+
+def test_uniform_pair_block_matches_divided_differences_in_mpmath():
+    # B_2(z, w) = int_0^1 s^(1+a) E|s z + U_1 + w U_2|^a ds (two private uniform inputs): the u-quadrature of the
+    # tabulated Btilde against the second divided difference of K(c) = int_0^1 s^(1+a) H(s z + c) ds,
+    # H(y) = |y|^(a+2)/((a+1)(a+2)), at 30 digits (mpmath quadrature split at the zero of s z + c); next to the
+    # kinks z = 1 -+ w, at w = 1, small w and large z; and B_2(z, 0) = B(z)
+    import mpmath
+    from momentck.numeric.uniform_private import PairBlock, RadialBlock
+    cases = [(0.3, 0.5), (1.0, 0.2), (0.8, 0.2), (0.7999, 0.2), (0.8002, 0.2), (1.2001, 0.2), (2.5, 1.0),
+             (0.5, 1.0), (1.0, 1.0), (3.0, 0.999), (0.01, 0.3), (1.0, 1e-3), (0.999, 1e-4), (7.0, 0.4), (1e3, 0.6),
+             (0.0, 0.7), (0.001, 0.999)]
+    for alpha in (0.7, 1.5):
+        block = PairBlock(alpha)
+        z = np.array([0.0, 0.3, 0.999, 1.0, 1.7, 2.5, 40.0, 1e3])   # Btilde's two terms cancel to ~ eps z as z grows
+        assert np.all(np.abs(block(z, 0 * z) / RadialBlock(alpha)(z) - 1) < 4e-16 * (4 + z))
+        with mpmath.workdps(30):
+            def K(z, c):
+                pts = [0, -c / z, 1] if z > 0 and 0 < -c / z < 1 else [0, 1]
+                return mpmath.quad(lambda s: s ** (1 + alpha) * abs(s * z + c) ** (alpha + 2), pts)
+            for zz, ww in cases:
+                z, w = mpmath.mpf(zz), mpmath.mpf(ww)
+                ref = (K(z, 1 + w) - K(z, 1 - w) - K(z, -1 + w) + K(z, -1 - w)) / (4 * w * (alpha + 1) * (alpha + 2))
+                got = block(np.array([zz]), np.array([ww]))[0]
+                assert abs(got - float(ref)) < 1e-13 * float(ref), (alpha, zz, ww)
 
 
 @pytest.mark.parametrize("alpha", ["3/2"])  # 7/10 passes too (MATH.md §4); one alpha keeps the suite's time down
@@ -524,7 +630,7 @@ def _tensor_nodes(self, kinds, blocks, cuts, group, level):
     for i in range(len(r)):  # one chunk per first coordinate
         F = np.column_stack([np.full(len(rest), r[i]), r[rest]])
         w = wr[i] * np.prod(wr[rest], axis=1)
-        yield F, w * self._densities(kinds, F), 0.0
+        yield F, w * self._densities(kinds, F), 0.0, None   # no (r, v) structure: the rest at every node
 
 
 @pytest.mark.parametrize("activation", ["atan(scale=7/10)", "tanh"])

@@ -449,7 +449,8 @@ class FourierWeights(SharedInputs, WeightMethod):
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
         weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: five of the seven
-        block types so far), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
+        block types so far, uniform inputs: the lone row, the cycle and the triangle with a diagonal factor, and two
+        more for sin's atoms), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4
         uniform_sparse = isinstance(model.weights, Sparse) and isinstance(model.inputs, Uniform)
@@ -464,14 +465,16 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     # -- one row -------------------------------------------------------------------------------------
     def _nodes(self, kinds, blocks, cuts, group, level):
-        """Chunks ``(frequencies (N, n), weights, dropped)`` of the rule for the active slots ``kinds``,
+        """Chunks ``(frequencies (N, n), weights, dropped, polar)`` of the rule for the active slots ``kinds``,
         measure densities included; the weights cover one fundamental domain of ``group`` times its order.
         With a smooth (bounded) exponent the nodes with ``|weight| < _DROP`` (about half of them: the
-        densities' tails and the rule's ends) are left out and ``dropped`` is the sum of their ``|weight|``."""
+        densities' tails and the rule's ends) are left out and ``dropped`` is the sum of their ``|weight|``;
+        with a kinked (homogeneous) one ``polar = (r, v)``, the chunk's nodes being ``r x v`` (radial-major), so
+        that the rest ``E Psi(r v . x) = r^alpha E Psi(v . x)`` is evaluated once per simplex node."""
         m = self.measure
         n = len(kinds)
         if m.atoms is not None:
-            yield (*self._atom_rule(kinds), 0.0)
+            yield (*self._atom_rule(kinds), 0.0, None)
             return
         # near r = 0 the integrand is ~ r^(e - 1), e = n - (off-diagonal ends) + min(s, 1) per block, Psi ~ u^s
         # at 0 (stable: s = alpha, sparse: s = 2): the mass below r_lo is ~ r_lo^e
@@ -485,10 +488,10 @@ class FourierWeights(SharedInputs, WeightMethod):
             F = (r[:, None, None] * v[None, lo:lo + per, :]).reshape(-1, n)
             w = np.outer(wr, wv[lo:lo + per]).reshape(-1) * self._densities(kinds, F)
             if not self.exponent.smooth:
-                yield F, w, 0.0
+                yield F, w, 0.0, (r, v[lo:lo + per])
                 continue
             keep = np.abs(w) >= _DROP
-            yield F[keep], w[keep], float(np.abs(w[~keep]).sum())
+            yield F[keep], w[keep], float(np.abs(w[~keep]).sum()), None
 
     def _atom_rule(self, kinds):
         """``(frequencies (1, n), weights)``: sin's atomic measures, one node."""
@@ -572,12 +575,16 @@ class FourierWeights(SharedInputs, WeightMethod):
         Psi values the rests computed, which the block factors reuse (:meth:`_row_sum`); kept chunks (normal and
         uniform inputs) carry None, so that no Psi arrays stay in memory."""
         half = [np.array((1.0,) + s) for s in product((1.0, -1.0), repeat=len(kinds) - 1)]
-        for F, w, d in self._nodes(kinds, blocks, cuts, group, level):
+        for F, w, d, polar in self._nodes(kinds, blocks, cuts, group, level):
             forms = _Forms(self.exponent, F) if self.rademacher else None
             rests = []
             for signs, wt in sign_options(kinds):
                 if self.rademacher:  # E_s Psi(c . s) over the signs s
                     rests.append(wt * forms.exp_neg_mean([signs * h for h in half]))
+                elif polar is not None:   # homogeneous: once per simplex node (the four-input rest is 4 us a node)
+                    r, v = polar
+                    rest = self.rest(self.exponent, v * signs)
+                    rests.append(wt * np.exp(-np.outer(r ** self.exponent.degree, rest)).reshape(-1))
                 else:
                     rests.append(wt * np.exp(-self.rest(self.exponent, F * signs)))
             yield F, w, d, forms, rests

@@ -64,6 +64,13 @@ Blocks at k = 4 (normal inputs), so far:
 
 Not yet: two rows with four factors between them (D = 4) and the three-row block with four shared inputs.
 
+Uniform inputs at k = 4 (:mod:`.uniform_private` for the radial blocks): the cycles (above); the triangle with a
+diagonal factor (:meth:`SharedInputs._uniform_diagonal_triangle`: the cube's facet pyramids, the private input's
+radial block ``B_p``, ``p = 2 + 2 alpha``); for sin's atoms only (B_2 at ~1e8 nodes of a cut four-slot rule is too
+slow with densities) two diagonal factors at a row of the two-row block and two blocks through a row with four
+ends, both through ``B_2`` (two private uniform inputs).  Not yet: two rows (d, o, o) at a block, and (as for
+normal inputs) the blocks with four shared inputs.
+
 Examples
 --------
 With sin the measures are atoms, and the triangle matches conditioning on the weights:
@@ -90,7 +97,7 @@ from ..laws import Normal
 from .base import memoized
 from .frequency_rules import simplex_rule, symmetric_domain
 from .quadrature import tanh_sinh
-from .uniform_private import GradedChebyshev, RadialBlock, graded_pieces
+from .uniform_private import GradedChebyshev, PairBlock, RadialBlock, graded_pieces
 
 __all__ = ["SharedInputs", "sign_options"]
 
@@ -110,6 +117,11 @@ _BATCH = 2_000_000            # frequency nodes x row values per vectorised pass
 #: three-input rest (omega = xi_1 + xi_2, |xi_1 - xi_2|), where the kink |A| = omega of the radial block
 #: reaches t = 0 or t = 1 (omega = xi_1, xi_1 + xi_2, |xi_1 - xi_2|), and xi_1 = xi_2 (its kink A = 0 at omega -> 0)
 _UNIFORM_CUTS = ((1, -1, 0), (1, -1, -1), (1, -1, 1), (1, 1, -1), (0, 1, -1))
+#: the cuts of the row (d, d, o, o)'s four-slot rule (coordinates (omega_1, omega_2, xi_1, xi_2)), uniform inputs:
+#: B_2's kinks |A| = omega_1 + omega_2, |omega_1 - omega_2| where they reach t = 0 (A = xi_1) or t = 1
+#: (A = xi_1 +- xi_2), which include the four-input rest's kinks, and xi_1 = xi_2 (the kink A = 0 as omega -> 0)
+_PAIR_UNIFORM_CUTS = ((1, 1, -1, 0), (1, -1, -1, 0), (1, -1, 1, 0), (1, 1, -1, -1), (1, -1, -1, -1), (1, -1, 1, 1),
+                      (1, 1, -1, 1), (1, 1, 1, -1), (1, -1, -1, 1), (1, -1, 1, -1), (0, 0, 1, -1))
 _RGRADING = 24                # dyadic pieces of R(1, t) towards t = 0 (and t = 1 for atoms)
 #: (radial, simplex) steps of the rows of the two rows (d, o, o) at one block (three slots, radial integral done
 #: per simplex node; every pair of nodes of the two rows is one Gaussian moment)
@@ -138,6 +150,24 @@ def sign_options(kinds, switched_off=False):
             continue
         out.append((signs, float(np.prod([w for _, w in choice])) * (2 if first else 1)))
     return out
+
+
+def _two_block_uniform_cuts():
+    """The kinks of the uniform two-block rule (coordinates ``(xi_1, .., xi_4)``): at each block B_2's kinks
+    ``|A| = xi_b +- xi_s`` (the other pair) where they reach t = 0 or 1 (``A = xi_1, xi_2, xi_1 +- xi_2``), and
+    ``A = 0`` as the other pair vanishes (``xi_1 = xi_2``); the planes meeting the open orthant, up to sign."""
+    out = set()
+    for h, o in (((0, 1), (2, 3)), ((2, 3), (0, 1))):
+        for A in ((1, 0), (0, 1), (1, 1), (1, -1)):
+            for lev in ((1, 1), (1, -1), (-1, 1)):
+                c = [0] * 4
+                c[h[0]], c[h[1]], c[o[0]], c[o[1]] = A[0], A[1], -lev[0], -lev[1]
+                if min(c) < 0 < max(c):
+                    out.add(tuple(c) if next(x for x in c if x) > 0 else tuple(-x for x in c))
+        c = [0] * 4
+        c[h[0]], c[h[1]] = 1, -1
+        out.add(tuple(c))
+    return tuple(sorted(out))
 
 
 def _spline_table(f, lo, hi, points=3000, zero_above=True):
@@ -193,9 +223,15 @@ class SharedInputs:
         scale ``(-1/4)^P`` included."""
         kinds = sorted(k for k, _ in rows)
         normal = isinstance(self.model.inputs, Normal)
-        if (len(shape.blocks) == 2 and normal and self.exponent.degree is not None
+        if (len(shape.blocks) == 2 and self.exponent.degree is not None
                 and kinds == [("o", "o"), ("o", "o"), ("o", "o", "o", "o")]):
-            v, s = self._two_blocks(level)
+            if normal:
+                v, s = self._two_blocks(level)
+            elif self.measure.atoms is not None:
+                v, s = self._uniform_two_blocks(level)
+            else:
+                raise NotCovered("the Fourier method with uniform inputs: two blocks through a row with four ends "
+                                 "(built for sin's atoms only: B_2 at every node of the four-slot rule is too slow)")
             return scale * v, abs(scale) * s
         if len(shape.blocks) != 1 or self.exponent.degree is None:
             raise NotCovered("the Fourier method with normal or uniform inputs: single blocks of stable "
@@ -206,20 +242,27 @@ class SharedInputs:
             v, s = self._uniform_plane(level)
         elif len(kinds) == 2 and kinds[1] == ("o", "o") and kinds[0][-2:] == ("o", "o") and set(kinds[0][:-2]) == {"d"}:
             if not isinstance(self.model.inputs, Normal):
-                raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared block")
-            v, s = self._plane(len(kinds[0]) - 2, level)
+                if self.measure.atoms is None:
+                    raise NotCovered("the Fourier method with uniform inputs: two diagonal factors at a shared "
+                                     "block (built for sin's atoms only: B_2 at every node of the four-slot rule is "
+                                     "too slow)")
+                v, s = self._uniform_plane(level, len(kinds[0]) - 2)
+            else:
+                v, s = self._plane(len(kinds[0]) - 2, level)
         elif kinds == [("o", "o")] * 3:
             v, s = self._triangle(level)
         elif kinds == [("d", "o", "o"), ("o", "o"), ("o", "o")] and len(shape.blocks[0]) == 3:
-            if not isinstance(self.model.inputs, Normal):
-                raise NotCovered("the Fourier method with uniform inputs: a diagonal factor at a shared block")
-            v, s = self._diagonal_triangle(level)
+            v, s = self._diagonal_triangle(level) if normal else self._uniform_diagonal_triangle(level)
         elif kinds == [("o", "o")] * len(kinds) and len(shape.blocks[0]) == len(kinds):
             v, s = self._cycle(len(kinds), level)   # rows of two ends in one block, D = rows: a cycle
-        else:
-            raise NotCovered("the Fourier method with normal or uniform inputs: only walks up to k = 3 (at k = 4: "
+        elif normal:
+            raise NotCovered("the Fourier method with normal inputs: only walks up to k = 3 (at k = 4: "
                              "two diagonal factors at one row of a two-row block, two rows (d, o, o) at a block, the "
                              "4-cycle, the triangle with a diagonal factor, two blocks through a row with four ends)")
+        else:
+            raise NotCovered("the Fourier method with uniform inputs: only walks up to k = 3 (at k = 4: the lone "
+                             "row, the 4-cycle, the triangle with a diagonal factor; for sin's atoms also two diagonal "
+                             "factors at one row of a two-row block and two blocks through a row with four ends)")
         return scale * v, abs(scale) * s
 
     # -- no block: one row of diagonal factors ------------------------------------------------------------
@@ -304,7 +347,7 @@ class SharedInputs:
         return H, Hs
 
     @memoized
-    def _uniform_plane(self, level):
+    def _uniform_plane(self, level, d=1):
         """``E R_b(x) R_a(x)``, uniform inputs: ``x = rho (1, t)`` on the square (``rho <= h``; the edge ``(t, 1)``
         equal, four quadrants), ``R_b = rho^alpha R(1, t)``.  The options of row a without its diagonal
         frequency are sigma's mass times R; the others carry ``-E_y |rho A + omega y|^alpha``, whose radial
@@ -312,15 +355,18 @@ class SharedInputs:
         t-integral goes inside the frequency integral: ``K_eps(v) = int_0^1 R(1, t) Phi(v_0, v_1 + eps t v_2) dt``
         (``Phi(omega, A) = omega^alpha B(A / omega)``, homogeneous: one value per simplex node), cut where
         ``|A| = v_0``, with R from a graded Chebyshev interpolant; the frequency rule is then cut along fixed
-        planes only (:data:`_UNIFORM_CUTS`)."""
+        planes only (:data:`_UNIFORM_CUTS`).
+
+        With ``d = 2`` diagonal factors at row a: ``E = c [mass^2 int R^2/(2+2 alpha) + 2 mass ON_1 + ON_2]``, ON_1 the
+        part above with one frequency switched on and ON_2 (:meth:`_uniform_pair_on`) the part with both, whose
+        private pair ``(omega_1 y_1, omega_2 y_2)`` makes the radial block ``omega_b^alpha B_2(A/omega_b, omega_s/omega_b)``
+        (:class:`.uniform_private.PairBlock`)."""
         a = self.exponent.degree
         rstep, step, astep = _LEVELS[level]
-        # R(1, t) ~ t^min(alpha, 1) at 0; kinked at t = 1 only for atoms (sin: one frequency per end)
-        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
-        R = GradedChebyshev(edges, np.stack(self._pair_row_values(GradedChebyshev.points(edges), rstep, step), 1))
+        R = self._pair_row_interpolant(rstep, step)
         x, xc, logw = tanh_sinh(astep, T=3.5)
         wx = np.exp(logw)
-        mass_part = self.measure.mass / (2 + 2 * a) * (wx @ R(x) ** 2)
+        mass_part = self.measure.mass ** d / (2 + 2 * a) * (wx @ R(x) ** 2)
         kinds = ("d", "o", "o")
         if self.measure.atoms is not None:
             F, w = self._atom_rule(kinds)
@@ -329,7 +375,10 @@ class SharedInputs:
             r, wr = self._radial_nodes(3, rstep)
             v, wv = simplex_rule(3, _UNIFORM_CUTS, step)
         block = RadialBlock(a)
-        K = [self._t_integrals(block, R, v, eps, x, xc, wx) for eps in (1.0, -1.0)]
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], A)
+        K = [self._t_integrals(phi, v[:, :1], R, v[:, 1:2], v[:, 2:3], eps, x, xc, wx) for eps in (1.0, -1.0)]
         diff, both = K[0][0] - K[1][0], K[0][1] + K[1][1]       # sum_eps wt_eps (-K_eps), wt_eps = -2 eps
         on = np.zeros(2)
         per = max(1, _BATCH // len(r))
@@ -339,32 +388,63 @@ class SharedInputs:
             if self.measure.atoms is None:
                 w = w * self._densities(kinds, F)
             w = w * np.exp(-self.rest(self.exponent, F))
-            d, b = np.tile(diff[lo:lo + per], len(r)), np.tile(both[lo:lo + per], len(r))
-            on += 2 * np.array([w @ d, np.abs(w) @ b])
+            dk, bk = np.tile(diff[lo:lo + per], len(r)), np.tile(both[lo:lo + per], len(r))
+            on += 2 * np.array([w @ dk, np.abs(w) @ bk])
+        if d == 2:
+            on2 = self._uniform_pair_on(R, level)
+            on = 2 * self.measure.mass * on + on2
+        elif d != 1:
+            raise NotCovered("the Fourier method with uniform inputs: at most two diagonal factors at a block row")
         c = 2 * sqrt(3) ** (2 * a)          # 8 / (2h)^2 (quadrants, edges, density) times h^(2 + 2 alpha)
         return c * float(mass_part[0] + on[0]), c * float(mass_part[1] + on[1])
 
+    def _pair_row_interpolant(self, rstep, step):
+        """``R(1, t)`` and its ``int |integrand|`` on ``[0, 1]`` (:meth:`_pair_row_values`) as a graded Chebyshev
+        interpolant: ``R ~ t^min(alpha, 1)`` at 0, kinked at ``t = 1`` only for atoms (sin: one frequency per end)."""
+        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
+        return GradedChebyshev(edges, np.stack(self._pair_row_values(GradedChebyshev.points(edges), rstep, step), 1))
+
+    def _uniform_pair_on(self, R, level):
+        """``(ON_2, size)``: the part of a row ``(d, d, o, o)`` at a shared pair with both diagonal frequencies switched
+        on (weight ``(-1)^2 2 eps`` and the incidence's -1), uniform inputs: its rest (four inputs) and its block factor
+        ``K_eps(v) = int_0^1 R(1, t) omega_b^alpha B_2((v_1 + eps t v_2)/omega_b, omega_s/omega_b) dt`` are homogeneous in
+        the frequencies, so one four-slot rule with its radial integral done per simplex node (:meth:`_reduced_rule`,
+        over the half ``omega_1 >= omega_2``), cut along :data:`_PAIR_UNIFORM_CUTS`; t cut where
+        ``|v_1 + eps t v_2| = omega_1 + omega_2`` or ``|omega_1 - omega_2|`` (B_2's kinks ``z = 1 +- w``)."""
+        a = self.exponent.degree
+        rstep, step, astep = _LEVELS[level]
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        v, W = self._reduced_rule(("d", "d", "o", "o"), a, rstep, step, _PAIR_UNIFORM_CUTS, group=((0, 1, 2, 3),
+                                                                                                      (1, 0, 2, 3)))
+        block = PairBlock(a)
+        levels = np.stack([v[:, 0] + v[:, 1], np.abs(v[:, 0] - v[:, 1])], 1)
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], v[g, 1], A)
+        K = [self._t_integrals(phi, levels, R, v[:, 2:3], v[:, 3:4], eps, x, xc, wx) for eps in (1.0, -1.0)]
+        return np.array([-2 * float(W @ (K[0][0] - K[1][0])), 2 * float(np.abs(W) @ (K[0][1] + K[1][1]))])
+
     @staticmethod
-    def _t_integrals(block, R, v, eps, x, xc, wx):
-        """``(K_eps(v), int |R| Phi dt)`` per node ``v = (omega, xi_1, xi_2)`` (R interpolates ``R(1, t)`` and its
-        ``int |integrand|``): t by tanh–sinh on the pieces of ``[0, 1]`` between the points where
-        ``|v_1 + eps t v_2| = v_0`` (empty pieces skipped)."""
-        v0, v1, v2 = v[:, 0:1], v[:, 1:2], v[:, 2:3]
+    def _t_integrals(phi, levels, R, v1, v2, eps, x, xc, wx):
+        """``(K_eps, int |R| Phi dt)`` per node, ``K_eps = int_0^1 R(1, t) phi(n, v_1 + eps t v_2) dt`` (R interpolates
+        ``R(1, t)`` and its ``int |integrand|``; ``phi(n, A)`` the radial block at the nodes n): t by tanh–sinh on
+        the pieces of ``[0, 1]`` between the points where ``|v_1 + eps t v_2|`` equals one of the node's ``levels``
+        (columns; empty pieces skipped)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            cuts = [(v0 - v1) / v2] if eps > 0 else [(v1 - v0) / v2, (v1 + v0) / v2]
+            cuts = [(levels - v1) / v2] if eps > 0 else [(v1 - levels) / v2, (v1 + levels) / v2]
         cuts = np.clip(np.nan_to_num(np.concatenate(cuts, axis=1)), 0.0, 1.0)
-        pts = np.sort(np.concatenate([np.zeros_like(v0), cuts, np.ones_like(v0)], axis=1), axis=1)
-        K, Ks = np.zeros(len(v)), np.zeros(len(v))
+        pts = np.sort(np.concatenate([np.zeros_like(v1), cuts, np.ones_like(v1)], axis=1), axis=1)
+        K, Ks = np.zeros(len(v1)), np.zeros(len(v1))
         per = max(1, _BATCH // (pts.shape[1] * len(x)))
-        for lo in range(0, len(v), per):
+        for lo in range(0, len(v1), per):
             p = pts[lo:lo + per]
             node, piece = np.nonzero(p[:, 1:] > p[:, :-1])
             a, b = p[node, piece][:, None], p[node, piece + 1][:, None]
             t, wt = (a * xc + b * x).reshape(-1), ((b - a) * wx).reshape(-1)
             node = np.repeat(node, len(x))
             g = lo + node
-            phi = block.scaled(v0[g, 0], v1[g, 0] + eps * t * v2[g, 0])
-            values = R(t) * (wt * phi)[:, None]
+            values = R(t) * (wt * phi(g, v1[g, 0] + eps * t * v2[g, 0]))[:, None]
             K[lo:lo + per] = np.bincount(node, values[:, 0], minlength=len(p))
             Ks[lo:lo + per] = np.bincount(node, values[:, 1], minlength=len(p))
         return K, Ks
@@ -500,6 +580,92 @@ class SharedInputs:
                 ons[n] += float(np.abs(coef) @ (values[:, 0] + values[:, 1]))   # H's own and P's roundoff
         c = 2 * 8 / (2 * pi) ** 1.5  # two halves of theta, octants, the normal density's constant
         return c * float(wt @ (off + on)), c * float(wt @ (offs + ons))
+
+    @memoized
+    def _uniform_diagonal_triangle(self, level):
+        """``E R(p, r) R(q, r) H(p, q)`` with uniform inputs, H the row ``(d, o, o)`` (its private input y at the block):
+        ``mass`` times the triangle (:meth:`_triangle`) plus the options with the diagonal frequency on, whose block
+        factor ``-E_y|rho A + omega y|^alpha`` has, over the cube's facet pyramids (``x = rho u``, ``rho <= h``,
+        the rows (o, o) ``rho^(2 alpha)``), the radial integral ``h^(3+3 alpha) omega^alpha B_p(A/omega)``,
+        ``p = 2 + 2 alpha`` (:class:`.uniform_private.RadialBlock`).  Facets ``u_p = 1`` (and ``u_q = 1``, equal by
+        the swap of H's ends): ``A = xi_1 + eps b xi_2``, ``int_0^1 G(b) omega^alpha B_p(A/omega) db`` with
+        ``G(b) = int_0^1 R(1, c) R(b, c) dc`` (interpolated), the t-integral of :meth:`_uniform_plane` per simplex
+        node; facet ``u_r = 1``: ``(a, b) = a (1, t)`` (and the other ordering, equal), per t-node one function
+        ``Psi_t(z) = int_0^1 a R(1, a) R(1, a t) B_p(a z) da`` (tabulated as B is) read at every node of H's
+        three-slot rule, cut at ``|xi_1 +- t xi_2| = omega`` (Psi_t's kink), ``xi_1 = t xi_2`` and the rest's kinks.
+        Octants 8, density ``(2h)^-3``: ``E = mass T + h^(3 alpha) (2 F_p + F_r)``."""
+        a = self.exponent.degree
+        mass = self.measure.mass
+        rstep, step, astep = _LEVELS[level]
+        R = self._pair_row_interpolant(rstep, step)
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        block = RadialBlock(a, 2 + 2 * a)
+        tri, tris = self._triangle(level)
+        Fp = self._triangle_facet_p(R, level)
+        # facet u_r = 1: the angle t outside, Psi_t tabulated per t
+        ax, axc, alogw = tanh_sinh(astep, T=3.5)
+        aw = np.exp(alogw)
+
+        def psi_table(t):
+            def psi(omega, A):
+                # int_0^1 a R(1, a) R(1, a t) omega^alpha B_p(a A / omega) da, cut at the kink a = omega / A
+                cut = np.clip(omega / np.maximum(A, 1e-300), 0.0, 1.0)[:, None]
+                out = np.zeros((len(A), 2))
+                for lo, hi in ((0 * cut, cut), (cut, 0 * cut + 1)):
+                    aa, ww = lo * axc + hi * ax, (hi - lo) * aw
+                    val = block.scaled(np.repeat(omega, len(ax)), (aa * A[:, None]).reshape(-1)).reshape(aa.shape)
+                    rr = R(aa.reshape(-1)).reshape(*aa.shape, 2) * R((aa * t).reshape(-1)).reshape(*aa.shape, 2)
+                    out += np.einsum("ij,ijk->ik", ww * aa * val, rr)
+                return out
+            return RadialBlock.of(a, psi).scaled
+        Fr = 2 * self._angular_on(x, wx, psi_table, rstep, step)
+        c = sqrt(3) ** (3 * a)
+        return mass * tri + c * float(2 * Fp[0] + Fr[0]), mass * tris + c * float(2 * Fp[1] + Fr[1])
+
+    def _triangle_facet_p(self, R, level, angular=False):
+        """``F_p`` of :meth:`_uniform_diagonal_triangle` (value, size): ``G(b) = int_0^1 R(1, c) R(b, c) dc`` (c < b:
+        ``b^alpha R(1, c/b)``, c > b: ``c^alpha R(1, b/c)``; tanh–sinh on both pieces, a graded interpolant), then the
+        t-integral of :meth:`_uniform_plane` per simplex node (G for R, B_p for B), or with ``angular`` the angle
+        outside (:meth:`_angular_on`: another organisation of the same integral, for the tests)."""
+        a = self.exponent.degree
+        rstep, step, astep = _LEVELS[level]
+        x, xc, logw = tanh_sinh(astep, T=3.5)
+        wx = np.exp(logw)
+        block = RadialBlock(a, 2 + 2 * a)
+        edges = graded_pieces(0.0, 1.0, toward_b=self.measure.atoms is not None, depth=_RGRADING)
+        b = GradedChebyshev.points(edges)[:, None]
+        c1, w1 = b * x, b * wx
+        c2, w2 = b * xc + x, (1 - b) * wx
+        def rows(c, d):      # R(1, c) R(1, d) on the grid of c (both columns: values, sizes)
+            return R(c.reshape(-1)).reshape(*c.shape, 2) * R(d.reshape(-1)).reshape(*c.shape, 2)
+        G = (np.einsum("ij,ijk->ik", w1, rows(c1, c1 / b)) * b ** a
+             + np.einsum("ij,ijk->ik", w2 * c2 ** a, rows(c2, b / c2)))
+        G = GradedChebyshev(edges, G)
+        if angular:
+            return self._angular_on(x, wx, lambda t: (lambda o, A: G(t) * block.scaled(o, A)[:, None]), rstep, step)
+        v, W = self._reduced_rule(("d", "o", "o"), a, rstep, step, _UNIFORM_CUTS)
+
+        def phi(g, A):
+            return block.scaled(v[g, 0], A)
+        K = [self._t_integrals(phi, v[:, :1], G, v[:, 1:2], v[:, 2:3], eps, x, xc, wx) for eps in (1.0, -1.0)]
+        return np.array([2 * W @ (K[0][0] - K[1][0]), 2 * np.abs(W) @ (K[0][1] + K[1][1])])
+
+    def _angular_on(self, t, wt, scaled_of, rstep, step):
+        """``sum_t wt 2 sum_v W_t(v) (S_t(omega, xi_1 + t xi_2) - S_t(omega, |xi_1 - t xi_2|))`` and its size, per t-node
+        the row ``(d, o, o)``'s three-slot rule (diagonal slot on, radial integral per simplex node, degree alpha)
+        cut at ``|xi_1 +- t xi_2| = omega`` (the kink of ``S_t = scaled_of(t)``, ``(omega, A) -> (value, size)``
+        columns), ``xi_1 = t xi_2`` and the rest's kinks (uniform inputs: the angle outside the frequency integral)."""
+        a = self.exponent.degree
+        out = np.zeros(2)
+        for tn, wn in zip(t, wt):
+            S = scaled_of(tn)
+            cuts = ((1.0, -1.0, -tn), (1.0, -1.0, tn), (1.0, 1.0, -tn), (0.0, 1.0, -tn), (1, -1, -1), (1, -1, 1),
+                    (1, 1, -1))
+            v, W = self._reduced_rule(("d", "o", "o"), a, rstep, step, () if self.measure.atoms is not None else cuts)
+            vals = [S(v[:, 0], v[:, 1] + eps * tn * v[:, 2]) for eps in (1.0, -1.0)]
+            out += 2 * wn * np.array([W @ (vals[0][:, 0] - vals[1][:, 0]), np.abs(W) @ (vals[0][:, 1] + vals[1][:, 1])])
+        return out
 
     def _psi_rule(self, ct, st, step):
         """``(cos psi, sin psi, weights)``, one row per theta: tanh–sinh on ``(0, pi/2)``; with atoms (R kinked
@@ -673,6 +839,40 @@ class SharedInputs:
         return c * float(w @ (R * R)), c * float(w @ (2 * Rs * np.abs(R)))
 
     # -- two blocks through a row with four ends -----------------------------------------------------------
+    @memoized
+    def _uniform_two_blocks(self, level):
+        """``E R(x) R'(x, x') R(x')`` with uniform inputs (the shape of :meth:`_two_blocks`): at block x the middle
+        row's factor is ``-E_y|xi_1 x_1 + xi_2 x_2 + xi_3 y_3 + xi_4 y_4|^alpha``, y its two private uniform inputs (the
+        copies of its ends at the other block), so not homogeneous in x alone; with ``x = rho (1, t)`` or
+        ``rho (t, 1)`` on the square, ``rho <= h``, its radial integral against ``rho^(1+alpha) R(1, t)`` is
+        ``h^(2+2 alpha) xi_b^alpha B_2(A/xi_b, xi_s/xi_b)`` (``xi_b, xi_s`` the larger and smaller of ``xi_3, xi_4``;
+        :class:`.uniform_private.PairBlock`, as block (i)), homogeneous of degree alpha in all four frequencies.
+        Quadrants (R odd in each input) and the middle row's signs give ``16 E_1 E_2``,
+        ``E_1 = 3^alpha/2 sum_edges int_0^1 R(1, t) (Phi(|xi_1 - t xi_2|) - Phi(xi_1 + t xi_2)) dt`` (edge ``(t, 1)``:
+        xi_1, xi_2 swapped), E_2 the same with the pairs swapped; one four-slot rule, radial integral per simplex node
+        (degree 2 alpha), over a fundamental domain of its 8 slot symmetries."""
+        a = self.exponent.degree
+        rstep4, step4, rstep2, step2 = _TWO_BLOCKS[level]
+        R = self._pair_row_interpolant(rstep2, step2)
+        x, xc, logw = tanh_sinh(_LEVELS[level][2], T=3.5)
+        wx = np.exp(logw)
+        v, W = self._reduced_rule(("o",) * 4, 2 * a, rstep4, step4, _two_block_uniform_cuts(), group=_TWO_BLOCK_GROUP)
+        block = PairBlock(a)
+        E = []
+        for here, there in ((v[:, :2], v[:, 2:]), (v[:, 2:], v[:, :2])):
+            levels = np.stack([there.sum(axis=1), np.abs(there[:, 0] - there[:, 1])], 1)
+
+            def phi(g, A, there=there):
+                return block.scaled(there[g, 0], there[g, 1], A)
+            value, size = 0.0, 0.0
+            for v1, v2 in ((here[:, :1], here[:, 1:]), (here[:, 1:], here[:, :1])):   # the edges (1, t), (t, 1)
+                (Kp, Kps), (Km, Kms) = (self._t_integrals(phi, levels, R, v1, v2, eps, x, xc, wx)
+                                        for eps in (1.0, -1.0))
+                value, size = value + Km - Kp, size + Kms + Kps
+            E.append((3 ** a / 2 * value, 3 ** a / 2 * size))
+        (e1, e1s), (e2, e2s) = E
+        return 16 * float(W @ (e1 * e2)), 16 * float(np.abs(W) @ (e1s * np.abs(e2) + np.abs(e1) * e2s))
+
     @memoized
     def _two_blocks(self, level):
         """``E R(x) R'(x, x') R(x')``: two blocks with two shared inputs each (x, x'), joined by a row with two

@@ -39,8 +39,9 @@ import mpmath
 import numpy as np
 
 from ..errors import NotCovered
+from .quadrature import tanh_sinh
 
-__all__ = ["uniform_abs_moment", "RadialBlock", "GradedChebyshev", "graded_pieces"]
+__all__ = ["uniform_abs_moment", "RadialBlock", "PairBlock", "GradedChebyshev", "graded_pieces"]
 
 _NODES = 20
 _GRADING = 24                 # dyadic pieces towards a singular point: the last has length 2^-25
@@ -242,27 +243,45 @@ def uniform_abs_moment(a, p):
 
 
 # -- the radial block of a private uniform input ---------------------------------------------------
-def _block_exact(alpha, z):
-    """``B(z)`` in mpmath (the 2F1 forms above)."""
-    p = q = 1 + alpha
-    z = mpmath.mpf(z)
-
-    def J(x):
+def _j_exact(alpha, x, p=None):
+    """``J(x) = int_0^1 s^p sign(1 + s x) |1 + s x|^q ds`` (``q = 1 + alpha``, ``p = q`` unless given) in mpmath: the
+    2F1 form for ``x >= -1``, and for ``x < -1`` (``z = -x``)
+    ``z^(-p-1) (B(p+1, q+1) - (z-1)^(q+1) 2F1(-p, q+1; q+2; 1-z)/(q+1))``."""
+    q = 1 + alpha
+    p = q if p is None else p
+    x = mpmath.mpf(x)
+    if x >= -1:
         return mpmath.hyp2f1(-q, p + 1, p + 2, -x) / (p + 1)
-    if z <= 1:
-        minus = J(-z)
-    else:
-        minus = z ** (-p - 1) * (mpmath.beta(p + 1, q + 1)
-                                 - (z - 1) ** (q + 1) * mpmath.hyp2f1(-p, q + 1, q + 2, 1 - z) / (q + 1))
-    return (J(z) + minus) / (2 * q)
+    z = -x
+    return z ** (-p - 1) * (mpmath.beta(p + 1, q + 1)
+                            - (z - 1) ** (q + 1) * mpmath.hyp2f1(-p, q + 1, q + 2, 1 - z) / (q + 1))
+
+
+def _block_exact(alpha, z, p=None):
+    """``B(z) = (J(z) + J(-z)) / (2q)`` in mpmath (the 2F1 forms above; ``B_p(z) = int_0^1 s^p E|s z + U|^alpha ds``
+    with another power p)."""
+    return (_j_exact(alpha, z, p) + _j_exact(alpha, -mpmath.mpf(z), p)) / (2 * (1 + alpha))
 
 
 class RadialBlock:
-    """``B(z)`` for ``z`` of any sign (B is even), and ``omega^alpha B(A / omega)`` (:meth:`scaled`)."""
+    """``B(z)`` for ``z`` of any sign (B is even), and ``omega^alpha B(A / omega)`` (:meth:`scaled`); with ``power``
+    p, ``B_p(z) = int_0^1 s^p E|s z + U|^alpha ds`` (B is ``p = 1 + alpha``: the shared pair; the triangle's three
+    shared inputs give ``p = 2 + 2 alpha``).  :meth:`of` builds the same kind of table (an even function of z
+    kinked at |z| = 1, growing like ``|z|^alpha``) from any vectorised ``f(omega, A) = omega^alpha F(A / omega)``."""
 
-    def __init__(self, alpha):
+    def __init__(self, alpha, power=None):
         self.alpha = float(alpha)
-        self.near, self.far = _tables(self.alpha)
+        self.near, self.far = _tables(self.alpha, power)
+
+    @classmethod
+    def of(cls, alpha, f):
+        """The table of ``F`` from ``f(omega, A) = omega^alpha F(A / omega)`` (near: ``f(1, z)``, far: ``f(w, 1)``)."""
+        self = cls.__new__(cls)
+        self.alpha = float(alpha)
+        near_edges, far_edges = _table_edges()
+        self.near = GradedChebyshev.of(lambda z: f(np.ones_like(z), z), near_edges)
+        self.far = GradedChebyshev.of(lambda w: f(w, np.ones_like(w)), far_edges)
+        return self
 
     def __call__(self, z):
         z = np.abs(np.asarray(z, dtype=float))
@@ -274,24 +293,113 @@ class RadialBlock:
         """``omega^alpha B(A / omega)``, ``omega > 0``, as ``|A|^alpha b(omega / |A|)`` where ``|A| > 2 omega``."""
         omega, A = np.broadcast_arrays(omega, np.abs(A))
         big = A > 2 * omega
-        out = np.empty(A.shape)
+        extra = self.near.coef.shape[2:]           # several functions tabulated at once (:meth:`of`)
+        out = np.empty(A.shape + extra)
         o, x = omega[~big], A[~big]
-        out[~big] = o ** self.alpha * self.near(x / o)
+        out[~big] = (o ** self.alpha).reshape(o.shape + (1,) * len(extra)) * self.near(x / o)
         o, x = omega[big], A[big]
-        out[big] = x ** self.alpha * self.far(o / x)
+        out[big] = (x ** self.alpha).reshape(x.shape + (1,) * len(extra)) * self.far(o / x)
         return out
 
 
+def _table_edges():
+    """The pieces of the near table (``[0, 2]``, graded towards the kink 1) and of the far one (``[0, 1/2]`` in
+    ``w = 1/z``, graded towards 0)."""
+    return (graded_pieces(0.0, 1.0, toward_a=False)[:-1] + graded_pieces(1.0, 2.0, toward_b=False),
+            graded_pieces(0.0, 0.5, toward_b=False))
+
+
 @lru_cache(maxsize=8)
-def _tables(alpha):
+def _tables(alpha, p=None):
     """The interpolants of ``B`` on ``[0, 2]`` (graded towards 1) and of ``b(w) = w^alpha B(1/w)`` on
-    ``[0, 1/2]`` (graded towards 0)."""
+    ``[0, 1/2]`` (graded towards 0; ``b(0) = 1/(p + alpha + 1)``)."""
+    top = 1 / ((1 + alpha if p is None else p) + alpha + 1)
     with mpmath.workdps(30):
         def near(z):
-            return [float(_block_exact(alpha, x)) for x in z]
+            return [float(_block_exact(alpha, x, p)) for x in z]
 
         def far(w):
-            return [float(mpmath.mpf(x) ** alpha * _block_exact(alpha, 1 / mpmath.mpf(x))) if x > 0
-                    else 1 / (2 + 2 * alpha) for x in w]
-        edges = graded_pieces(0.0, 1.0, toward_a=False)[:-1] + graded_pieces(1.0, 2.0, toward_b=False)
-        return GradedChebyshev.of(near, edges), GradedChebyshev.of(far, graded_pieces(0.0, 0.5, toward_b=False))
+            return [float(mpmath.mpf(x) ** alpha * _block_exact(alpha, 1 / mpmath.mpf(x), p)) if x > 0
+                    else top for x in w]
+        edges, far_edges = _table_edges()
+        return GradedChebyshev.of(near, edges), GradedChebyshev.of(far, far_edges)
+
+
+# -- two private uniform inputs: B_2(z, w) ---------------------------------------------------------
+#: tanh–sinh step per piece of u in B_2 = E_u Btilde(z, w u) (the pieces end at the kink u = (1 - z)/w, where Btilde
+#: is C^(alpha+2): Gauss–Legendre converged only algebraically there, 16 nodes leaving 3e-10)
+_USTEP = 1 / 8
+
+
+class PairBlock:
+    """``B_2(z, w) = int_0^1 s^(1+alpha) E|s z + U_1 + w U_2|^alpha ds`` (``0 <= w <= 1``; even in z), the radial
+    integral over a shared pair of ``rho^(1+alpha) E_y|rho A + omega_1 y_1 + omega_2 y_2|^alpha`` (two private
+    uniform inputs, ``z = A / omega_1``, ``w = omega_2 / omega_1``), and ``omega_1^alpha B_2`` (:meth:`scaled`).
+
+    Conditioning on ``U_2``: ``B_2(z, w) = E_u Btilde(z, w u)``, ``Btilde(z, c) = int_0^1 s^p E|s z + c + U_1|^alpha ds
+    = (P(1 + c, z) + P(1 - c, -z)) / (2q)``, ``P(a, y) = a^q J(y / a)`` (from ``E|y + U|^alpha = (F(y+1) - F(y-1))/2``,
+    ``F(y) = sign(y)|y|^q/q``), J tabulated once (:func:`_j_tables`: ``[-2, 2]`` graded towards its kink -1, and
+    ``|y|^q j_+-(a/|y|)`` beyond); the u-integral by Gauss–Legendre on the two pieces of ``[-1, 1]`` cut at the kink
+    ``w u = 1 - z``."""
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+        self.q = 1 + self.alpha
+        self.near, self.plus, self.minus = _j_tables(self.alpha)
+
+    def _P(self, a, y):
+        """``a^q J(y / a)``, ``a >= 0`` (``|y|^q j_+-(a / |y|)`` where ``|y| > 2a``)."""
+        far = np.abs(y) > 2 * a
+        out = np.empty(np.shape(y))
+        aa, yy = a[~far], y[~far]
+        out[~far] = aa ** self.q * self.near(yy / np.where(aa > 0, aa, 1.0))    # a = y = 0 (c = +-1, z = 0): 0
+        aa, yy = a[far], y[far]
+        ay = np.abs(yy)
+        out[far] = ay ** self.q * np.where(yy > 0, self.plus(aa / ay), -self.minus(aa / ay))
+        return out
+
+    def tilde(self, z, c):
+        """``Btilde(z, c) = int_0^1 s^p E|s z + c + U|^alpha ds``, ``z >= 0``, ``|c| <= 1``."""
+        z, c = np.broadcast_arrays(np.asarray(z, float), np.asarray(c, float))
+        return (self._P(1 + c, z) + self._P(1 - c, -z)) / (2 * self.q)
+
+    def __call__(self, z, w):
+        z, w = np.broadcast_arrays(np.abs(np.asarray(z, float)), np.asarray(w, float))
+        shape = z.shape
+        z, w = z.reshape(-1), w.reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = np.where(w > 0, (1 - z) / w, 2.0)
+        cut = np.where(np.abs(cut) < 1, cut, 0.0)
+        x, xc, logw = tanh_sinh(_USTEP, T=3.5)
+        wx = np.exp(logw)
+        total = np.zeros(len(z))
+        one = np.ones(len(z))
+        for lo, hi in ((-one, cut), (cut, one)):
+            u = lo[:, None] * xc + hi[:, None] * x
+            b = self.tilde(np.repeat(z, len(x)), (w[:, None] * u).reshape(-1)).reshape(u.shape)
+            total = total + (hi - lo) * (b @ wx)
+        return (total / 2).reshape(shape)
+
+    def scaled(self, omega1, omega2, A):
+        """``omega_b^alpha B_2(A / omega_b, omega_s / omega_b)``, ``omega_b = max``, ``omega_s = min`` (both > 0)."""
+        big, small = np.maximum(omega1, omega2), np.minimum(omega1, omega2)
+        return big ** self.alpha * self(A / big, small / big)
+
+
+@lru_cache(maxsize=8)
+def _j_tables(alpha):
+    """Interpolants of J on ``[-2, 2]`` (graded towards -1 from both sides) and of ``j_+(w) = w^q J(1/w)``,
+    ``j_-(w) = -w^q J(-1/w)`` on ``[0, 1/2]`` (graded towards 0; ``j_+-(0) = 1/(p+q+1)``)."""
+    q = 1 + alpha
+    with mpmath.workdps(30):
+        def near(x):
+            return [float(_j_exact(alpha, v)) for v in x]
+
+        def far(sign):
+            def f(w):
+                return [float(sign * mpmath.mpf(v) ** q * _j_exact(alpha, sign / mpmath.mpf(v))) if v > 0
+                        else 1 / (2 * q + 1) for v in w]
+            return f
+        edges = graded_pieces(-2.0, -1.0, toward_a=False)[:-1] + graded_pieces(-1.0, 2.0, toward_b=False)
+        ends = graded_pieces(0.0, 0.5, toward_b=False)
+        return (GradedChebyshev.of(near, edges), GradedChebyshev.of(far(1), ends), GradedChebyshev.of(far(-1), ends))
