@@ -60,48 +60,15 @@ from scipy.special import expit
 
 from ..laws import Normal, Stable
 from .base import WeightMethod, law_is, named
-from .quadrature import tanh_sinh
+from .positive_stable import kanter_log_a, log_rule, significant
+from .quadrature import jacobi_tanh_sinh
 
 __all__ = ["StableErfWeights"]
-
-
-def jacobi_tanh_sinh(p, q, h):
-    """Rule for ``int_0^1 x^p (1 - x)^q g(x) dx``, p, q > -1: nodes x, 1 - x, log weights.
-
-    Each half of (0, 1) is integrated by tanh-sinh in v, with ``x = v^r/2`` on the
-    left (likewise on the right).  For a power close to -1 (``p + 1 < 1/2``),
-    ``r = 1/(p + 1)`` turns it into a constant density: its mass sits at scales no
-    float reaches, and is then integrated exactly (nodes may underflow to 0 where g
-    is smooth); otherwise r = 1.
-    """
-    v, vc, lv = tanh_sinh(h)
-    logv = np.log(np.where(v < 0.5, v, 1.0)) + np.log1p(-np.where(v < 0.5, 0.0, vc))
-    halves = []
-    for e, other in ((p + 1, q), (q + 1, p)):
-        # y = v^r / 2 is the distance to the endpoint; y^(e-1) dy = (r/2^e) v^(r e - 1) dv
-        r = 1 / e if e < 0.5 else 1.0
-        y = np.exp(r * logv - log(2))
-        halves.append((y, lv + log(r) - e * log(2) + (r * e - 1) * logv + other * np.log1p(-y)))
-    (yl, wl), (yr, wr) = halves
-    return np.concatenate([yl, 1 - yr]), np.concatenate([1 - yl, yr]), np.concatenate([wl, wr])
 
 
 def _diagonal_factor(z):
     """``(2/pi) arcsin(1 - z)`` as ``1 - (4/pi) arcsin(sqrt(z/2))``, accurate for small z."""
     return 1 - 4 / np.pi * np.arcsin(np.sqrt(z / 2))
-
-
-def _significant(w, rel=1e-18):
-    """Mask of the nodes to keep: the dropped ones carry at most ``rel`` of the total weight.
-
-    Every factor of the integrand is at most 1 in absolute value, so dropping them
-    changes a weight by at most ``rel`` times the product of the rows' masses.
-    """
-    order = np.argsort(w)
-    dropped = np.cumsum(w[order]) <= rel * w.sum()
-    keep = np.ones(w.shape, bool)
-    keep[order[dropped]] = False
-    return keep
 
 
 #: Chebyshev nodes of the diagonal-factor tables (MATH.md §4: analytic in sqrt(s) on |s| < 2)
@@ -208,28 +175,18 @@ class StableErfWeights(WeightMethod):
         if key not in self._memo:
             a = self.alpha / 2
             kappa = (1 - a) / a
-            x, xc, logw = tanh_sinh(2.0 ** -level)
-            phi = np.pi * x
-            sin_phi = np.sin(np.pi * np.minimum(x, xc))
-            logA = (np.log(np.sin(a * phi)) - np.log(sin_phi)) / (1 - a) \
-                + np.log(np.sin((1 - a) * phi)) - np.log(np.sin(a * phi))
-            l0 = log(self.b) + log(self.C) / a  # log(b S) = l0 + kappa t
             if kappa <= 1:
+                logA, wphi = kanter_log_a(a, 2.0 ** -level)
+                l0 = log(self.b) + log(self.C) / a  # log(b S) = l0 + kappa t
                 hy = 2.0 ** -(level - 1)
                 y = np.arange(-42.0, 6.7, hy)
-                logwy = np.log(hy) + y - np.exp(y)
+                wy = hy * np.exp(y - np.exp(y))
                 logbS = (l0 + kappa * (logA[:, None] - y[None, :])).ravel()
-                w = np.exp((logw[:, None] + logwy[None, :]).ravel())
+                w = (wphi[:, None] * wy[None, :]).ravel()
+                keep = significant(w)
             else:
-                ht = 2.0 ** -(level - 1) / kappa
-                t = np.arange(logA.min() - 6.7, logA.min() + 42.0 / (1 - a), ht)
-                p, wphi = np.zeros(t.shape), np.exp(logw)
-                with np.errstate(over="ignore"):
-                    for i in range(0, len(t), 256):
-                        y = logA[None, :] - t[i:i + 256, None]
-                        p[i:i + 256] = np.exp(y - np.exp(y)) @ wphi
-                w, logbS = p * ht, l0 + kappa * t
-            keep = _significant(w)
+                logS, w = log_rule(self.alpha, self.C, 2.0 ** -(level - 1) / kappa, 2.0 ** -level)
+                logbS, keep = log(self.b) + logS, np.ones(len(w), bool)
             self._memo[key] = (expit(-logbS[keep]), expit(logbS[keep]), w[keep])
         return self._memo[key]
 
@@ -274,19 +231,19 @@ class StableErfWeights(WeightMethod):
         h = 2.0 ** -(level + _FINER.get(B, 0))
         v, vc, lw = jacobi_tanh_sinh(exps[0] - 1, sum(exps[1:]) - 1, h)
         w = np.exp(lw)
-        keep = _significant(w)
+        keep = significant(w)
         x, rest, w = np.sqrt(v[keep]), vc[keep], w[keep]
         top = np.arange(len(x))
         for i, j in enumerate(children, 1):
             v, vc, lw = jacobi_tanh_sinh(exps[i] - 1, sum(exps[i + 1:]) - 1, h)
-            sel = _significant(np.exp(lw))
+            sel = significant(np.exp(lw))
             v, vc, lw = v[sel], vc[sel], lw[sel]
             y = np.multiply.outer(rest, v).ravel()
             rest = np.multiply.outer(rest, vc).ravel()
             w = (w[:, None] * np.exp(lw)[None, :]).ravel()
             top = np.repeat(top, len(v))
             w = w * self._block_message(tree, j, a, np.sqrt(y), level)
-            keep = _significant(w)
+            keep = significant(w)
             rest, w, top = rest[keep], w[keep], top[keep]
         w = w * _interpolate_in_sqrt(self.diag_table(level, shape.diag[a], B * al / 2), rest)
         const = B * log(self.c) + B * al / 2 * log(self.b)  # (2c)^B, and 2^-B from du = dy/(2u)
