@@ -70,6 +70,7 @@ from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Sparse, Stable, Uniform
 from .base import WeightMethod, any_of, law_is, memoized, named
 from .fourier_shared import SharedInputs, sign_options
+from .gauss_mixture import GaussMixture
 from .frequency_rules import radial_rule, simplex_rule, symmetric_domain, symmetries
 from .quadrature import tanh_sinh
 from .sine_measures import SineMeasure
@@ -438,20 +439,28 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 4, stable weights with normal or uniform inputs and sparse weights with "
-                "uniform inputs k ≤ 3, otherwise k ≤ 2")
+                "rademacher inputs and stable weights with normal inputs k ≤ 4, stable weights with uniform inputs "
+                "and sparse weights with uniform inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs, 10-30 s per
     #: four-slot shape)
     cost = 5.0
+    #: from this k on, shapes with one block or none (stable weights, normal inputs) go to the Gaussian mixture,
+    #: conditioning on the weights (:mod:`.gauss_mixture`: 0.1-5 s a shape once its clouds are built, bounds
+    #: 1e-12 to 1e-10, where the frequency rules' blocks take 4-260 s for bounds up to 1e-9); the tests raise it
+    #: to check those blocks against the mixture
+    mixture_from_k = 4
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: 4 (rows of at most four slots); normal and uniform inputs: 3 with stable
-        weights (:mod:`.fourier_shared`, :mod:`.uniform_private`; normal inputs at k = 4: five of the seven
-        block types so far, uniform inputs: the lone row, the cycle and the triangle with a diagonal factor, and two
-        more for sin's atoms), and 3 with sparse weights and uniform inputs (:meth:`_gauss_shared`); otherwise 2."""
+        """Rademacher inputs: 4 (rows of at most four slots); stable weights with normal inputs: 4 (the shapes
+        with one block or none by the Gaussian mixture, :mod:`.gauss_mixture`; two blocks through a row with four
+        ends by :mod:`.fourier_shared`); stable weights with uniform inputs: 3 (:mod:`.uniform_private`; at k = 4
+        the lone row, the cycle and the triangle with a diagonal factor, and two more for sin's atoms); sparse
+        weights with uniform inputs: 3 (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
+            return 4
+        if isinstance(model.weights, Stable) and isinstance(model.inputs, Normal):
             return 4
         uniform_sparse = isinstance(model.weights, Sparse) and isinstance(model.inputs, Uniform)
         return 3 if isinstance(model.weights, Stable) or uniform_sparse else 2
@@ -617,6 +626,16 @@ class FourierWeights(SharedInputs, WeightMethod):
         return float(w @ total), float(np.abs(w) @ size)
 
     # -- shapes ----------------------------------------------------------------------------------------
+    def _mixture_takes(self, shape):
+        """Whether the shape goes to the Gaussian mixture: stable weights, normal inputs, one block or none,
+        ``k >= mixture_from_k``."""
+        return (shape.k >= self.mixture_from_k and len(shape.blocks) <= 1 and self.exponent.degree is not None
+                and isinstance(self.model.inputs, Normal))
+
+    @memoized
+    def _mixture(self):
+        return GaussMixture(self.model)
+
     def _product(self, key, level):
         """``(prod_a R_a, roundoff)``: each row's sum over nodes and signs carries at most a few dozen
         float64 roundings per term (u = 1.1e-16), ``_ROUNDOFF * int |integrand|`` (plus its dropped nodes'
@@ -708,6 +727,9 @@ class FourierWeights(SharedInputs, WeightMethod):
         return scale * total, abs(scale) * size
 
     def _weight(self, shape, rows, through):
+        if self._mixture_takes(shape):
+            v, err = self._mixture().weight(shape)
+            return mpmath.mpf(v), mpmath.mpf(err)
         slot_rows = _rows(shape)
         (v0, _), (v1, r1) = (self._level(shape, slot_rows, lev) for lev in (0, 1))
         err = abs(v1 - v0) + r1      # quadrature (two levels) and roundoff (:meth:`_product`)

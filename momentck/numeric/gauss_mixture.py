@@ -1,0 +1,383 @@
+"""Single-block weights of stable models with normal inputs as Gaussian scale mixtures: conditioning on
+the weights (MATH.md §4, numeric: the Gaussian mixture).
+
+Given W, the pre-activations of one factor are jointly Gaussian.  In a shape with one block every row a
+has one incidence weight ``w_a`` (a point of its row's Poisson process, in the block's column) and a
+rest ``S_a``, the squared norm of its other weights (positive (alpha/2)-stable, :mod:`.positive_stable`).
+An off-diagonal factor between rows a and b has its own copy ``xi`` of the block's input, so
+
+    K_ab = E f(w_a xi + sqrt(S_a) z_a) f(w_b xi + sqrt(S_b) z_b) = E_xi f_{S_a}(w_a xi) f_{S_b}(w_b xi),
+
+with the *smoothed activation* ``f_V(u) = E f(u + sqrt(V) Z)`` (:func:`smoothed`), and a diagonal factor
+is ``D(w_a^2 + S_a)``, ``D(s) = E f(sqrt(s) Z)^2`` (:func:`gauss_square`).  One rule in xi serves every
+factor (the trapezoid rule in ``log xi``, the integrand being even in xi), so a factor is
+``K_ab = sum_x omega_x Phi_a(x) Phi_b(x)``: the rows meet only through their vectors ``Phi`` on the xi nodes.
+
+**A row's cloud.**  By the Mecke formula a row with ``m`` off-diagonal factors through its incidence and
+``d`` diagonal ones contributes ``int nu(dw) P(dS) prod(factors)``, ``nu(dw) = c_alpha |w|^(-1-alpha) dw``,
+the integrand even in w.  In ``y = w^2/(1 + w^2)``, with the factors ``w/sqrt(1 + w^2) = sqrt(y)`` pulled
+out of each ``Phi`` (``Phi-hat = f_S(w xi)/sqrt(y)``, bounded at both ends),
+
+    2 int_0^inf nu(dw) (...) = c_alpha int_0^1 y^((m - alpha)/2 - 1) (1 - y)^(alpha/2 - 1) (...) dy,
+
+a Jacobi weight (:func:`.quadrature.jacobi_tanh_sinh`), times the trapezoid rule in ``log S``
+(:func:`.positive_stable.log_rule`): a cloud of nodes ``(w, S)`` with weights ``c`` that include
+``D(w^2 + S)^d``.
+
+**Contraction.**  A row with two ends gives the ``X x X`` matrix ``A = Phi^T diag(c) Phi``; a cycle of such
+rows is ``tr prod (Omega A)``, and a row with four ends whose ends return in two loops through rows with two
+ends is ``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``): cost
+``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
+``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``.  A row without a block (the
+lone row) is ``E D(S)^d``.
+
+Everything is float64; the error is the difference between two levels of all rules plus ``1e-13``
+relative (the terms are positive, ``Phi-hat > 0`` on ``xi > 0`` for increasing f).
+
+Examples
+--------
+With erf both the smoothing and the diagonal factor are closed forms; m_2's block matches conditioning on
+the weights through the arcsine law (:mod:`.stable_erf`):
+
+>>> from momentck import Model
+>>> from momentck.numeric.stable_erf import StableErfWeights
+>>> from momentck.shapes import enumerate_shapes
+>>> model = Model("stable(alpha=3/2)", "normal", "erf")
+>>> block = enumerate_shapes(2)[-1]
+>>> a, _ = GaussMixture(model).weight(block)
+>>> b, _ = StableErfWeights(model)(block)
+>>> bool(abs(a - float(b)) < 1e-11)
+True
+"""
+
+from math import log, pi, sqrt
+
+import numpy as np
+import sympy
+from scipy import special
+
+from .._blas import blas_threads
+from ..errors import NotCovered
+from .base import memoized
+from .positive_stable import log_rule, significant
+from .quadrature import jacobi_tanh_sinh
+from .sine_measures import SineMeasure
+
+__all__ = ["GaussMixture", "smoothed", "gauss_square"]
+
+#: (w: tanh–sinh step in the Jacobi rule, S: trapezoid step in t (times min(1, 1/kappa)), xi: trapezoid step
+#: in log xi) of the two levels
+_LEVELS = ((1 / 5, 2 / 5, 1 / 6), (1 / 6, 1 / 3, 1 / 7))
+#: the xi range of the rule in log xi (the Gaussian beyond 9.5 carries < 1e-20; below 1e-12 a factor
+#: loses < 1e-12 times its bound)
+_XI = (1e-9, 9.5)
+#: nodes of a cloud carrying together less than this fraction of its weight are dropped
+_DROP = 1e-16
+#: entries of a K tile
+_TILE = 4_000_000
+#: points per vectorised pass of the smoothing
+_CHUNK = 20_000
+#: beta sqrt(V) from which the smoothing is a series in 1/s (:func:`_large_variance`; its error below 4e-16 there)
+_SERIES_S = {"tanh": 8.0, "atan": 4.0}
+
+_Z = np.arange(1, 55) / 6                           # the direct smoothing's trapezoid rule (step 1/6, |Z| <= 9)
+_ZW = np.exp(-_Z * _Z / 2) / sqrt(2 * pi) / 6
+_Z0 = 1 / sqrt(2 * pi) / 6
+_ETA, _ETAW = np.polynomial.legendre.leggauss(120)  # the Fourier smoothing's Gauss rule on [0, 10]
+_ETA, _ETAW = 5 * (_ETA + 1), 5 * _ETAW * np.exp(-12.5 * (_ETA + 1) ** 2)
+_ACTIVATIONS = {"tanh": np.tanh, "atan": np.arctan}
+
+
+# -- the Gaussian smoothing of an activation -----------------------------------------------------------
+def smoothed(name, beta, u, V):
+    """``f_V(u) = E f(u + sqrt(V) Z)`` for ``f(x) = g(beta x)``, g one of tanh, atan, erf, sin (arrays of equal
+    shape; ``u = inf`` gives ``sup f``).
+
+    erf and sin are closed forms (``erf(beta u / sqrt(1 + 2 beta^2 V))``, ``e^(-beta^2 V/2) sin(beta u)``).  For
+    tanh and atan, with ``U = beta u`` and ``s = beta sqrt V``: where ``s <= 1`` or ``|U| >= 15 s`` the trapezoid
+    rule in Z of step 1/6 on ``[-10, 10]`` (g's singularities lie at ``Im(U + s Z)`` of at least 1, i.e. at
+    ``|Im Z| >= 1/s``, or at ``Re Z = -U/s <= -15`` where the Gaussian is below e^-112: error below e^-37); elsewhere
+    the sine representation ``int sin(eta U/s) e^(-eta^2/2) mu(eta/s)/s d eta`` (:mod:`.sine_measures`, mu's
+    density analytic within 2 of the axis for s > 1, at most 15 periods a unit) by Gauss–Legendre, 160 nodes on
+    ``[0, 10]``.
+    """
+    u, V = np.broadcast_arrays(np.asarray(u, float), np.asarray(V, float))
+    if name == "erf":
+        return special.erf(beta * u / np.sqrt(1 + 2 * beta * beta * V))
+    if name == "sin":
+        return np.exp(-beta * beta * V / 2) * np.sin(beta * u)
+    g = _ACTIVATIONS[name]
+    U, s = (beta * u).ravel(), (beta * np.sqrt(V)).ravel()
+    out = np.empty(U.shape)
+    with np.errstate(invalid="ignore"):
+        regime = np.where(np.abs(U) >= 15 * s, 0, np.where(s > 1, 2, np.where(np.abs(U) < s, 1, 0)))
+        if name == "tanh":   # tanh(y) = 1 in float64 beyond y = 19: the rule's every node
+            regime[np.abs(U) - 9 * s > 19] = 3
+        regime[(s >= _SERIES_S[name]) & (np.abs(U) < 15 * s)] = 4
+    mu = SineMeasure(name, 1.0).mu
+    for lo in range(0, len(U), _CHUNK):
+        sl = slice(lo, lo + _CHUNK)
+        Uc, sc, rc = U[sl], s[sl], regime[sl]
+        part = np.empty(len(Uc))
+        for kind in range(5):
+            at = rc == kind
+            if not at.any():
+                continue
+            Ua, sa = Uc[at, None], sc[at, None]
+            if kind == 0:     # the trapezoid rule in Z, pairs +-Z
+                part[at] = (g(Ua + sa * _Z) + g(Ua - sa * _Z)) @ _ZW + g(Ua[:, 0]) * _Z0
+            elif kind == 1:   # the same, f odd: 2 sum f(sZ) phi(Z) e^(-U^2/2s^2) sinh(Z U/s), no cancellation
+                r = Ua / sa
+                part[at] = 2 * (g(sa * _Z) * np.sinh(_Z * r)) @ _ZW * np.exp(-r[:, 0] ** 2 / 2)
+            elif kind == 2:   # the sine representation
+                r = Ua / sa
+                part[at] = (np.sin(_ETA * r) * (mu(_ETA / sa) / sa)) @ _ETAW
+            elif kind == 3:
+                part[at] = np.sign(Ua[:, 0])
+            else:
+                part[at] = _large_variance(name, Ua[:, 0] / sa[:, 0], sa[:, 0])
+        out[sl] = part
+    return out.reshape(u.shape)
+
+
+def _series_coefficients(name):
+    """``{n: c_n}``: mu's density at 0 as ``sum_(n >= -1) c_n x^n`` (beta = 1), the terms :func:`_large_variance` keeps.
+
+    tanh: ``1/sinh(z) = 1/z + sum_k 2 (1 - 2^(2k-1)) B_2k z^(2k-1)/(2k)!`` at ``z = pi x/2`` (odd n up to 19);
+    atan: ``e^-x/x = sum_n (-1)^(n+1) x^n/(n+1)!`` (n up to 17)."""
+    if name == "tanh":
+        out = {-1: 2 / pi}
+        for k in range(1, 11):
+            out[2 * k - 1] = 2 * (1 - 2 ** (2 * k - 1)) * float(sympy.bernoulli(2 * k)) \
+                * (pi / 2) ** (2 * k - 1) / float(sympy.factorial(2 * k))
+        return out
+    return {n: (-1) ** (n + 1) / float(sympy.factorial(n + 1)) for n in range(-1, 18)}
+
+
+_SERIES = {name: _series_coefficients(name) for name in _ACTIVATIONS}
+
+
+def _large_variance(name, r, s):
+    """``f_V`` at ``s = beta sqrt V >= _SERIES_S``, ``r = U/s``, ``|r| < 15``: the sine representation with mu's
+    expansion at 0 (:func:`_series_coefficients`) integrated term by term against ``sin(eta r) e^(-eta^2/2)``
+    (``x = eta/s``):
+
+    * ``n = -1``: ``int sin(eta r) e^(-eta^2/2) d eta/eta = (pi/2) erf(r/sqrt 2)``;
+    * odd n: ``int eta^n sin(eta r) e^(-eta^2/2) = (-1)^((n-1)/2) sqrt(pi/2) He_n(r) e^(-r^2/2)`` (Hermite);
+    * even n: ``(-1)^(n/2) d^n/dr^n sqrt(2) F(r/sqrt 2)``, F Dawson's integral, its derivatives by
+      ``F' = 1 - 2xF``, ``F^(n+1) = -2x F^(n) - 2n F^(n-1)``.
+
+    The terms left out are below ``(2n - 1)!!/(2s)^(2n)`` (tanh) and ``(n - 1)!!/(n! s^n)`` (atan); against 40-digit quadrature
+    within 4e-16 relative from ``s = 8`` (tanh; 4e-14 at 6) and ``s = 4`` (atan)."""
+    x = r / sqrt(2)
+    gauss = sqrt(pi / 2) * np.exp(-r * r / 2)
+    coef = _SERIES[name]
+    inv = 1 / s
+    out = coef[-1] * pi / 2 * special.erf(x)
+    He = [np.ones_like(r), r]                       # probabilists' Hermite polynomials
+    F = [special.dawsn(x)]
+    F.append(1 - 2 * x * F[0])
+    for n in range(0, max(coef) + 1):
+        if n >= 2:
+            He.append(r * He[n - 1] - (n - 1) * He[n - 2])
+            F.append(-2 * x * F[n - 1] - 2 * (n - 1) * F[n - 2])
+        if n not in coef:
+            continue
+        if n % 2:
+            term = (-1) ** ((n - 1) // 2) * gauss * He[n]
+        else:
+            term = (-1) ** (n // 2) * sqrt(2) * 2.0 ** (-n / 2) * F[n]
+        out = out + coef[n] * term * inv ** (n + 1)
+    return out
+
+
+def gauss_square(name, beta, s):
+    """``D(s) = E f(sqrt(s) Z)^2`` for ``f(x) = g(beta x)`` (arrays; ``s = inf`` gives ``sup f^2``).
+
+    erf and sin in closed form (``(2/pi) arcsin(2 beta^2 s/(1 + 2 beta^2 s))``, ``(1 - e^(-2 beta^2 s))/2``);
+    tanh and atan through ``f^2 = int (1 - cos omega x) sigma(d omega)`` (:mod:`.sine_measures`):
+    ``D(s) = int (1 - e^(-s omega^2/2)) sigma(d omega)``, the trapezoid rule in ``log omega`` of step 1/8 on
+    ``[e^-60, top]`` (analytic within pi/4 of the axis: error ~e^-39; below e^-60 less than ``s e^-180``)."""
+    s = np.asarray(s, float)
+    b2 = beta * beta
+    if name == "erf":
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isinf(s), 1.0, 2 / pi * np.arcsin(2 * b2 * s / (1 + 2 * b2 * s)))
+    if name == "sin":
+        return -np.expm1(-2 * b2 * s) / 2
+    m = SineMeasure(name, beta)
+    t = np.arange(-60.0, log(m.top), 1 / 8)
+    om = np.exp(t)
+    w = m.sigma(om) * om / 8
+    flat = s.ravel()
+    out = np.empty(flat.shape)
+    for lo in range(0, len(flat), _CHUNK):
+        out[lo:lo + _CHUNK] = -np.expm1(-np.outer(flat[lo:lo + _CHUNK], om * om / 2)) @ w
+    return out.reshape(s.shape)
+
+
+# -- the method ------------------------------------------------------------------------------------------
+class GaussMixture:
+    """Weights of single-block shapes and lone rows of a model with stable weights, normal inputs and
+    f in tanh, atan, erf, sin (called by :class:`~momentck.numeric.fourier.FourierWeights`).
+
+    Parameters
+    ----------
+    model : Model
+        Stable weights, normal inputs.
+    """
+
+    def __init__(self, model):
+        f = model.activation
+        if f.name not in ("tanh", "atan", "erf", "sin"):
+            raise NotCovered(f"the Gaussian mixture needs tanh, atan, erf or sin, not {f.spec}")
+        self.name, self.beta = f.name, float(sympy.N(f.scale, 20))
+        self.alpha = float(sympy.N(model.weights.alpha, 20))
+        self.c = float(sympy.N(model.weights.c_alpha, 20))
+        self.C = float(sympy.N(model.weights.C_alpha, 20))
+        a = self.alpha / 2
+        self.kappa = (1 - a) / a
+
+    @staticmethod
+    def covers(shape):
+        """Whether the shape is a lone row or has a single block (every row then has one incidence)."""
+        return len(shape.blocks) <= 1
+
+    def weight(self, shape):
+        """``(value, error)`` as floats: the finer level and the change between the two plus 1e-13 relative."""
+        if not self.covers(shape):
+            raise NotCovered("the Gaussian mixture: shapes with one block (or none)")
+        with blas_threads(1):
+            coarse, fine = (self._contract(shape, level) for level in (0, 1))
+        return fine, abs(fine - coarse) + 1e-13 * abs(fine)
+
+    # -- rules --------------------------------------------------------------------------------------
+    @memoized
+    def _rest(self, level):
+        """``(S, weights)``: the rest's law, trapezoid in t (its strip ``min(pi/2, pi/(2 kappa))``)."""
+        logS, w = log_rule(self.alpha, self.C, _LEVELS[level][1] * min(1.0, 1 / self.kappa), rel=_DROP)
+        return np.exp(logS), w
+
+    @memoized
+    def _xi(self, level):
+        """``(xi, omega)``: ``E_xi g(xi) = sum omega g(xi)`` for even g, trapezoid in ``log xi``."""
+        h = _LEVELS[level][2]
+        t = np.arange(log(_XI[0]), log(_XI[1]) + h / 2, h)
+        xi = np.exp(t)
+        return xi, 2 * h * xi * np.exp(-xi * xi / 2) / sqrt(2 * pi)
+
+    @memoized
+    def _cloud(self, level):
+        """``(y, w^2, S, weights, Phi-hat (N, X))``: the nodes of a row with two ends, weights without the diagonal
+        factors; a row with m ends takes the same nodes with its weights times ``y^((m - 2)/2)`` (a smooth factor:
+        the rule's nodes serve every m, and ``Phi-hat`` is evaluated once)."""
+        p, q = (2 - self.alpha) / 2 - 1, self.alpha / 2 - 1
+        y, yc, lw = jacobi_tanh_sinh(p, q, _LEVELS[level][0])
+        wy = np.exp(lw)
+        keep = significant(wy, _DROP)
+        y, yc, wy = y[keep], yc[keep], wy[keep]
+        S, wS = self._rest(level)
+        with np.errstate(divide="ignore"):
+            w2 = y / yc                                   # inf where 1 - y underflows: f_S(inf) = sup f
+        Y, W2, SS = np.repeat(y, len(S)), np.repeat(w2, len(S)), np.tile(S, len(y))
+        weights = self.c * np.outer(wy, wS).ravel()
+        keep = significant(weights, _DROP)
+        Y, W2, SS, weights = Y[keep], W2[keep], SS[keep], weights[keep]
+        xi, _ = self._xi(level)
+        with np.errstate(invalid="ignore", over="ignore"):
+            u = np.sqrt(W2)[:, None] * xi[None, :]
+        phi = smoothed(self.name, self.beta, u, np.broadcast_to(SS[:, None], u.shape)) / np.sqrt(Y)[:, None]
+        return Y, W2, SS, weights, phi
+
+    def _row(self, m, d, level):
+        """``(weights c, Phi-hat)`` of a row with m ends and d diagonal factors."""
+        Y, W2, S, weights, phi = self._cloud(level)
+        if m > 2:
+            weights = weights * Y ** ((m - 2) / 2)
+        if d:
+            weights = weights * gauss_square(self.name, self.beta, W2 + S) ** d
+        return weights, phi
+
+    @memoized
+    def _matrix(self, m, d, level):
+        """``A = Phi^T diag(c) Phi`` (X x X) of a row with two ends."""
+        c, phi = self._row(m, d, level)
+        return (phi * c[:, None]).T @ phi
+
+    # -- shapes -------------------------------------------------------------------------------------
+    def _contract(self, shape, level):
+        if not shape.blocks:
+            S, wS = self._rest(level)
+            return float(wS @ gauss_square(self.name, self.beta, S) ** shape.diag[0])
+        rows = list(shape.blocks[0])
+        ends = {a: 0 for a in rows}
+        edges = []                                        # one per off-diagonal factor
+        for (a, b), mult in shape.pairs:
+            ends[a] += mult
+            ends[b] += mult
+            edges += [(a, b)] * mult
+        _, omega = self._xi(level)
+        if len(rows) == 2:
+            a, b = rows
+            if ends[a] == 2:
+                A, B = (self._matrix(2, shape.diag[r], level) for r in (a, b))
+                return float(omega @ (A * B) @ omega)
+            return self._pair(ends[a], shape.diag[a], shape.diag[b], level)
+        if all(e == 2 for e in ends.values()):
+            order = self._walk(rows[0], None, edges, rows[0])[0]
+            M = np.eye(len(omega))
+            for r in [rows[0]] + order:
+                M = M @ (omega[:, None] * self._matrix(2, shape.diag[r], level))
+            return float(np.trace(M))
+        hubs = [a for a, e in ends.items() if e != 2]
+        if len(hubs) != 1 or ends[hubs[0]] != 4:
+            raise NotCovered("the Gaussian mixture: single blocks whose rows have two ends, but for one with four")
+        return self._hub(hubs[0], shape, edges, level)
+
+    @staticmethod
+    def _walk(start, first, edges, hub):
+        """From ``hub`` along the edge list: the rows met (each with two ends) until back at ``hub``, and
+        the edges used."""
+        edges = list(edges)
+        if first is None:
+            first = next(e for e in edges if start in e)
+        edges.remove(first)
+        here = first[1] if first[0] == start else first[0]
+        path = []
+        while here != hub:
+            path.append(here)
+            e = next(e for e in edges if here in e)
+            edges.remove(e)
+            here = e[1] if e[0] == here else e[0]
+        return path, edges
+
+    def _hub(self, hub, shape, edges, level):
+        """A row with four ends whose two loops return through rows with two ends."""
+        _, omega = self._xi(level)
+        c, phi = self._row(4, shape.diag[hub], level)
+        total = c.copy()
+        for _ in range(2):
+            path, edges = self._walk(hub, None, edges, hub)
+            M = np.diag(omega)
+            for r in path:
+                M = M @ self._matrix(2, shape.diag[r], level) * omega[None, :]
+            total *= np.einsum("ix,xy,iy->i", phi, M, phi, optimize=True)
+        return float(total.sum())
+
+    def _pair(self, m, da, db, level):
+        """Two rows with m factors between them: ``sum c_i c'_j K_ij^m``, ``K = Phi Omega Phi'^T`` in tiles."""
+        _, omega = self._xi(level)
+        (ca, pa), (cb, pb) = self._row(m, da, level), self._row(m, db, level)
+        pa = pa * omega[None, :]
+        same = da == db          # K symmetric: the tiles on and above the diagonal, those above twice
+        per = max(1, _TILE // len(cb))
+        total = 0.0
+        for lo in range(0, len(ca), per):
+            hi = lo + per
+            if same:
+                K = pa[lo:hi] @ pb[lo:].T
+                part = (K ** m) @ cb[lo:]
+                total += 2 * float(ca[lo:hi] @ part) - float(ca[lo:hi] @ (K[:, :hi - lo] ** m @ cb[lo:hi]))
+            else:
+                total += float(ca[lo:hi] @ ((pa[lo:hi] @ pb.T) ** m) @ cb)
+        return total
