@@ -127,6 +127,7 @@ def test_erf_with_normal_inputs_agrees_with_stable_erf(alpha, k, monkeypatch):
     # diagonal row's radial block, the triangle's cone, the lone row), k = 4 (the collapsed pair of diagonal
     # frequencies, the cycle's tensor facet rule, the diagonal triangle's psi table); coarse levels (production: errors 1e-12 to 1e-15, MATH.md);
     # the estimate must bound the error
+    monkeypatch.setattr(FourierWeights, "mixture_from_k", 5)  # the frequency rules' blocks, not the mixture
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
     monkeypatch.setattr(shared, "_TRIANGLE", _COARSE)
@@ -322,6 +323,7 @@ def test_uniform_pair_block_matches_divided_differences_in_mpmath():
 def test_sin_k4_blocks_agree_with_stable_sin(alpha, monkeypatch):
     # atoms: the collapsed diagonal pair is an atom at 2 sqrt(2) beta, the cycle is cut into ordering cells
     # (production levels: the row values are closed forms), the diagonal triangle's psi rule at the kinks
+    monkeypatch.setattr(FourierWeights, "mixture_from_k", 5)  # the frequency rules' blocks, not the mixture
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
     model = Model(f"stable(alpha={alpha})", "normal", "sin(scale=4/5)")
@@ -590,7 +592,11 @@ def test_sparse_normal_uniform_k3_agrees_with_simulation(monkeypatch):
 def test_direct_calls_beyond_the_limit_say_so():
     shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
     with pytest.raises(MomentckError, match="only walks up to k = 3"):
-        FourierWeights(Model("stable(alpha=1)", "normal", "tanh"))(shape)
+        FourierWeights(Model("stable(alpha=1)", "uniform", "tanh"))(shape)
+    with pytest.raises(MomentckError, match="only walks up to k = 3"):   # normal inputs: the mixture's, not these
+        fw = FourierWeights(Model("stable(alpha=1)", "normal", "tanh"))
+        fw.mixture_from_k = 5
+        fw(shape)
 
 
 #: coarse steps of the four-slot rows of sparse weights (simplex, radial) and of the smaller rows, so that
@@ -684,6 +690,7 @@ def _pair_blocks():
 def test_pair_moment_blocks_agree_with_conditioning_on_the_weights(alpha, activation, reference, monkeypatch):
     # the rows as sums of Gaussian pair moments over their frequency nodes, against stable-erf (exact to ~1e-13)
     # and stable-sin (atoms: one node per row, exact); coarse levels, the estimate must bound the error
+    monkeypatch.setattr(FourierWeights, "mixture_from_k", 5)  # the frequency rules' blocks, not the mixture
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(shared, "_LEVELS", _COARSE)
     monkeypatch.setattr(shared, "_PAIR", _COARSE_PAIR)

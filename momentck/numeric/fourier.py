@@ -628,9 +628,9 @@ class FourierWeights(SharedInputs, WeightMethod):
     # -- shapes ----------------------------------------------------------------------------------------
     def _mixture_takes(self, shape):
         """Whether the shape goes to the Gaussian mixture: stable weights, normal inputs, one block or none,
-        ``k >= mixture_from_k``."""
+        ``k >= mixture_from_k``, an activation with a density (tanh, atan, erf; sin's atoms stay here)."""
         return (shape.k >= self.mixture_from_k and len(shape.blocks) <= 1 and self.exponent.degree is not None
-                and isinstance(self.model.inputs, Normal))
+                and isinstance(self.model.inputs, Normal) and self.measure.atoms is None)
 
     @memoized
     def _mixture(self):
