@@ -24,8 +24,9 @@ stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
 stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
 stable-sin-inputs   stable weights, rademacher or uniform    :mod:`.stable_inputs`
                     inputs, sin
-fourier             stable or sparse weights (sparse:        :mod:`.fourier`
-                    rademacher inputs), tanh, atan, erf, sin
+fourier             stable or sparse weights, tanh, atan,    :mod:`.fourier` (from k = 4
+                    erf, sin                                 with normal inputs, single
+                                                             blocks: :mod:`.gauss_mixture`)
 ==================  =======================================  ===========================
 
 ``momentck methods`` prints the coverage matrix computed here (:func:`coverage_table`).

@@ -36,7 +36,9 @@ those of the off-diagonal factors through a block; the others are private to the
   uniform: Gauss–Legendre; at k = 3 every single block, over its D shared inputs, a private uniform
   input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).
   At k = 3 with normal or uniform inputs (stable weights) the blocks go through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
-  factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).
+  factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).  From k = 4 on, with stable
+  weights and normal inputs, the shapes with one block or none go to :mod:`.gauss_mixture` (conditioning on the
+  weights: faster and tighter; :attr:`FourierWeights.mixture_from_k`), the frequency rules' blocks staying as its check.
 
 A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
 the sets of diagonal slots switched off (each ``mass(sigma)^size`` times an integral over the
