@@ -31,8 +31,9 @@ ends is ``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's produ
 ``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``.  A row without a block (the
 lone row) is ``E D(S)^d``.
 
-Everything is float64; the error is the difference between two levels of all rules plus ``1e-13``
-relative (the terms are positive, ``Phi-hat > 0`` on ``xi > 0`` for increasing f).  The activations are tanh,
+Everything is float64; the error is the difference between two levels of all rules plus ``k _RELATIVE`` of
+the value: the smoothing's own error (within 3e-13 relative, the same at both levels) in each of up to k
+factors, and float64 sums of positive terms (``Phi-hat > 0`` on ``xi > 0`` for increasing f).  The activations are tanh,
 atan and erf: for sin, ``f_S(w xi) = e^(-S/2) sin(w xi)`` oscillates without end in xi as w grows, which no rule
 in ``log xi`` resolves (sin has exact methods).
 
@@ -75,6 +76,8 @@ _LEVELS = ((1 / 5, 2 / 5, 1 / 6), (1 / 6, 1 / 3, 1 / 7))
 _XI = (1e-9, 9.5)
 #: nodes of a cloud carrying together less than this fraction of its weight are dropped
 _DROP = 1e-16
+#: relative error allowance per factor: the smoothing (3e-13 against 30-digit quadrature, tests) and rounding
+_RELATIVE = 5e-13
 #: entries of a K tile
 _TILE = 4_000_000
 #: points per vectorised pass of the smoothing
@@ -246,12 +249,12 @@ class GaussMixture:
         return len(shape.blocks) <= 1
 
     def weight(self, shape):
-        """``(value, error)`` as floats: the finer level and the change between the two plus 1e-13 relative."""
+        """``(value, error)`` as floats: the finer level and the change between the two plus ``_RELATIVE`` of it."""
         if not self.covers(shape):
             raise NotCovered("the Gaussian mixture: shapes with one block (or none)")
         with blas_threads(1):
             coarse, fine = (self._contract(shape, level) for level in (0, 1))
-        return fine, abs(fine - coarse) + 1e-13 * abs(fine)
+        return fine, abs(fine - coarse) + _RELATIVE * shape.k * abs(fine)
 
     # -- rules --------------------------------------------------------------------------------------
     @memoized
