@@ -109,10 +109,61 @@ def test_tanh_agrees_with_the_frequency_rules(monkeypatch):
         assert ea < 1e-9 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea, eb)
 
 
-def test_only_single_blocks_are_covered():
-    two = next(s for s in enumerate_shapes(4) if len(s.blocks) == 2)
+#: coarse steps of the middle row's incidences and of the messages' splines (production (1/14, 1/18), (8, 12))
+_COARSE_MIDDLE, _COARSE_MESSAGE = (1 / 8, 1 / 10), (6, 8)
+
+
+@pytest.mark.parametrize("alpha", ["3/2", "7/10"])
+def test_two_pair_blocks_agree_with_stable_erf(alpha, monkeypatch):
+    # the row in two blocks (k = 4, both root markings): its incidences' rule squared, the messages' splines in
+    # log V; production: 1.8e-14 (3/2) and 4e-12 (7/10) against estimates 6e-12 and 3e-10
+    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
+    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
+    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
+    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
+    ours, theirs = GaussMixture(model), StableErfWeights(model)
+    shapes = [s for s in enumerate_shapes(4) if len(s.blocks) == 2]
+    assert len(shapes) == 2 and all(ours.covers(s) for s in shapes)
+    for s in shapes:
+        (a, ea), (b, eb) = ours.weight(s), theirs(s)
+        assert ea < 1e-6 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea)
+
+
+def test_two_pair_blocks_agree_with_the_frequency_rules_for_tanh(monkeypatch):
+    # tanh, stable(7/10): the frequency rules' two blocks through a row with four ends (Gaussian pair moments)
+    import momentck.numeric.fourier_shared as shared
+    monkeypatch.setattr(FourierWeights, "mixture_from_k", 5)
+    monkeypatch.setattr(shared, "_TWO_BLOCKS", ((1 / 6, 1 / 4, 1 / 8, 1 / 6), (1 / 8, 1 / 5, 1 / 10, 1 / 8)))
+    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
+    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
+    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
+    model = Model("stable(alpha=7/10)", "normal", "tanh")
+    s = next(s for s in enumerate_shapes(4) if len(s.blocks) == 2)
+    (a, ea), (b, eb) = GaussMixture(model).weight(s), FourierWeights(model)(s)
+    assert ea < 1e-5 and eb < 1e-5 and abs(a - float(b)) <= ea + float(eb), (a - float(b), ea, eb)
+
+
+def test_messages_match_direct_evaluation():
+    # the spline of log G against log V, read between its nodes and beyond its asymptote's start
+    mix = GaussMixture(Model("stable(alpha=7/10)", "normal", "atan"))
+    table = mix._message(0, 0)
+    y, yc, _ = mix._incidence(gm._MIDDLE[0])
+    xi, omega = mix._xi(0)
+    B = omega[:, None] * mix._matrix(2, 0, 0) * omega[None, :]
+    V = np.array([0.37, 2.9, 41.0, 5.5e3, 3.3e9, 7e20])
+    got = table(V)
+    for k in range(0, len(y), 17):
+        w = np.sqrt(y[k] / yc[k])
+        phi = smoothed("atan", 1.0, w * xi[None, :] + 0 * V[:, None], np.broadcast_to(V[:, None], (len(V), len(xi))))
+        phi = phi / np.sqrt(y[k])
+        direct = np.einsum("ix,xy,iy->i", phi, B, phi)
+        assert np.allclose(got[:, k], direct, rtol=1e-10, atol=0), (k, got[:, k] / direct - 1)
+
+
+def test_other_multi_block_shapes_are_refused():
+    other = next(s for s in enumerate_shapes(5) if len(s.blocks) == 2 and not GaussMixture.covers(s))
     with pytest.raises(Exception, match="one block"):
-        GaussMixture(Model("stable(alpha=3/2)", "normal", "tanh")).weight(two)
+        GaussMixture(Model("stable(alpha=3/2)", "normal", "tanh")).weight(other)
 
 
 def test_stable_tanh_k4_with_normal_inputs_agrees_with_simulation(monkeypatch):

@@ -629,9 +629,10 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     # -- shapes ----------------------------------------------------------------------------------------
     def _mixture_takes(self, shape):
-        """Whether the shape goes to the Gaussian mixture: stable weights, normal inputs, one block or none,
-        ``k >= mixture_from_k``, an activation with a density (tanh, atan, erf; sin's atoms stay here)."""
-        return (shape.k >= self.mixture_from_k and len(shape.blocks) <= 1 and self.exponent.degree is not None
+        """Whether the shape goes to the Gaussian mixture: stable weights, normal inputs, ``k >= mixture_from_k``,
+        an activation with a density (tanh, atan, erf; sin's atoms stay here), a shape it covers
+        (:meth:`.GaussMixture.covers`: every shape of k = 4)."""
+        return (shape.k >= self.mixture_from_k and self.exponent.degree is not None and GaussMixture.covers(shape)
                 and isinstance(self.model.inputs, Normal) and self.measure.atoms is None)
 
     @memoized

@@ -53,11 +53,11 @@ the weights through the arcsine law (:mod:`.stable_erf`):
 True
 """
 
-from math import log, pi, sqrt
+from math import gamma, log, pi, sqrt
 
 import numpy as np
 import sympy
-from scipy import special
+from scipy import interpolate, special
 
 from .._blas import blas_threads
 from ..errors import NotCovered
@@ -76,6 +76,12 @@ _LEVELS = ((1 / 5, 2 / 5, 1 / 6), (1 / 6, 1 / 3, 1 / 7))
 _XI = (1e-9, 9.5)
 #: nodes of a cloud carrying together less than this fraction of its weight are dropped
 _DROP = 1e-16
+#: spline points per unit of log V of the two-pair-blocks messages at the two levels
+_MESSAGE = (8, 12)
+#: tanh–sinh steps of the middle row's incidences there: its integrand changes where w_1 ~ w_2, both large,
+#: which the steps of single rows resolve too coarsely at large w (stable(7/10), erf: 1/6 left 6.9e-8, 1/10
+#: 3.3e-10, 1/14 4e-12; atan: the levels (1/10, 1/14), (1/12, 1/16), (1/14, 1/18) differ by 4.8e-9, 4.8e-10, 5.8e-11)
+_MIDDLE = (1 / 14, 1 / 18)
 #: relative error allowance per factor: the smoothing (3e-13 against 30-digit quadrature, tests) and rounding
 _RELATIVE = 5e-13
 #: entries of a K tile
@@ -174,20 +180,35 @@ def _large_variance(name, r, s):
 
     The terms left out are below ``(2n - 1)!!/(2s)^(2n)`` (tanh) and ``(n - 1)!!/(n! s^n)`` (atan); against 40-digit quadrature
     within 4e-16 relative from ``s = 8`` (tanh; 4e-14 at 6) and ``s = 4`` (atan)."""
+    out = np.empty(r.shape)
+    for lo, hi in ((1e3, np.inf), (1e2, 1e3), (0.0, 1e2)):     # fewer terms where s is large
+        at = (s >= lo) & (s < hi)
+        if at.any():
+            out[at] = _series_sum(name, r[at], s[at], max(lo, _SERIES_S[name]))
+    return out
+
+
+def _series_sum(name, r, s, s_min):
+    """The series of :func:`_large_variance`, its terms kept while ``|c_n| M_n s_min^-(n+1) >= 1e-18``,
+    ``M_n = int_0^inf eta^n e^(-eta^2/2) = 2^((n-1)/2) Gamma((n+1)/2)`` bounding the integrals."""
     x = r / sqrt(2)
     gauss = sqrt(pi / 2) * np.exp(-r * r / 2)
     coef = _SERIES[name]
     inv = 1 / s
     out = coef[-1] * pi / 2 * special.erf(x)
     He = [np.ones_like(r), r]                       # probabilists' Hermite polynomials
-    F = [special.dawsn(x)]
-    F.append(1 - 2 * x * F[0])
+    F = [special.dawsn(x)] if name == "atan" else None
+    if F is not None:
+        F.append(1 - 2 * x * F[0])
     for n in range(0, max(coef) + 1):
         if n >= 2:
             He.append(r * He[n - 1] - (n - 1) * He[n - 2])
-            F.append(-2 * x * F[n - 1] - 2 * (n - 1) * F[n - 2])
+            if F is not None:
+                F.append(-2 * x * F[n - 1] - 2 * (n - 1) * F[n - 2])
         if n not in coef:
             continue
+        if abs(coef[n]) * 2 ** ((n - 1) / 2) * gamma((n + 1) / 2) * s_min ** -(n + 1) < 1e-18:
+            break
         if n % 2:
             term = (-1) ** ((n - 1) // 2) * gauss * He[n]
         else:
@@ -221,6 +242,15 @@ def gauss_square(name, beta, s):
     return out.reshape(s.shape)
 
 
+def _two_pairs(shape):
+    """``(middle row, (outer row of block 0, outer row of block 1))`` when the shape is two pair blocks with two
+    factors each through a common row, else None."""
+    if len(shape.blocks) != 2 or any(len(b) != 2 for b in shape.blocks) or any(m != 2 for _, m in shape.pairs):
+        return None
+    mid = (set(shape.blocks[0]) & set(shape.blocks[1])).pop()
+    return mid, tuple(next(r for r in b if r != mid) for b in shape.blocks)
+
+
 # -- the method ------------------------------------------------------------------------------------------
 class GaussMixture:
     """Weights of single-block shapes and lone rows of a model with stable weights, normal inputs and
@@ -245,13 +275,14 @@ class GaussMixture:
 
     @staticmethod
     def covers(shape):
-        """Whether the shape is a lone row or has a single block (every row then has one incidence)."""
-        return len(shape.blocks) <= 1
+        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two pair
+        blocks with two factors each through a row in both (:meth:`_two_pairs`)."""
+        return len(shape.blocks) <= 1 or _two_pairs(shape) is not None
 
     def weight(self, shape):
         """``(value, error)`` as floats: the finer level and the change between the two plus ``_RELATIVE`` of it."""
         if not self.covers(shape):
-            raise NotCovered("the Gaussian mixture: shapes with one block (or none)")
+            raise NotCovered("the Gaussian mixture: shapes with one block (or none), or two pair blocks through a row")
         with blas_threads(1):
             coarse, fine = (self._contract(shape, level) for level in (0, 1))
         return fine, abs(fine - coarse) + _RELATIVE * shape.k * abs(fine)
@@ -272,15 +303,20 @@ class GaussMixture:
         return xi, 2 * h * xi * np.exp(-xi * xi / 2) / sqrt(2 * pi)
 
     @memoized
+    def _incidence(self, step):
+        """``(y, 1 - y, weights)``: the Jacobi rule of an incidence with two ends, tanh–sinh step ``step``."""
+        p, q = (2 - self.alpha) / 2 - 1, self.alpha / 2 - 1
+        y, yc, lw = jacobi_tanh_sinh(p, q, step)
+        wy = np.exp(lw)
+        keep = significant(wy, _DROP)
+        return y[keep], yc[keep], wy[keep]
+
+    @memoized
     def _cloud(self, level):
         """``(y, w^2, S, weights, Phi-hat (N, X))``: the nodes of a row with two ends, weights without the diagonal
         factors; a row with m ends takes the same nodes with its weights times ``y^((m - 2)/2)`` (a smooth factor:
         the rule's nodes serve every m, and ``Phi-hat`` is evaluated once)."""
-        p, q = (2 - self.alpha) / 2 - 1, self.alpha / 2 - 1
-        y, yc, lw = jacobi_tanh_sinh(p, q, _LEVELS[level][0])
-        wy = np.exp(lw)
-        keep = significant(wy, _DROP)
-        y, yc, wy = y[keep], yc[keep], wy[keep]
+        y, yc, wy = self._incidence(_LEVELS[level][0])
         S, wS = self._rest(level)
         with np.errstate(divide="ignore"):
             w2 = y / yc                                   # inf where 1 - y underflows: f_S(inf) = sup f
@@ -311,6 +347,8 @@ class GaussMixture:
 
     # -- shapes -------------------------------------------------------------------------------------
     def _contract(self, shape, level):
+        if len(shape.blocks) == 2:
+            return self._two_pairs(shape, level)
         if not shape.blocks:
             S, wS = self._rest(level)
             return float(wS @ gauss_square(self.name, self.beta, S) ** shape.diag[0])
@@ -368,6 +406,69 @@ class GaussMixture:
                 M = M @ self._matrix(2, shape.diag[r], level) * omega[None, :]
             total *= np.einsum("ix,xy,iy->i", phi, M, phi, optimize=True)
         return float(total.sum())
+
+    def _two_pairs(self, shape, level):
+        """Two pair blocks through a middle row with two factors in each (its incidences ``w_1, w_2``, rest S).
+
+        At block j the middle row's factors see ``f_(V_j)(w_j xi)``, ``V_j = S + w_(3-j)^2`` (the other incidence's
+        input is one more Gaussian), so summing the outer row of block j out leaves the message
+        ``G_j(w, V) = sum_(x, y) omega_x omega_y A_j(x, y) Phi(x; w, V) Phi(y; w, V)`` (``A_j`` the outer row's matrix),
+        and the weight is ``sum c(w_1) c(w_2) P(S) G_1(w_1, S + w_2^2) G_2(w_2, S + w_1^2) D(S + w_1^2 + w_2^2)^d``
+        over the incidence rule squared and the rest's rule.  ``G_j(w_k, .)`` is tabulated per w node against
+        ``log V`` (:meth:`_message`) and read at the ``S + w^2`` values."""
+        mid, outer = _two_pairs(shape)
+        y, yc, wy = self._incidence(_MIDDLE[level])
+        c = self.c * wy
+        with np.errstate(divide="ignore"):
+            w2 = y / yc
+        S, wS = self._rest(level)
+        G = [self._message(shape.diag[r], level) for r in outer]
+        total = 0.0
+        for s, ws in zip(S, wS):
+            T1, T2 = G[0](s + w2), G[1](s + w2)      # T[l, k] = G(w_k; s + w_l^2)
+            M = T1.T * T2                            # [k, l]: G_1(w_k; s + w_l^2) G_2(w_l; s + w_k^2)
+            if shape.diag[mid]:
+                M = M * gauss_square(self.name, self.beta, s + np.add.outer(w2, w2)) ** shape.diag[mid]
+            total += ws * float(c @ M @ c)
+        return total
+
+    @memoized
+    def _message(self, d, level):
+        """``V -> G(w_k, V)`` for every incidence node k (values ``(len(V), N_w)``), the outer row with d diagonal
+        factors: ``log G`` against ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on
+        ``[log min S, log max finite V]`` (G > 0; beyond ``V = 1e32 (1 + w^2)`` the asymptote ``G ~ 1/V``), 0 at
+        ``V = inf`` (``f_inf = 0``)."""
+        y, yc, _ = self._incidence(_MIDDLE[level])
+        with np.errstate(divide="ignore"):
+            w = np.sqrt(y / yc)
+        S, _ = self._rest(level)
+        top = S.max() + np.max(np.where(np.isfinite(w), w, 0.0)) ** 2
+        ell = np.arange(np.log(S.min()), np.log(top) + 1 / _MESSAGE[level], 1 / _MESSAGE[level])
+        xi, omega = self._xi(level)
+        B = omega[:, None] * self._matrix(2, d, level) * omega[None, :]
+        V = np.exp(ell)
+        logG = np.empty((len(ell), len(w)))
+        with np.errstate(invalid="ignore", over="ignore"):
+            for k in range(len(w)):
+                # beyond V = 1e32 (1 + w^2), G V is constant to 1e-16 (f_V(u) = f(inf) erf(u/sqrt(2V)) + O(V^-1/2):
+                # atan has a 1/sqrt(V) term, :func:`_large_variance`);
+                # w = inf: G does not depend on V
+                n = len(ell) if np.isinf(w[k]) else np.searchsorted(ell, log(1e32 * (1 + w[k] ** 2))) + 1
+                n = min(n, len(ell)) if np.isfinite(w[k]) else 1
+                u = np.broadcast_to(w[k] * xi, (n, len(xi)))
+                phi = smoothed(self.name, self.beta, u, np.broadcast_to(V[:n, None], u.shape)) / np.sqrt(y[k])
+                logG[:n, k] = np.log(np.sum((phi @ B) * phi, axis=1))
+                slope = 0.0 if np.isinf(w[k]) else -1.0
+                logG[n:, k] = logG[n - 1, k] + slope * (ell[n:] - ell[n - 1])
+        spline = interpolate.make_interp_spline(ell, logG, k=7)
+
+        def table(v):
+            with np.errstate(divide="ignore"):
+                out = np.exp(spline(np.log(np.clip(v, V[0], V[-1]))))
+            out[np.isinf(v)] = 0.0
+            return out
+
+        return table
 
     def _pair(self, m, da, db, level):
         """Two rows with m factors between them: ``sum c_i c'_j K_ij^m``, ``K = Phi Omega Phi'^T`` in tiles."""
