@@ -37,8 +37,8 @@ those of the off-diagonal factors through a block; the others are private to the
   input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).
   At k = 3 with normal or uniform inputs (stable weights) the blocks go through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
   factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).  From k = 4 on, with stable
-  weights and normal inputs, the shapes with one block or none go to :mod:`.gauss_mixture` (conditioning on the
-  weights: faster and tighter; :attr:`FourierWeights.mixture_from_k`), the frequency rules' blocks staying as its check.
+  weights and normal inputs, the shapes go to :mod:`.gauss_mixture` (conditioning on the weights: faster and
+  tighter; :attr:`FourierWeights.mixture_from_k`), the frequency rules' blocks staying as its check.
 
 A diagonal factor's option ``c_t = 0`` leaves its frequency only in sigma, so a row is a sum over
 the sets of diagonal slots switched off (each ``mass(sigma)^size`` times an integral over the
@@ -447,7 +447,7 @@ class FourierWeights(SharedInputs, WeightMethod):
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs, 10-30 s per
     #: four-slot shape)
     cost = 5.0
-    #: from this k on, shapes with one block or none (stable weights, normal inputs) go to the Gaussian mixture,
+    #: from this k on, the shapes the Gaussian mixture covers (stable weights, normal inputs) go to it,
     #: conditioning on the weights (:mod:`.gauss_mixture`: 0.1-5 s a shape once its clouds are built, bounds
     #: 1e-12 to 1e-10, where the frequency rules' blocks take 4-260 s for bounds up to 1e-9); the tests raise it
     #: to check those blocks against the mixture
@@ -456,8 +456,7 @@ class FourierWeights(SharedInputs, WeightMethod):
     @classmethod
     def max_k(cls, model):
         """Rademacher inputs: 4 (rows of at most four slots); stable weights with normal inputs: 4 (the shapes
-        with one block or none by the Gaussian mixture, :mod:`.gauss_mixture`; two blocks through a row with four
-        ends by :mod:`.fourier_shared`); stable weights with uniform inputs: 3 (:mod:`.uniform_private`; at k = 4
+        of k = 4 by the Gaussian mixture, :mod:`.gauss_mixture`); stable weights with uniform inputs: 3 (:mod:`.uniform_private`; at k = 4
         the lone row, the cycle and the triangle with a diagonal factor, and two more for sin's atoms); sparse
         weights with uniform inputs: 3 (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
