@@ -143,10 +143,27 @@ def test_two_pair_blocks_agree_with_the_frequency_rules_for_tanh(monkeypatch):
     assert ea < 1e-5 and eb < 1e-5 and abs(a - float(b)) <= ea + float(eb), (a - float(b), ea, eb)
 
 
+@pytest.mark.parametrize("alpha", ["3/2", "7/10"])
+def test_k5_structures_agree_with_stable_erf(alpha, monkeypatch):
+    # k = 5's new structures: two rows with four ends joined by three factors and a path (a row with two ends), and
+    # a triangle block with a pair block through a row (the triangle's message A Omega A); coarse levels (production:
+    # every k = 5 shape within the estimates)
+    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
+    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
+    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
+    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
+    ours, theirs = GaussMixture(model), StableErfWeights(model)
+    shapes = [next(s for s in enumerate_shapes(5) if s.pairs == (((0, 1), 1), ((0, 2), 1), ((1, 2), 3))),
+              next(s for s in enumerate_shapes(5) if s.blocks == ((0, 1, 2), (2, 3)))]
+    for s in shapes:
+        (a, ea), (b, eb) = ours.weight(s), theirs(s)
+        assert ea < 1e-6 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea)
+
+
 def test_messages_match_direct_evaluation():
     # the spline of log G against log V, read between its nodes and beyond its asymptote's start
     mix = GaussMixture(Model("stable(alpha=7/10)", "normal", "atan"))
-    table = mix._message(0, 0)
+    table = mix._message((0,), 0)
     y, yc, _ = mix._incidence(gm._MIDDLE[0])
     xi, omega = mix._xi(0)
     B = omega[:, None] * mix._matrix(2, 0, 0) * omega[None, :]
@@ -161,7 +178,7 @@ def test_messages_match_direct_evaluation():
 
 
 def test_other_multi_block_shapes_are_refused():
-    other = next(s for s in enumerate_shapes(5) if len(s.blocks) == 2 and not GaussMixture.covers(s))
+    other = next(s for s in enumerate_shapes(6) if len(s.blocks) >= 2 and not GaussMixture.covers(s))
     with pytest.raises(Exception, match="one block"):
         GaussMixture(Model("stable(alpha=3/2)", "normal", "tanh")).weight(other)
 

@@ -242,13 +242,27 @@ def gauss_square(name, beta, s):
     return out.reshape(s.shape)
 
 
-def _two_pairs(shape):
-    """``(middle row, (outer row of block 0, outer row of block 1))`` when the shape is two pair blocks with two
-    factors each through a common row, else None."""
-    if len(shape.blocks) != 2 or any(len(b) != 2 for b in shape.blocks) or any(m != 2 for _, m in shape.pairs):
+def _two_blocks(shape):
+    """``(middle row, (path of block 0, path of block 1))`` when the shape is two blocks through one common row with two
+    ends in each and every other row has two ends (the rows met walking from the middle row's one end to its other in
+    each block), else None."""
+    if len(shape.blocks) != 2:
         return None
-    mid = (set(shape.blocks[0]) & set(shape.blocks[1])).pop()
-    return mid, tuple(next(r for r in b if r != mid) for b in shape.blocks)
+    common = set(shape.blocks[0]) & set(shape.blocks[1])
+    if len(common) != 1:
+        return None
+    mid = common.pop()
+    block_of = shape.pair_blocks
+    paths = []
+    for j, block in enumerate(shape.blocks):
+        edges = [p for p, m in shape.pairs if block_of[p] == j for _ in range(m)]
+        if any(sum(r in e for e in edges) != 2 for r in block):
+            return None
+        path, _ = GaussMixture._walk(mid, None, edges, mid)
+        if len(path) + 1 != len(block):
+            return None
+        paths.append(tuple(path))
+    return mid, tuple(paths)
 
 
 # -- the method ------------------------------------------------------------------------------------------
@@ -275,14 +289,16 @@ class GaussMixture:
 
     @staticmethod
     def covers(shape):
-        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two pair
-        blocks with two factors each through a row in both (:meth:`_two_pairs`)."""
-        return len(shape.blocks) <= 1 or _two_pairs(shape) is not None
+        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two blocks
+        through a row with two ends in each, the other rows with two ends (:meth:`_two_blocks`: every shape of k = 4
+        and k = 5 with two blocks)."""
+        return len(shape.blocks) <= 1 or _two_blocks(shape) is not None
 
     def weight(self, shape):
         """``(value, error)`` as floats: the finer level and the change between the two plus ``_RELATIVE`` of it."""
         if not self.covers(shape):
-            raise NotCovered("the Gaussian mixture: shapes with one block (or none), or two pair blocks through a row")
+            raise NotCovered("the Gaussian mixture: shapes with one block (or none), or two blocks through a row with "
+                             "two ends in each and the other rows with two ends")
         with blas_threads(1):
             coarse, fine = (self._contract(shape, level) for level in (0, 1))
         return fine, abs(fine - coarse) + _RELATIVE * shape.k * abs(fine)
@@ -348,7 +364,7 @@ class GaussMixture:
     # -- shapes -------------------------------------------------------------------------------------
     def _contract(self, shape, level):
         if len(shape.blocks) == 2:
-            return self._two_pairs(shape, level)
+            return self._two_blocks(shape, level)
         if not shape.blocks:
             S, wS = self._rest(level)
             return float(wS @ gauss_square(self.name, self.beta, S) ** shape.diag[0])
@@ -365,7 +381,7 @@ class GaussMixture:
             if ends[a] == 2:
                 A, B = (self._matrix(2, shape.diag[r], level) for r in (a, b))
                 return float(omega @ (A * B) @ omega)
-            return self._pair(ends[a], shape.diag[a], shape.diag[b], level)
+            return self._two_hubs(a, b, ends, shape, edges, level)
         if all(e == 2 for e in ends.values()):
             order = self._walk(rows[0], None, edges, rows[0])[0]
             M = np.eye(len(omega))
@@ -373,9 +389,12 @@ class GaussMixture:
                 M = M @ (omega[:, None] * self._matrix(2, shape.diag[r], level))
             return float(np.trace(M))
         hubs = [a for a, e in ends.items() if e != 2]
-        if len(hubs) != 1 or ends[hubs[0]] != 4:
-            raise NotCovered("the Gaussian mixture: single blocks whose rows have two ends, but for one with four")
-        return self._hub(hubs[0], shape, edges, level)
+        if len(hubs) == 1 and ends[hubs[0]] == 4:
+            return self._hub(hubs[0], shape, edges, level)
+        if len(hubs) == 2:
+            return self._two_hubs(*hubs, ends, shape, edges, level)
+        raise NotCovered("the Gaussian mixture: single blocks whose rows have two ends but for one with four or two "
+                         "joined by paths")
 
     @staticmethod
     def _walk(start, first, edges, hub):
@@ -407,22 +426,24 @@ class GaussMixture:
             total *= np.einsum("ix,xy,iy->i", phi, M, phi, optimize=True)
         return float(total.sum())
 
-    def _two_pairs(self, shape, level):
-        """Two pair blocks through a middle row with two factors in each (its incidences ``w_1, w_2``, rest S).
+    def _two_blocks(self, shape, level):
+        """Two blocks through a middle row with two factors in each (its incidences ``w_1, w_2``, rest S).
 
         At block j the middle row's factors see ``f_(V_j)(w_j xi)``, ``V_j = S + w_(3-j)^2`` (the other incidence's
-        input is one more Gaussian), so summing the outer row of block j out leaves the message
-        ``G_j(w, V) = sum_(x, y) omega_x omega_y A_j(x, y) Phi(x; w, V) Phi(y; w, V)`` (``A_j`` the outer row's matrix),
-        and the weight is ``sum c(w_1) c(w_2) P(S) G_1(w_1, S + w_2^2) G_2(w_2, S + w_1^2) D(S + w_1^2 + w_2^2)^d``
+        input is one more Gaussian), so summing the other rows of block j out leaves the message
+        ``G_j(w, V) = sum_(x, y) omega_x omega_y M_j(x, y) Phi(x; w, V) Phi(y; w, V)``, ``M_j`` the product
+        ``A Omega A ... A`` of the matrices of the rows met from one of its ends to the other (a pair block: the
+        outer row's A), and the weight is
+        ``sum c(w_1) c(w_2) P(S) G_1(w_1, S + w_2^2) G_2(w_2, S + w_1^2) D(S + w_1^2 + w_2^2)^d``
         over the incidence rule squared and the rest's rule.  ``G_j(w_k, .)`` is tabulated per w node against
         ``log V`` (:meth:`_message`) and read at the ``S + w^2`` values."""
-        mid, outer = _two_pairs(shape)
+        mid, paths = _two_blocks(shape)
         y, yc, wy = self._incidence(_MIDDLE[level])
         c = self.c * wy
         with np.errstate(divide="ignore"):
             w2 = y / yc
         S, wS = self._rest(level)
-        G = [self._message(shape.diag[r], level) for r in outer]
+        G = [self._message(tuple(shape.diag[r] for r in path), level) for path in paths]
         total = 0.0
         for s, ws in zip(S, wS):
             T1, T2 = G[0](s + w2), G[1](s + w2)      # T[l, k] = G(w_k; s + w_l^2)
@@ -433,9 +454,9 @@ class GaussMixture:
         return total
 
     @memoized
-    def _message(self, d, level):
-        """``V -> G(w_k, V)`` for every incidence node k (values ``(len(V), N_w)``), the outer row with d diagonal
-        factors: ``log G`` against ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on
+    def _message(self, diags, level):
+        """``V -> G(w_k, V)`` for every incidence node k (values ``(len(V), N_w)``), the path's rows with ``diags``
+        diagonal factors: ``log G`` against ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on
         ``[log min S, log max finite V]`` (G > 0; beyond ``V = 1e32 (1 + w^2)`` the asymptote ``G ~ 1/V``), 0 at
         ``V = inf`` (``f_inf = 0``)."""
         y, yc, _ = self._incidence(_MIDDLE[level])
@@ -445,7 +466,10 @@ class GaussMixture:
         top = S.max() + np.max(np.where(np.isfinite(w), w, 0.0)) ** 2
         ell = np.arange(np.log(S.min()), np.log(top) + 1 / _MESSAGE[level], 1 / _MESSAGE[level])
         xi, omega = self._xi(level)
-        B = omega[:, None] * self._matrix(2, d, level) * omega[None, :]
+        M = self._matrix(2, diags[0], level)
+        for d in diags[1:]:
+            M = M @ (omega[:, None] * self._matrix(2, d, level))
+        B = omega[:, None] * M * omega[None, :]
         V = np.exp(ell)
         logG = np.empty((len(ell), len(w)))
         with np.errstate(invalid="ignore", over="ignore"):
@@ -470,20 +494,38 @@ class GaussMixture:
 
         return table
 
-    def _pair(self, m, da, db, level):
-        """Two rows with m factors between them: ``sum c_i c'_j K_ij^m``, ``K = Phi Omega Phi'^T`` in tiles."""
+    def _two_hubs(self, a, b, ends, shape, edges, level):
+        """Two rows a, b joined by paths of rows with two ends (a direct factor: an empty path):
+        ``sum_(i, j) c_i c'_j prod_paths Phi_i Omega M Omega Phi'_j``, M the path's ``A Omega ... A`` (the identity for
+        a direct factor, so that m direct factors give ``K_ij^m``, ``K = Phi Omega Phi'^T``), in tiles of i."""
         _, omega = self._xi(level)
-        (ca, pa), (cb, pb) = self._row(m, da, level), self._row(m, db, level)
+        (ca, pa), (cb, pb) = self._row(ends[a], shape.diag[a], level), self._row(ends[b], shape.diag[b], level)
+        direct, paths = 0, []
+        while any(a in e for e in edges):
+            path, edges = self._walk(a, None, edges, b)
+            if a in path:
+                raise NotCovered("the Gaussian mixture: a row's loop back to itself beside paths to another")
+            if not path:
+                direct += 1
+                continue
+            M = self._matrix(2, shape.diag[path[0]], level)
+            for r in path[1:]:
+                M = M @ (omega[:, None] * self._matrix(2, shape.diag[r], level))
+            paths.append(omega[:, None] * M * omega[None, :])
         pa = pa * omega[None, :]
-        same = da == db          # K symmetric: the tiles on and above the diagonal, those above twice
+        # K symmetric (no paths, equal rows): the tiles on and above the diagonal, those above twice
+        same = not paths and shape.diag[a] == shape.diag[b] and ends[a] == ends[b]
         per = max(1, _TILE // len(cb))
         total = 0.0
         for lo in range(0, len(ca), per):
             hi = lo + per
             if same:
                 K = pa[lo:hi] @ pb[lo:].T
-                part = (K ** m) @ cb[lo:]
-                total += 2 * float(ca[lo:hi] @ part) - float(ca[lo:hi] @ (K[:, :hi - lo] ** m @ cb[lo:hi]))
-            else:
-                total += float(ca[lo:hi] @ ((pa[lo:hi] @ pb.T) ** m) @ cb)
+                part = (K ** direct) @ cb[lo:]
+                total += 2 * float(ca[lo:hi] @ part) - float(ca[lo:hi] @ (K[:, :hi - lo] ** direct @ cb[lo:hi]))
+                continue
+            P = (pa[lo:hi] @ pb.T) ** direct
+            for B in paths:
+                P *= (pa[lo:hi] / omega[None, :]) @ B @ pb.T
+            total += float(ca[lo:hi] @ P @ cb)
         return total
