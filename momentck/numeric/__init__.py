@@ -25,8 +25,8 @@ stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
 stable-sin-inputs   stable weights, rademacher or uniform    :mod:`.stable_inputs`
                     inputs, sin
 fourier             stable or sparse weights, tanh, atan,    :mod:`.fourier` (from k = 4
-                    erf, sin                                 with normal inputs, single
-                                                             blocks: :mod:`.gauss_mixture`)
+                    erf, sin                                 with normal inputs:
+                                                             :mod:`.gauss_mixture`)
 ==================  =======================================  ===========================
 
 ``momentck methods`` prints the coverage matrix computed here (:func:`coverage_table`).
