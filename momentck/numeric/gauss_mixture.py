@@ -1,5 +1,5 @@
-"""Single-block weights of stable models with normal inputs as Gaussian scale mixtures: conditioning on
-the weights (MATH.md §4, numeric: the Gaussian mixture).
+"""Weights of stable models with normal inputs as Gaussian scale mixtures: conditioning on the weights
+(MATH.md §4, numeric: the Gaussian mixture).
 
 Given W, the pre-activations of one factor are jointly Gaussian.  In a shape with one block every row a
 has one incidence weight ``w_a`` (a point of its row's Poisson process, in the block's column) and a
@@ -28,8 +28,13 @@ a Jacobi weight (:func:`.quadrature.jacobi_tanh_sinh`), times the trapezoid rule
 rows is ``tr prod (Omega A)``, and a row with four ends whose ends return in two loops through rows with two
 ends is ``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``): cost
 ``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
-``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``.  A row without a block (the
-lone row) is ``E D(S)^d``.
+``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``, and two rows with four ends joined
+by paths of rows with two ends a product of such matrices, one a path.  A row without a block (the lone row) is
+``E D(S)^d``.
+
+**Two blocks through a row** (every two-block shape of k <= 5): the middle row has two incidences and one rest;
+at block j its factors see ``f_(S + w_other^2)(w_j xi)``, so each block sends it a message ``G_j(w, V)``,
+tabulated against ``log V`` (:meth:`GaussMixture._two_blocks`).  Rows in three blocks (k = 6) are not built.
 
 Everything is float64; the error is the difference between two levels of all rules plus ``k _RELATIVE`` of
 the value: the smoothing's own error (within 3e-13 relative, the same at both levels) in each of up to k
@@ -267,8 +272,8 @@ def _two_blocks(shape):
 
 # -- the method ------------------------------------------------------------------------------------------
 class GaussMixture:
-    """Weights of single-block shapes and lone rows of a model with stable weights, normal inputs and
-    f in tanh, atan, erf (called by :class:`~momentck.numeric.fourier.FourierWeights`).
+    """Weights of the shapes of k <= 5 (lone rows, single blocks, two blocks through a row; :meth:`covers`) of a model
+    with stable weights, normal inputs and f in tanh, atan, erf (called by :class:`~momentck.numeric.fourier.FourierWeights`).
 
     Parameters
     ----------
