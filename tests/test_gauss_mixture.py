@@ -79,11 +79,7 @@ def test_erf_agrees_with_stable_erf(alpha, monkeypatch):
     # stable-erf integrates the same law through the arcsine formula in other variables (u, q) and message passing;
     # coarse levels, the estimate must bound the error (production: 1e-14 to 2e-13 against estimates <= 1.4e-11)
     monkeypatch.setattr(gm, "_LEVELS", _COARSE)
-    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
-    ours, theirs = GaussMixture(model), StableErfWeights(model)
-    for s in _single_block(4):
-        (a, ea), (b, eb) = ours.weight(s), theirs(s)
-        assert ea < 1e-6 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea)
+    _assert_agrees_with_stable_erf(alpha, _single_block(4))
 
 
 def test_sin_is_left_to_the_exact_methods():
@@ -113,20 +109,29 @@ def test_tanh_agrees_with_the_frequency_rules(monkeypatch):
 _COARSE_MIDDLE, _COARSE_MESSAGE = (1 / 8, 1 / 10), (6, 8)
 
 
+def _coarse(monkeypatch):
+    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
+    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
+    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
+
+
+def _assert_agrees_with_stable_erf(alpha, shapes):
+    """The mixture's weights of ``shapes`` within their estimates (below 1e-6) of stable-erf's, erf(4x/5)."""
+    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
+    ours, theirs = GaussMixture(model), StableErfWeights(model)
+    for s in shapes:
+        (a, ea), (b, eb) = ours.weight(s), theirs(s)
+        assert ea < 1e-6 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea)
+
+
 @pytest.mark.parametrize("alpha", ["3/2", "7/10"])
 def test_two_pair_blocks_agree_with_stable_erf(alpha, monkeypatch):
     # the row in two blocks (k = 4, both root markings): its incidences' rule squared, the messages' splines in
     # log V; production: 1.8e-14 (3/2) and 4e-12 (7/10) against estimates 6e-12 and 3e-10
-    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
-    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
-    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
-    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
-    ours, theirs = GaussMixture(model), StableErfWeights(model)
+    _coarse(monkeypatch)
     shapes = [s for s in enumerate_shapes(4) if len(s.blocks) == 2]
-    assert len(shapes) == 2 and all(ours.covers(s) for s in shapes)
-    for s in shapes:
-        (a, ea), (b, eb) = ours.weight(s), theirs(s)
-        assert ea < 1e-6 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea)
+    assert len(shapes) == 2 and all(GaussMixture.covers(s) for s in shapes)
+    _assert_agrees_with_stable_erf(alpha, shapes)
 
 
 def test_two_pair_blocks_agree_with_the_frequency_rules_for_tanh(monkeypatch):
@@ -134,9 +139,7 @@ def test_two_pair_blocks_agree_with_the_frequency_rules_for_tanh(monkeypatch):
     import momentck.numeric.fourier_shared as shared
     monkeypatch.setattr(FourierWeights, "mixture_from_k", 5)
     monkeypatch.setattr(shared, "_TWO_BLOCKS", ((1 / 6, 1 / 4, 1 / 8, 1 / 6), (1 / 8, 1 / 5, 1 / 10, 1 / 8)))
-    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
-    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
-    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
+    _coarse(monkeypatch)
     model = Model("stable(alpha=7/10)", "normal", "tanh")
     s = next(s for s in enumerate_shapes(4) if len(s.blocks) == 2)
     (a, ea), (b, eb) = GaussMixture(model).weight(s), FourierWeights(model)(s)
@@ -148,16 +151,10 @@ def test_k5_structures_agree_with_stable_erf(alpha, monkeypatch):
     # k = 5's new structures: two rows with four ends joined by three factors and a path (a row with two ends), and
     # a triangle block with a pair block through a row (the triangle's message A Omega A); coarse levels (production:
     # every k = 5 shape within the estimates)
-    monkeypatch.setattr(gm, "_LEVELS", _COARSE)
-    monkeypatch.setattr(gm, "_MIDDLE", _COARSE_MIDDLE)
-    monkeypatch.setattr(gm, "_MESSAGE", _COARSE_MESSAGE)
-    model = Model(f"stable(alpha={alpha})", "normal", "erf(scale=4/5)")
-    ours, theirs = GaussMixture(model), StableErfWeights(model)
-    shapes = [next(s for s in enumerate_shapes(5) if s.pairs == (((0, 1), 1), ((0, 2), 1), ((1, 2), 3))),
-              next(s for s in enumerate_shapes(5) if s.blocks == ((0, 1, 2), (2, 3)))]
-    for s in shapes:
-        (a, ea), (b, eb) = ours.weight(s), theirs(s)
-        assert ea < 1e-6 and abs(a - float(b)) <= ea + float(eb), (s.key, a - float(b), ea)
+    _coarse(monkeypatch)
+    _assert_agrees_with_stable_erf(alpha, [
+        next(s for s in enumerate_shapes(5) if s.pairs == (((0, 1), 1), ((0, 2), 1), ((1, 2), 3))),
+        next(s for s in enumerate_shapes(5) if s.blocks == ((0, 1, 2), (2, 3)))])
 
 
 def test_messages_match_direct_evaluation():
