@@ -87,6 +87,8 @@ _MESSAGE = (8, 12)
 #: which the steps of single rows resolve too coarsely at large w (stable(7/10), erf: 1/6 left 6.9e-8, 1/10
 #: 3.3e-10, 1/14 4e-12; atan: the levels (1/10, 1/14), (1/12, 1/16), (1/14, 1/18) differ by 4.8e-9, 4.8e-10, 5.8e-11)
 _MIDDLE = (1 / 14, 1 / 18)
+#: the same for a row in three blocks (the rule cubed)
+_THREE = (1 / 8, 1 / 10)
 #: relative error allowance per factor: the smoothing (3e-13 against 30-digit quadrature, tests) and rounding
 _RELATIVE = 5e-13
 #: entries of a K tile
@@ -247,27 +249,118 @@ def gauss_square(name, beta, s):
     return out.reshape(s.shape)
 
 
-def _two_blocks(shape):
-    """``(middle row, (path of block 0, path of block 1))`` when the shape is two blocks through one common row with two
-    ends in each and every other row has two ends (the rows met walking from the middle row's one end to its other in
-    each block), else None."""
-    if len(shape.blocks) != 2:
+def _other(edge, row):
+    return edge[1] if edge[0] == row else edge[0]
+
+
+def _side_loop(hub, edge, edges, ends, diag):
+    """The stations of the loop leaving ``hub`` along ``edge`` through rows with two ends and returning to ``hub``
+    (its edges taken out of ``edges``), or None (the walk reaches another row with more ends; nothing taken)."""
+    left = list(edges)
+    left.remove(edge)
+    here, path = _other(edge, hub), []
+    while here != hub:
+        if ends[here] != 2:
+            return None
+        path.append((diag[here], ()))
+        e = next(e for e in left if here in e)
+        left.remove(e)
+        here = _other(e, here)
+    edges[:] = left
+    return tuple(path)
+
+
+def _loops(root, edges, ends, diag):
+    """A block seen from its row ``root``: the loops leaving ``root`` and returning to it (``edges``, one per
+    off-diagonal factor, taken out as they are walked), each a tuple of *stations* ``(d, sides)`` (a row met on the
+    way with d diagonal factors, its side loops returning to it through rows with two ends), or None when the block
+    is not of that form (a row met twice, say two rows joined by four factors).  The view is free of row labels, so
+    it keys the messages' memo."""
+    loops, ends = [], {**ends, root: None}            # side loops never pass the root
+    while any(root in e for e in edges):
+        e = next(e for e in edges if root in e)
+        edges.remove(e)
+        here, stations, seen = _other(e, root), [], set()
+        while here != root:
+            if here in seen:
+                return None
+            seen.add(here)
+            sides = []
+            if ends[here] != 2:
+                for e2 in [e2 for e2 in edges if here in e2]:
+                    if e2 in edges and (side := _side_loop(here, e2, edges, ends, diag)) is not None:
+                        sides.append(side)
+            out = [e2 for e2 in edges if here in e2]
+            if len(out) != 1 or 2 + 2 * len(sides) != ends[here]:
+                return None
+            stations.append((diag[here], tuple(sorted(sides))))
+            edges.remove(out[0])
+            here = _other(out[0], here)
+        loops.append(tuple(stations))
+    return tuple(sorted(loops)) if not edges else None
+
+
+def _through_row(shape):
+    """``(middle row, views)`` when every block of the shape (two or three) holds one common row and each block seen
+    from it is a set of loops (:func:`_loops`), else None."""
+    if len(shape.blocks) not in (2, 3):
         return None
-    common = set(shape.blocks[0]) & set(shape.blocks[1])
+    common = set.intersection(*(set(b) for b in shape.blocks))
     if len(common) != 1:
         return None
     mid = common.pop()
     block_of = shape.pair_blocks
-    paths = []
-    for j, block in enumerate(shape.blocks):
+    views = []
+    for j in range(len(shape.blocks)):
         edges = [p for p, m in shape.pairs if block_of[p] == j for _ in range(m)]
-        if any(sum(r in e for e in edges) != 2 for r in block):
+        ends = {r: sum(r in e for e in edges) for r in shape.blocks[j]}
+        view = _loops(mid, edges, ends, shape.diag)
+        if view is None:
             return None
-        path, _ = GaussMixture._walk(mid, None, edges, mid)
-        if len(path) + 1 != len(block):
-            return None
-        paths.append(tuple(path))
-    return mid, tuple(paths)
+        views.append(view)
+    return mid, tuple(views)
+
+
+def _folded_pair(shape):
+    """``((a, view_a), (b, view_b), m)`` when the shape has a block of two rows a, b joined by m factors and every
+    other block holds a or b (each in one more block at most), seen from it as a set of loops (:func:`_loops`;
+    ``view = None`` for a row in the pair block alone), else None."""
+    block_of = shape.pair_blocks
+    for j, block in enumerate(shape.blocks):
+        if len(block) != 2 or len(shape.blocks) == 1:
+            continue
+        views, ok = {r: None for r in block}, True
+        for i, other in enumerate(shape.blocks):
+            if i == j:
+                continue
+            hold = [r for r in block if r in other]
+            if len(hold) != 1 or views[hold[0]] is not None:
+                ok = False
+                break
+            edges = [p for p, m in shape.pairs if block_of[p] == i for _ in range(m)]
+            ends = {r: sum(r in e for e in edges) for r in other}
+            views[hold[0]] = _loops(hold[0], edges, ends, shape.diag)
+            ok = views[hold[0]] is not None
+            if not ok:
+                break
+        if ok:
+            m = dict(shape.pairs)[tuple(block)]
+            return tuple((r, views[r]) for r in block) + (m,)
+    return None
+
+
+def _lagrange(t, n, p=7):
+    """``(first, weights)``: the degree-p Lagrange interpolation at points ``t`` (in units of a uniform grid of n
+    nodes 0..n-1) through the nodes ``first .. first + p`` (weights ``(len(t), p + 1)``)."""
+    first = np.clip(np.floor(t).astype(int) - (p - 1) // 2, 0, n - p - 1)
+    u = t - first
+    nodes = np.arange(p + 1)
+    weights = np.ones((len(t), p + 1))
+    for j in nodes:
+        for i in nodes:
+            if i != j:
+                weights[:, j] *= (u - i) / (j - i)
+    return first, weights
 
 
 # -- the method ------------------------------------------------------------------------------------------
@@ -294,16 +387,16 @@ class GaussMixture:
 
     @staticmethod
     def covers(shape):
-        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two blocks
-        through a row with two ends in each, the other rows with two ends (:meth:`_two_blocks`: every shape of k = 4
-        and k = 5 with two blocks)."""
-        return len(shape.blocks) <= 1 or _two_blocks(shape) is not None
+        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two or three
+        blocks through one row, each block a set of loops from it (:func:`_through_row`: every shape of k = 4 and
+        k = 5 with two blocks)."""
+        return len(shape.blocks) <= 1 or _through_row(shape) is not None or _folded_pair(shape) is not None
 
     def weight(self, shape):
         """``(value, error)`` as floats: the finer level and the change between the two plus ``_RELATIVE`` of it."""
         if not self.covers(shape):
-            raise NotCovered("the Gaussian mixture: shapes with one block (or none), or two blocks through a row with "
-                             "two ends in each and the other rows with two ends")
+            raise NotCovered("the Gaussian mixture: shapes with one block (or none), or two or three blocks through one "
+                             "row, each a set of loops from it")
         with blas_threads(1):
             coarse, fine = (self._contract(shape, level) for level in (0, 1))
         return fine, abs(fine - coarse) + _RELATIVE * shape.k * abs(fine)
@@ -368,8 +461,10 @@ class GaussMixture:
 
     # -- shapes -------------------------------------------------------------------------------------
     def _contract(self, shape, level):
-        if len(shape.blocks) == 2:
-            return self._two_blocks(shape, level)
+        if len(shape.blocks) >= 2:
+            if _through_row(shape) is not None:
+                return self._blocks_through_row(shape, level)
+            return self._pair_of_clouds(shape, level)
         if not shape.blocks:
             S, wS = self._rest(level)
             return float(wS @ gauss_square(self.name, self.beta, S) ** shape.diag[0])
@@ -431,63 +526,148 @@ class GaussMixture:
             total *= np.einsum("ix,xy,iy->i", phi, M, phi, optimize=True)
         return float(total.sum())
 
-    def _two_blocks(self, shape, level):
-        """Two blocks through a middle row with two factors in each (its incidences ``w_1, w_2``, rest S).
+    def _blocks_through_row(self, shape, level):
+        """Two or three blocks through a middle row (its incidences ``w_j``, rest S; :func:`_through_row`).
 
-        At block j the middle row's factors see ``f_(V_j)(w_j xi)``, ``V_j = S + w_(3-j)^2`` (the other incidence's
-        input is one more Gaussian), so summing the other rows of block j out leaves the message
-        ``G_j(w, V) = sum_(x, y) omega_x omega_y M_j(x, y) Phi(x; w, V) Phi(y; w, V)``, ``M_j`` the product
-        ``A Omega A ... A`` of the matrices of the rows met from one of its ends to the other (a pair block: the
-        outer row's A), and the weight is
-        ``sum c(w_1) c(w_2) P(S) G_1(w_1, S + w_2^2) G_2(w_2, S + w_1^2) D(S + w_1^2 + w_2^2)^d``
-        over the incidence rule squared and the rest's rule.  ``G_j(w_k, .)`` is tabulated per w node against
-        ``log V`` (:meth:`_message`) and read at the ``S + w^2`` values."""
-        mid, paths = _two_blocks(shape)
-        y, yc, wy = self._incidence(_MIDDLE[level])
-        c = self.c * wy
+        At block j the middle row's factors see ``f_(V_j)(w_j xi)``, ``V_j = S + sum_(l != j) w_l^2`` (the other
+        incidences' inputs are more Gaussians), so summing the other rows of block j out leaves the message
+        ``G_j(w, V)`` (:meth:`_message`), and the weight is
+        ``sum prod_j c_j(w_j) P(S) G_j(w_j, V_j) D(S + sum w_l^2)^d`` over the incidence rule to the power of the
+        blocks and the rest's rule; an incidence with ``m`` ends carries ``y^((m - 2)/2)`` in ``c_j``.  ``G_j(w_k, .)``
+        is tabulated per w node against ``log V`` and read at the ``V_j`` values."""
+        mid, views = _through_row(shape)
+        three = len(views) == 3
+        y, yc, wy = self._incidence((_THREE if three else _MIDDLE)[level])
+        c = [self.c * wy * y ** (len(view) - 1) for view in views]
         with np.errstate(divide="ignore"):
             w2 = y / yc
         S, wS = self._rest(level)
-        G = [self._message(tuple(shape.diag[r] for r in path), level) for path in paths]
+        G = [self._message(view, level, three) for view in views]
+        d = shape.diag[mid]
         total = 0.0
         for s, ws in zip(S, wS):
-            T1, T2 = G[0](s + w2), G[1](s + w2)      # T[l, k] = G(w_k; s + w_l^2)
-            M = T1.T * T2                            # [k, l]: G_1(w_k; s + w_l^2) G_2(w_l; s + w_k^2)
-            if shape.diag[mid]:
-                M = M * gauss_square(self.name, self.beta, s + np.add.outer(w2, w2)) ** shape.diag[mid]
-            total += ws * float(c @ M @ c)
+            if not three:
+                T1, T2 = G[0](s + w2), G[1](s + w2)      # T[l, k] = G(w_k; s + w_l^2)
+                M = T1.T * T2                            # [k, l]: G_1(w_k; s + w_l^2) G_2(w_l; s + w_k^2)
+                if d:
+                    M = M * gauss_square(self.name, self.beta, s + np.add.outer(w2, w2)) ** d
+                total += ws * float(c[0] @ M @ c[1])
+                continue
+            V = s + np.add.outer(w2, w2)                 # [l, m]
+            n = len(w2)
+            T1, T2, T3 = (g(V.ravel()).reshape(n, n, n) for g in G)   # T[l, m, k] = G(w_k; s + w_l^2 + w_m^2)
+            M = T1.transpose(2, 0, 1) * T2.transpose(0, 2, 1) * T3     # [k, l, m]
+            if d:
+                M = M * gauss_square(self.name, self.beta, s + w2[:, None, None] + V[None]) ** d
+            total += ws * float(np.einsum("klm,k,l,m->", M, *c, optimize=True))
         return total
 
+    def _pair_of_clouds(self, shape, level):
+        """A pair block (rows a, b, m factors) whose rows may each be in one more block (:func:`_folded_pair`):
+        ``sum_(i, j) C_i C'_j K_ij^m``, ``K = Phi Omega Phi'^T``, over the rows' clouds, a row in two blocks by its
+        folded cloud (:meth:`_fold`); for m = 2 through the rows' matrices, ``omega^T (A o A') omega``."""
+        (a, va), (b, vb), m = _folded_pair(shape)
+        (ca, pa), (cb, pb) = (self._row(m, shape.diag[r], level) if v is None else self._fold(v, m, shape.diag[r], level)
+                              for r, v in ((a, va), (b, vb)))
+        _, omega = self._xi(level)
+        if m == 2:
+            A, B = ((p * c[:, None]).T @ p for c, p in ((ca, pa), (cb, pb)))
+            return float(omega @ (A * B) @ omega)
+        pa = pa * omega[None, :]
+        per = max(1, _TILE // len(cb))
+        return sum(float(ca[lo:lo + per] @ ((pa[lo:lo + per] @ pb.T) ** m) @ cb) for lo in range(0, len(ca), per))
+
     @memoized
-    def _message(self, diags, level):
-        """``V -> G(w_k, V)`` for every incidence node k (values ``(len(V), N_w)``), the path's rows with ``diags``
-        diagonal factors: ``log G`` against ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on
-        ``[log min S, log max finite V]`` (G > 0; beyond ``V = 1e32 (1 + w^2)`` the asymptote ``G ~ 1/V``), 0 at
-        ``V = inf`` (``f_inf = 0``)."""
-        y, yc, _ = self._incidence(_MIDDLE[level])
+    def _fold(self, view, m, d, level):
+        """``(C, Phi-hat)``: the cloud of a row with m ends in a pair block and d diagonal factors whose other block,
+        seen from it as ``view``, is summed out.
+
+        The row's incidences are w (the pair block; the cloud's rule) and w' (the other block; the middle rows'
+        rule), its rest S; at the pair block it sees ``f_V(w xi)``, ``V = S + w'^2``, with the weight
+        ``c(w) c(w') P(S) G(w'; S + w^2) D(S + w^2 + w'^2)^d`` (G the other block's message, :meth:`_message`).
+        Every integrand is smooth in ``log V``, so the weights of the ``(w', S)`` nodes are spread onto the messages'
+        grid in ``log V`` by degree-7 Lagrange interpolation (:func:`_lagrange`): the folded cloud has nodes
+        ``(w, V_g)``, those carrying together less than ``_DROP`` of its weight dropped."""
+        y, yc, wy = self._incidence(_LEVELS[level][0])
+        yb, ycb, wyb = self._incidence(_MIDDLE[level])
+        with np.errstate(divide="ignore"):
+            w2, w2b = y / yc, yb / ycb
+        finite = np.isfinite(w2b)                          # w' = inf: f_inf = 0 at the pair block
+        cb = (self.c * wyb * yb ** (len(view) - 1))[finite]
+        S, wS = self._rest(level)
+        G = self._message(view, level)
+        h = 1 / _MESSAGE[level]
+        ell = np.arange(np.log(S.min()), np.log(S.max() + w2b[finite].max()) + h, h)
+        V = (S[None, :] + w2b[finite][:, None]).ravel()     # [w', S]
+        first, lag = _lagrange((np.log(V) - ell[0]) / h, len(ell))
+        lam = np.zeros((len(y), len(ell)))
+        for i in range(len(y)):
+            if not np.isfinite(w2[i]):
+                continue
+            weight = cb[:, None] * wS[None, :] * G(S + w2[i])[:, finite].T
+            if d:
+                weight = weight * gauss_square(self.name, self.beta, V.reshape(weight.shape) + w2[i]) ** d
+            contrib = weight.ravel()[:, None] * lag
+            lam[i] = np.bincount((first[:, None] + np.arange(lag.shape[1])).ravel(), contrib.ravel(), len(ell))
+        C = (self.c * wy * y ** ((m - 2) / 2))[:, None] * lam
+        keep = significant(np.abs(C).ravel(), _DROP)
+        rows, grid = np.divmod(np.flatnonzero(keep), len(ell))
+        xi, _ = self._xi(level)
+        u = np.sqrt(w2[rows])[:, None] * xi[None, :]
+        phi = smoothed(self.name, self.beta, u, np.broadcast_to(np.exp(ell[grid])[:, None], u.shape))
+        return C.ravel()[keep], phi / np.sqrt(y[rows])[:, None]
+
+    @memoized
+    def _station(self, station, level):
+        """``A = Phi^T diag(c) Phi`` (X x X) of a row met on a loop, ``station = (d, sides)``: a row with two ends on
+        the loop and one more pair of ends per side loop, whose quadratic forms ``phi_i^T B phi_i`` weigh its
+        nodes."""
+        d, sides = station
+        if not sides:
+            return self._matrix(2, d, level)
+        c, phi = self._row(2 + 2 * len(sides), d, level)
+        for side in sides:
+            c = c * np.einsum("ix,xy,iy->i", phi, self._loop_form(side, level), phi, optimize=True)
+        return (phi * c[:, None]).T @ phi
+
+    @memoized
+    def _loop_form(self, loop, level):
+        """``B = Omega A_1 Omega A_2 ... A_n Omega`` of a loop's stations: ``phi^T B phi'`` sums the loop's rows
+        out between two ends with vectors phi, phi'."""
+        _, omega = self._xi(level)
+        M = self._station(loop[0], level)
+        for station in loop[1:]:
+            M = M @ (omega[:, None] * self._station(station, level))
+        return omega[:, None] * M * omega[None, :]
+
+    @memoized
+    def _message(self, view, level, three=False):
+        """``V -> G(w_k, V)`` for every incidence node k (values ``(len(V), N_w)``) of a block seen from the middle
+        row as ``view`` (its loops): ``G = prod_loops Phi^T B_loop Phi`` (:meth:`_loop_form`), ``log G`` against
+        ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on ``[log min S, log max finite V]``
+        (G > 0; beyond ``V = 1e32 (1 + w^2)`` the asymptote ``G ~ V^-L``, L loops), 0 at ``V = inf``
+        (``f_inf = 0``)."""
+        y, yc, _ = self._incidence((_THREE if three else _MIDDLE)[level])
         with np.errstate(divide="ignore"):
             w = np.sqrt(y / yc)
         S, _ = self._rest(level)
-        top = S.max() + np.max(np.where(np.isfinite(w), w, 0.0)) ** 2
+        top = S.max() + (2 if three else 1) * np.max(np.where(np.isfinite(w), w, 0.0)) ** 2
         ell = np.arange(np.log(S.min()), np.log(top) + 1 / _MESSAGE[level], 1 / _MESSAGE[level])
         xi, omega = self._xi(level)
-        M = self._matrix(2, diags[0], level)
-        for d in diags[1:]:
-            M = M @ (omega[:, None] * self._matrix(2, d, level))
-        B = omega[:, None] * M * omega[None, :]
+        forms = [self._loop_form(loop, level) for loop in view]
         V = np.exp(ell)
         logG = np.empty((len(ell), len(w)))
         with np.errstate(invalid="ignore", over="ignore"):
             for k in range(len(w)):
-                # beyond V = 1e32 (1 + w^2), G V is constant to 1e-16 (f_V(u) = f(inf) erf(u/sqrt(2V)) + O(V^-1/2):
-                # atan has a 1/sqrt(V) term, :func:`_large_variance`);
+                # beyond V = 1e32 (1 + w^2), G V^L is constant to 1e-16 (f_V(u) = f(inf) erf(u/sqrt(2V)) +
+                # O(V^-1/2): atan has a 1/sqrt(V) term, :func:`_large_variance`);
                 # w = inf: G does not depend on V
                 n = len(ell) if np.isinf(w[k]) else np.searchsorted(ell, log(1e32 * (1 + w[k] ** 2))) + 1
                 n = min(n, len(ell)) if np.isfinite(w[k]) else 1
                 u = np.broadcast_to(w[k] * xi, (n, len(xi)))
                 phi = smoothed(self.name, self.beta, u, np.broadcast_to(V[:n, None], u.shape)) / np.sqrt(y[k])
-                logG[:n, k] = np.log(np.sum((phi @ B) * phi, axis=1))
-                slope = 0.0 if np.isinf(w[k]) else -1.0
+                logG[:n, k] = sum(np.log(np.sum((phi @ B) * phi, axis=1)) for B in forms)
+                slope = 0.0 if np.isinf(w[k]) else -float(len(forms))
                 logG[n:, k] = logG[n - 1, k] + slope * (ell[n:] - ell[n - 1])
         spline = interpolate.make_interp_spline(ell, logG, k=7)
 
