@@ -32,9 +32,17 @@ ends is ``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's produ
 by paths of rows with two ends a product of such matrices, one a path.  A row without a block (the lone row) is
 ``E D(S)^d``.
 
-**Two blocks through a row** (every two-block shape of k <= 5): the middle row has two incidences and one rest;
-at block j its factors see ``f_(S + w_other^2)(w_j xi)``, so each block sends it a message ``G_j(w, V)``,
-tabulated against ``log V`` (:meth:`GaussMixture._two_blocks`).  Rows in three blocks (k = 6) are not built.
+**Rows in several blocks** (every shape of k <= 6 with two or three blocks).  A block seen from one of its rows is
+a set of loops leaving it and returning (:func:`_loops`), each a sequence of *stations*: rows with two ends on the
+loop and possibly side loops of their own (a station's matrix ``A`` then weighs its nodes by the side loops'
+quadratic forms).  A row with incidences ``w_1, w_2 (, w_3)`` and one rest S sees at block j the smoothed
+``f_(V_j)(w_j xi)``, ``V_j = S + sum_(l != j) w_l^2`` (the other incidences' inputs are more Gaussians), so each
+block sends it a message ``G_j(w, V) = prod_loops Phi^T B_loop Phi``, tabulated against ``log V``
+(:meth:`GaussMixture._message`): two or three blocks through one row are the incidence rule squared or cubed
+times the rest's rule (:meth:`GaussMixture._blocks_through_row`).  A pair block between two rows each in one
+more block (a chain of three pair blocks; a pair joined by four factors beside another block) *folds* the other
+block into its row: the row's cloud over ``(w, V)``, the message's weight spread onto the ``log V`` grid by
+Lagrange interpolation (:meth:`GaussMixture._fold`), and the pair block contracts the two clouds.
 
 Everything is float64; the error is the difference between two levels of all rules plus ``k _RELATIVE`` of
 the value: the smoothing's own error (within 3e-13 relative, the same at both levels) in each of up to k
@@ -387,16 +395,16 @@ class GaussMixture:
 
     @staticmethod
     def covers(shape):
-        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two or three
-        blocks through one row, each block a set of loops from it (:func:`_through_row`: every shape of k = 4 and
-        k = 5 with two blocks)."""
+        """Whether the shape is a lone row, has a single block (every row then has one incidence), is two or three
+        blocks through one row, each block a set of loops from it (:func:`_through_row`), or a pair block whose rows
+        are in one more block at most (:func:`_folded_pair`): every shape of k <= 6 with several blocks."""
         return len(shape.blocks) <= 1 or _through_row(shape) is not None or _folded_pair(shape) is not None
 
     def weight(self, shape):
         """``(value, error)`` as floats: the finer level and the change between the two plus ``_RELATIVE`` of it."""
         if not self.covers(shape):
-            raise NotCovered("the Gaussian mixture: shapes with one block (or none), or two or three blocks through one "
-                             "row, each a set of loops from it")
+            raise NotCovered("the Gaussian mixture: shapes with one block (or none), two or three blocks through one row "
+                             "(each a set of loops from it), or a pair block whose rows are in one more block at most")
         with blas_threads(1):
             coarse, fine = (self._contract(shape, level) for level in (0, 1))
         return fine, abs(fine - coarse) + _RELATIVE * shape.k * abs(fine)
