@@ -18,7 +18,7 @@ def test_error_classes_are_momentck_errors_and_exported():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: engine.limiting_moments(Model("stable(alpha=1.5)", "normal", "tanh"), 6),     # beyond k = 5
+    lambda: engine.limiting_moments(Model("stable(alpha=1.5)", "normal", "tanh"), 7),     # beyond k = 6
     lambda: engine.limiting_moments(Model("stable(alpha=1.5)", "normal", "sin"), 7),      # beyond k = 6
     lambda: engine.limiting_moments(Model("stable(alpha=1.5)", "uniform", "erf"), 4, method="numeric"),  # beyond k = 3
     lambda: local_limit_moments(Model("gaussian", "normal", "tanh"), 2, samples=10),

@@ -91,8 +91,8 @@ def test_sparse_tanh_agrees_with_simulation_and_local_limit():
 
 
 def test_numeric_refuses_models_it_does_not_cover():
-    with pytest.raises(MomentckError, match="k <= 5, not k = 6"):
-        limiting_moments(Model("stable(alpha=1)", "normal", "tanh"), 6, method="numeric")
+    with pytest.raises(MomentckError, match="k <= 6, not k = 7"):
+        limiting_moments(Model("stable(alpha=1)", "normal", "tanh"), 7, method="numeric")
     for spec in [("sparse(c=2, entries=normal)", "normal", "poly(1, 1)"),
                  ("sparse(c=2, entries=normal)", "uniform", "poly(1, -1/6)")]:
         ok, why = numeric_available(Model(*spec))

@@ -441,7 +441,7 @@ class FourierWeights(SharedInputs, WeightMethod):
     inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Normal, "normal"), law_is(Uniform, "uniform"))
     activation = named("tanh", "atan", "erf", "sin")
     accuracy = ("float64 quadrature, error estimated from two levels (1e-13 to 1e-8); "
-                "rademacher inputs k ≤ 4, stable weights with normal inputs k ≤ 5, stable weights with uniform inputs "
+                "rademacher inputs k ≤ 4, stable weights with normal inputs k ≤ 6, stable weights with uniform inputs "
                 "and sparse weights with uniform inputs k ≤ 3, otherwise k ≤ 2")
     #: above stable-sin's, so that the exact sin methods keep their cells (measured: 1-2 s per shape with
     #: rademacher inputs at k = 3, ~3 s for sparse weights' two-row block with normal inputs, 10-30 s per
@@ -455,14 +455,15 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     @classmethod
     def max_k(cls, model):
-        """Rademacher inputs: 4 (rows of at most four slots); stable weights with normal inputs: 5 (the shapes
-        of k = 4 and 5 by the Gaussian mixture, :mod:`.gauss_mixture`; k = 6 has rows in three blocks); stable weights with uniform inputs: 3 (:mod:`.uniform_private`; at k = 4
+        """Rademacher inputs: 4 (rows of at most four slots); stable weights with normal inputs: 6 (the shapes
+        of k = 4 to 6 by the Gaussian mixture, :mod:`.gauss_mixture`; sin, which it leaves out: 5, the exact
+        stable-sin answering first); stable weights with uniform inputs: 3 (:mod:`.uniform_private`; at k = 4
         the lone row, the cycle and the triangle with a diagonal factor, and two more for sin's atoms); sparse
         weights with uniform inputs: 3 (:meth:`_gauss_shared`); otherwise 2."""
         if model is None or isinstance(model.inputs, Rademacher):
             return 4
         if isinstance(model.weights, Stable) and isinstance(model.inputs, Normal):
-            return 5
+            return 5 if model.activation.name == "sin" else 6
         uniform_sparse = isinstance(model.weights, Sparse) and isinstance(model.inputs, Uniform)
         return 3 if isinstance(model.weights, Stable) or uniform_sparse else 2
 
