@@ -25,18 +25,23 @@ a Jacobi weight (:func:`.quadrature.jacobi_tanh_sinh`), times the trapezoid rule
 ``D(w^2 + S)^d``.
 
 **Contraction.**  A row with two ends gives the ``X x X`` matrix ``A = Phi^T diag(c) Phi``; a cycle of such
-rows is ``tr prod (Omega A)``, and a row with four ends whose ends return in two loops through rows with two
-ends is ``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``): cost
-``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
-``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``, and two rows with four ends joined
-by paths of rows with two ends a product of such matrices, one a path.  A row without a block (the lone row) is
-``E D(S)^d``.
+rows is ``tr prod (Omega A)``, and a row (a hub) whose ends return in loops through rows with two ends is
+``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``; two loops at four ends, three
+at six): cost ``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
+``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``, and two rows joined by paths of rows with
+two ends a product of such matrices, one a path; a loop of either row back to itself multiplies its c by the loop's
+quadratic form.  Three rows with four ends, each two joined by two factors (the triangle), are
+``sum c_i c'_j c''_k K_ij^2 K_jk^2 K_ki^2 = tr(H H' H'')``: with ``u_i = Omega^(1/2) phi_i`` projected on its r
+leading directions (``a_i``; r ~ 30-80 of X ~ 160), ``K_ij^2 = <psi_i, psi_j>``, ``psi_i`` the symmetric
+vectorisation of ``a_i a_i^T``, and ``H = sum c_i psi_i psi_i^T``: cost ``N r^4/4`` instead of ``N^3``.  These are
+every single block of k <= 6.  A row without a block (the lone row) is ``E D(S)^d``.
 
 **Two blocks through a row** (every two-block shape of k <= 5): the middle row has two incidences and one rest;
 at block j its factors see ``f_(S + w_other^2)(w_j xi)``, so each block sends it a message ``G_j(w, V)``,
 tabulated against ``log V`` (:meth:`GaussMixture._two_blocks`).  Rows in three blocks (k = 6) are not built.
 
-Everything is float64; the error is the difference between two levels of all rules plus ``k _RELATIVE`` of
+Everything is float64; the error is the difference between two levels of all rules (the triangle's rank among
+them, ``_RANK``) plus ``k _RELATIVE`` of
 the value: the smoothing's own error (within 3e-13 relative, the same at both levels) in each of up to k
 factors, and float64 sums of positive terms (``Phi-hat > 0`` on ``xi > 0`` for increasing f).  The activations are tanh,
 atan and erf: for sin, ``f_S(w xi) = e^(-S/2) sin(w xi)`` oscillates without end in xi as w grows, which no rule
@@ -276,8 +281,9 @@ def _two_blocks(shape):
 
 # -- the method ------------------------------------------------------------------------------------------
 class GaussMixture:
-    """Weights of the shapes of k <= 5 (lone rows, single blocks, two blocks through a row; :meth:`covers`) of a model
-    with stable weights, normal inputs and f in tanh, atan, erf (called by :class:`~momentck.numeric.fourier.FourierWeights`).
+    """Weights of the shapes of k <= 5 and the single blocks of k = 6 (lone rows, single blocks, two blocks through a
+    row; :meth:`covers`) of a model with stable weights, normal inputs and f in tanh, atan, erf (called by
+    :class:`~momentck.numeric.fourier.FourierWeights`).
 
     Parameters
     ----------
@@ -298,7 +304,8 @@ class GaussMixture:
 
     @staticmethod
     def covers(shape):
-        """Whether the shape is a lone row, has a single block (every row then has one incidence), or is two blocks
+        """Whether the shape is a lone row, has a single block (every row then has one incidence; :meth:`_contract`
+        builds every one of k <= 6 and raises NotCovered for the others), or is two blocks
         through a row with two ends in each, the other rows with two ends (:meth:`_two_blocks`: every shape of k = 4
         and k = 5 with two blocks)."""
         return len(shape.blocks) <= 1 or _two_blocks(shape) is not None
@@ -372,6 +379,9 @@ class GaussMixture:
 
     # -- shapes -------------------------------------------------------------------------------------
     def _contract(self, shape, level):
+        """The weight at ``level``: two blocks (:meth:`_two_blocks`), the lone row, or a single block: two rows, a cycle
+        of rows with two ends, one hub with loops (:meth:`_hub`), two hubs joined by paths, each with loops
+        (:meth:`_two_hubs`), or the triangle (:meth:`_triangle`); every single block of k <= 6 is one of these."""
         if len(shape.blocks) == 2:
             return self._two_blocks(shape, level)
         if not shape.blocks:
