@@ -217,8 +217,8 @@ def test_k6_single_block_structures_agree_with_stable_erf(alpha, monkeypatch):
 
 
 def test_triangle_truncation_is_below_rounding(monkeypatch):
-    # the triangle's basis: from squared singular values above 1e-12 of the first (the coarse level's rank) to 1e-16 the
-    # weight moves by rounding only (measured < 3e-16 relative), and a rank of a few directions is visibly off
+    # the triangle's basis: from squared singular values above 1e-12 of the first (the coarse level's rank) to 1e-16
+    # (the fine level's) the weight moves by rounding only (production: < 1.3e-15 relative); a few directions are off
     monkeypatch.setattr(gm, "_LEVELS", _COARSE)
     mix = GaussMixture(Model("stable(alpha=7/10)", "normal", "erf"))
     shape = _pairs(6, (((0, 1), 2), ((0, 2), 2), ((1, 2), 2)))

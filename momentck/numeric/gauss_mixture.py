@@ -26,8 +26,8 @@ a Jacobi weight (:func:`.quadrature.jacobi_tanh_sinh`), times the trapezoid rule
 
 **Contraction.**  A row with two ends gives the ``X x X`` matrix ``A = Phi^T diag(c) Phi``; a cycle of such
 rows is ``tr prod (Omega A)``, and a row (a hub) whose ends return in loops through rows with two ends is
-``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``; two loops at four ends, three
-at six): cost ``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
+``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``; two loops at four ends,
+three at six): cost ``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
 ``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``, and two rows joined by paths of rows with
 two ends a product of such matrices, one a path; a loop of either row back to itself multiplies its c by the loop's
 quadratic form.  Three rows with four ends, each two joined by two factors (the triangle), are
@@ -97,8 +97,8 @@ _RELATIVE = 5e-13
 #: entries of a K tile
 _TILE = 4_000_000
 #: the triangle's truncation (:meth:`GaussMixture._triangle`) at the two levels: squared singular values kept down to
-#: this fraction of the first (ranks 30-41 and 50-73; erf, stable(3/2) and stable(7/10), at the levels' own clouds the
-#: weight changes by < 3e-16 relative from rank 25 to 60)
+#: this fraction of the first (ranks 31-42 and 52-73 for erf with stable(3/2), stable(7/10)); against 1e-20 the weight
+#: moves by 1e-13 relative at 1e-8 and by rounding only (< 1.3e-15) from 1e-10 on, at both levels
 _RANK = (1e-12, 1e-16)
 #: points per vectorised pass of the smoothing
 _CHUNK = 20_000
@@ -573,7 +573,8 @@ class GaussMixture:
         return total
 
     def _triangle(self, rows, shape, level):
-        """Three rows with four ends, each two joined by two factors: ``sum_(i, j, k) c_i c'_j c''_k K_ij^2 K_jk^2 K_ki^2``.
+        """Three rows with four ends, each two joined by two factors:
+        ``sum_(i, j, k) c_i c'_j c''_k K_ij^2 K_jk^2 K_ki^2``.
 
         With ``u_i = Omega^(1/2) phi_i``, ``K_ij = u_i . u_j``; projected on the leading right singular vectors of
         ``(sqrt(c + c' + c'') u)`` (N x X), those whose squared singular values are above ``_RANK[level]`` of the first,
@@ -593,7 +594,8 @@ class GaussMixture:
     @staticmethod
     def _squares(a, c):
         """``H = sum_i c_i psi_i psi_i^T`` (c > 0), ``psi_i`` the symmetric vectorisation of ``a_i a_i^T`` (the entries
-        on and above the diagonal, those above times sqrt 2), so that ``<psi_i, psi_j> = (a_i . a_j)^2``; in tiles of i."""
+        on and above the diagonal, those above times sqrt 2), so that ``<psi_i, psi_j> = (a_i . a_j)^2``; in tiles of
+        i."""
         p, q = np.triu_indices(a.shape[1])
         scale = np.where(p == q, 1.0, sqrt(2))
         H = np.zeros((len(p), len(p)))
