@@ -216,6 +216,15 @@ def test_k6_single_block_structures_agree_with_stable_erf(alpha, monkeypatch):
         (((0, 1), 2), ((0, 2), 2), ((1, 2), 2)))])
 
 
+def test_triangle_with_a_diagonal_factor_agrees_with_stable_erf(monkeypatch):
+    # k = 7: the rows' H differ (tr(H H' H'') with H' of the row with the diagonal factor); levels _COARSER: -7.7e-12
+    # against the estimate 7.3e-10 (stable(7/10): 1.2e-9 against 2.7e-8)
+    monkeypatch.setattr(gm, "_LEVELS", _COARSER)
+    triangle = (((0, 1), 2), ((0, 2), 2), ((1, 2), 2))
+    shape = next(s for s in enumerate_shapes(7) if len(s.blocks) == 1 and s.pairs == triangle and s.diag == (0, 1, 0))
+    _assert_agrees_with_stable_erf("3/2", [shape])
+
+
 def test_triangle_truncation_is_below_rounding(monkeypatch):
     # the triangle's basis: from squared singular values above 1e-12 of the first (the coarse level's rank) to 1e-16
     # (the fine level's) the weight moves by rounding only (production: < 1.3e-15 relative); a few directions are off

@@ -582,13 +582,14 @@ class GaussMixture:
         ``tr(H H' H'')``, ``H = sum_i c_i psi_i psi_i^T``: cost ``N r^4/4`` instead of ``N^3``.  The coarse level's rank
         is the smaller, so that the change between the levels carries the truncation's effect."""
         _, omega = self._xi(level)
-        cs = {shape.diag[r]: self._row(4, shape.diag[r], level)[0] for r in rows}
+        diags = [shape.diag[r] for r in rows]
+        cs = [self._row(4, d, level)[0] for d in diags]
         _, phi = self._row(4, 0, level)
         u = phi * np.sqrt(omega)[None, :]
-        _, s, vt = np.linalg.svd(np.sqrt(sum(cs.values()))[:, None] * u, full_matrices=False)
+        _, s, vt = np.linalg.svd(np.sqrt(sum(cs))[:, None] * u, full_matrices=False)
         a = u @ vt[:int(np.sum(s * s >= _RANK[level] * s[0] ** 2))].T
-        H = {d: self._squares(a, c) for d, c in cs.items()}
-        H0, H1, H2 = (H[shape.diag[r]] for r in rows)
+        H = {d: self._squares(a, c) for d, c in dict(zip(diags, cs)).items()}   # rows differ by their diagonal factors
+        H0, H1, H2 = (H[d] for d in diags)
         return float(np.sum((H0 @ H1) * H2))
 
     @staticmethod
