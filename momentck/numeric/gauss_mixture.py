@@ -25,12 +25,16 @@ a Jacobi weight (:func:`.quadrature.jacobi_tanh_sinh`), times the trapezoid rule
 ``D(w^2 + S)^d``.
 
 **Contraction.**  A row with two ends gives the ``X x X`` matrix ``A = Phi^T diag(c) Phi``; a cycle of such
-rows is ``tr prod (Omega A)``, and a row with four ends whose ends return in two loops through rows with two
-ends is ``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``): cost
-``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
-``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``, and two rows with four ends joined
-by paths of rows with two ends a product of such matrices, one a path.  A row without a block (the lone row) is
-``E D(S)^d``.
+rows is ``tr prod (Omega A)``, and a row (a hub) whose ends return in loops through rows with two ends is
+``sum_i c_i prod_loops phi_i^T Omega M Omega phi_i`` (M the loop's product of ``A Omega``; two loops at four ends,
+three at six): cost ``N X^2`` for N nodes a row and X xi nodes.  Two rows with ``m >= 4`` factors between them need the
+``N x N`` matrix ``K = Phi Omega Phi^T`` (in tiles): ``sum c_i c_j K_ij^m``, and two rows joined by paths of rows with
+two ends a product of such matrices, one a path; a loop of either row back to itself multiplies its c by the loop's
+quadratic form.  Three rows with four ends, each two joined by two factors (the triangle), are
+``sum c_i c'_j c''_k K_ij^2 K_jk^2 K_ki^2 = tr(H H' H'')``: with ``u_i = Omega^(1/2) phi_i`` projected on its r
+leading directions (``a_i``; r ~ 30-80 of X ~ 160), ``K_ij^2 = <psi_i, psi_j>``, ``psi_i`` the symmetric
+vectorisation of ``a_i a_i^T``, and ``H = sum c_i psi_i psi_i^T``: cost ``N r^4/4`` instead of ``N^3``.  These are
+every single block of k <= 6.  A row without a block (the lone row) is ``E D(S)^d``.
 
 **Rows in several blocks** (every shape of k <= 6 with two or three blocks).  A block seen from one of its rows is
 a set of loops leaving it and returning (:func:`_loops`), each a sequence of *stations*: rows with two ends on the
@@ -44,7 +48,8 @@ more block (a chain of three pair blocks; a pair joined by four factors beside a
 block into its row: the row's cloud over ``(w, V)``, the message's weight spread onto the ``log V`` grid by
 Lagrange interpolation (:meth:`GaussMixture._fold`), and the pair block contracts the two clouds.
 
-Everything is float64; the error is the difference between two levels of all rules plus ``k _RELATIVE`` of
+Everything is float64; the error is the difference between two levels of all rules (the triangle's rank among
+them, ``_RANK``) plus ``k _RELATIVE`` of
 the value: the smoothing's own error (within 3e-13 relative, the same at both levels) in each of up to k
 factors, and float64 sums of positive terms (``Phi-hat > 0`` on ``xi > 0`` for increasing f).  The activations are tanh,
 atan and erf: for sin, ``f_S(w xi) = e^(-S/2) sin(w xi)`` oscillates without end in xi as w grows, which no rule
@@ -101,6 +106,10 @@ _THREE = (1 / 8, 1 / 10)
 _RELATIVE = 5e-13
 #: entries of a K tile
 _TILE = 4_000_000
+#: the triangle's truncation (:meth:`GaussMixture._triangle`) at the two levels: squared singular values kept down to
+#: this fraction of the first (ranks 31-42 and 52-73 for erf with stable(3/2), stable(7/10)); against 1e-20 the weight
+#: moves by 1e-13 relative at 1e-8 and by rounding only (< 1.3e-15) from 1e-10 on, at both levels
+_RANK = (1e-12, 1e-16)
 #: points per vectorised pass of the smoothing
 _CHUNK = 20_000
 #: beta sqrt(V) from which the smoothing is a series in 1/s (:func:`_large_variance`; its error below 4e-16 there)
@@ -373,8 +382,9 @@ def _lagrange(t, n, p=7):
 
 # -- the method ------------------------------------------------------------------------------------------
 class GaussMixture:
-    """Weights of the shapes of k <= 5 (lone rows, single blocks, two blocks through a row; :meth:`covers`) of a model
-    with stable weights, normal inputs and f in tanh, atan, erf (called by :class:`~momentck.numeric.fourier.FourierWeights`).
+    """Weights of the shapes of k <= 5 and the single blocks of k = 6 (lone rows, single blocks, two blocks through a
+    row; :meth:`covers`) of a model with stable weights, normal inputs and f in tanh, atan, erf (called by
+    :class:`~momentck.numeric.fourier.FourierWeights`).
 
     Parameters
     ----------
@@ -395,9 +405,10 @@ class GaussMixture:
 
     @staticmethod
     def covers(shape):
-        """Whether the shape is a lone row, has a single block (every row then has one incidence), is two or three
-        blocks through one row, each block a set of loops from it (:func:`_through_row`), or a pair block whose rows
-        are in one more block at most (:func:`_folded_pair`): every shape of k <= 6 with several blocks."""
+        """Whether the shape is a lone row, has a single block (every row then has one incidence; :meth:`_contract`
+        builds every one of k <= 6 and raises NotCovered for the others), is two or three blocks through one row,
+        each block a set of loops from it (:func:`_through_row`), or a pair block whose rows are in one more block at
+        most (:func:`_folded_pair`): every shape of k <= 6 with several blocks."""
         return len(shape.blocks) <= 1 or _through_row(shape) is not None or _folded_pair(shape) is not None
 
     def weight(self, shape):
@@ -469,6 +480,10 @@ class GaussMixture:
 
     # -- shapes -------------------------------------------------------------------------------------
     def _contract(self, shape, level):
+        """The weight at ``level``: several blocks (:meth:`_blocks_through_row`, :meth:`_pair_of_clouds`), the lone
+        row, or a single block: two rows, a cycle of rows with two ends, one hub with loops (:meth:`_hub`), two hubs
+        joined by paths, each with loops (:meth:`_two_hubs`), or the triangle (:meth:`_triangle`); every single block
+        of k <= 6 is one of these."""
         if len(shape.blocks) >= 2:
             if _through_row(shape) is not None:
                 return self._blocks_through_row(shape, level)
@@ -497,42 +512,71 @@ class GaussMixture:
                 M = M @ (omega[:, None] * self._matrix(2, shape.diag[r], level))
             return float(np.trace(M))
         hubs = [a for a, e in ends.items() if e != 2]
-        if len(hubs) == 1 and ends[hubs[0]] == 4:
-            return self._hub(hubs[0], shape, edges, level)
+        if len(hubs) == 1:
+            return self._hub(hubs[0], ends, shape, edges, level)
         if len(hubs) == 2:
             return self._two_hubs(*hubs, ends, shape, edges, level)
-        raise NotCovered("the Gaussian mixture: single blocks whose rows have two ends but for one with four or two "
-                         "joined by paths")
+        if len(rows) == 3 and all(mult == 2 for _, mult in shape.pairs):
+            return self._triangle(rows, shape, level)
+        raise NotCovered("the Gaussian mixture: single blocks whose rows have two ends but for one, two, or three "
+                         "with four each joined by two factors")
 
     @staticmethod
     def _walk(start, first, edges, hub):
-        """From ``hub`` along the edge list: the rows met (each with two ends) until back at ``hub``, and
-        the edges used."""
+        """From ``start`` along the edge list: the rows met (each with two ends) until at ``hub`` (a row, or a set
+        of rows: at any of them), and the edges left."""
+        stop = hub if isinstance(hub, set) else {hub}
         edges = list(edges)
         if first is None:
             first = next(e for e in edges if start in e)
         edges.remove(first)
         here = first[1] if first[0] == start else first[0]
         path = []
-        while here != hub:
+        while here not in stop:
             path.append(here)
             e = next(e for e in edges if here in e)
             edges.remove(e)
             here = e[1] if e[0] == here else e[0]
         return path, edges
 
-    def _hub(self, hub, shape, edges, level):
-        """A row with four ends whose two loops return through rows with two ends."""
-        _, omega = self._xi(level)
-        c, phi = self._row(4, shape.diag[hub], level)
-        total = c.copy()
-        for _ in range(2):
+    def _hub(self, hub, ends, shape, edges, level):
+        """A row whose ends return in loops through rows with two ends: ``sum_i c_i prod_loops
+        phi_i^T Omega M Omega phi_i`` (:meth:`_loops`)."""
+        c, phi = self._row(ends[hub], shape.diag[hub], level)
+        loops = []
+        while edges:
             path, edges = self._walk(hub, None, edges, hub)
-            M = np.diag(omega)
-            for r in path:
-                M = M @ self._matrix(2, shape.diag[r], level) * omega[None, :]
-            total *= np.einsum("ix,xy,iy->i", phi, M, phi, optimize=True)
-        return float(total.sum())
+            loops.append(path)
+        return float(c @ self._loops(phi, loops, shape, level))
+
+    def _chain(self, path, shape, level):
+        """``Omega A_1 Omega A_2 ... A_n Omega`` (X x X) over the rows of ``path``, each with two ends (an empty path:
+        ``Omega``)."""
+        _, omega = self._xi(level)
+        M = np.diag(omega)
+        for r in path:
+            M = M @ self._matrix(2, shape.diag[r], level) * omega[None, :]
+        return M
+
+    def _loops(self, phi, loops, shape, level):
+        """``prod_loops phi_i^T Omega M Omega phi_i`` per node i (a vector; 1.0 without loops), each loop the rows met
+        from a row back to itself (:meth:`_chain`)."""
+        out = 1.0
+        for path in loops:
+            out = out * np.einsum("ix,xy,iy->i", phi, self._chain(path, shape, level), phi, optimize=True)
+        return out
+
+    @staticmethod
+    def _legs(a, b, edges):
+        """The walks from rows a and b through rows with two ends: ``(loops at a, loops at b, paths from a to b)``,
+        each a list of the rows met in order (a direct factor between a and b: an empty path)."""
+        legs = ([], [], [])
+        for start in (a, b):
+            while any(start in e for e in edges):
+                at_b = sum(b in e for e in edges)
+                path, edges = GaussMixture._walk(start, None, edges, {a, b})
+                legs[1 if start == b else 2 if sum(b in e for e in edges) < at_b else 0].append(path)
+        return legs
 
     def _blocks_through_row(self, shape, level):
         """Two or three blocks through a middle row (its incidences ``w_j``, rest S; :func:`_through_row`).
@@ -688,26 +732,20 @@ class GaussMixture:
         return table
 
     def _two_hubs(self, a, b, ends, shape, edges, level):
-        """Two rows a, b joined by paths of rows with two ends (a direct factor: an empty path):
+        """Two rows a, b joined by paths of rows with two ends (a direct factor: an empty path), each perhaps with loops
+        back to itself through rows with two ends (:meth:`_legs`):
         ``sum_(i, j) c_i c'_j prod_paths Phi_i Omega M Omega Phi'_j``, M the path's ``A Omega ... A`` (the identity for
-        a direct factor, so that m direct factors give ``K_ij^m``, ``K = Phi Omega Phi'^T``), in tiles of i."""
+        a direct factor, so that m direct factors give ``K_ij^m``, ``K = Phi Omega Phi'^T``), the loops' quadratic
+        forms (:meth:`_loops`) multiplying c and c', in tiles of i."""
         _, omega = self._xi(level)
         (ca, pa), (cb, pb) = self._row(ends[a], shape.diag[a], level), self._row(ends[b], shape.diag[b], level)
-        direct, paths = 0, []
-        while any(a in e for e in edges):
-            path, edges = self._walk(a, None, edges, b)
-            if a in path:
-                raise NotCovered("the Gaussian mixture: a row's loop back to itself beside paths to another")
-            if not path:
-                direct += 1
-                continue
-            M = self._matrix(2, shape.diag[path[0]], level)
-            for r in path[1:]:
-                M = M @ (omega[:, None] * self._matrix(2, shape.diag[r], level))
-            paths.append(omega[:, None] * M * omega[None, :])
+        loops_a, loops_b, legs = self._legs(a, b, edges)
+        ca, cb = ca * self._loops(pa, loops_a, shape, level), cb * self._loops(pb, loops_b, shape, level)
+        direct = sum(not path for path in legs)
+        paths = [self._chain(path, shape, level) for path in legs if path]
         pa = pa * omega[None, :]
         # K symmetric (no paths, equal rows): the tiles on and above the diagonal, those above twice
-        same = not paths and shape.diag[a] == shape.diag[b] and ends[a] == ends[b]
+        same = not paths and np.array_equal(ca, cb)
         per = max(1, _TILE // len(cb))
         total = 0.0
         for lo in range(0, len(ca), per):
@@ -722,3 +760,37 @@ class GaussMixture:
                 P *= (pa[lo:hi] / omega[None, :]) @ B @ pb.T
             total += float(ca[lo:hi] @ P @ cb)
         return total
+
+    def _triangle(self, rows, shape, level):
+        """Three rows with four ends, each two joined by two factors:
+        ``sum_(i, j, k) c_i c'_j c''_k K_ij^2 K_jk^2 K_ki^2``.
+
+        With ``u_i = Omega^(1/2) phi_i``, ``K_ij = u_i . u_j``; projected on the leading right singular vectors of
+        ``(sqrt(c + c' + c'') u)`` (N x X), those whose squared singular values are above ``_RANK[level]`` of the first,
+        ``u_i -> a_i`` (r coordinates), ``K_ij^2 = <psi_i, psi_j>`` (:meth:`_squares`) and the weight is
+        ``tr(H H' H'')``, ``H = sum_i c_i psi_i psi_i^T``: cost ``N r^4/4`` instead of ``N^3``.  The coarse level's rank
+        is the smaller, so that the change between the levels carries the truncation's effect."""
+        _, omega = self._xi(level)
+        diags = [shape.diag[r] for r in rows]
+        cs = [self._row(4, d, level)[0] for d in diags]
+        _, phi = self._row(4, 0, level)
+        u = phi * np.sqrt(omega)[None, :]
+        _, s, vt = np.linalg.svd(np.sqrt(sum(cs))[:, None] * u, full_matrices=False)
+        a = u @ vt[:int(np.sum(s * s >= _RANK[level] * s[0] ** 2))].T
+        H = {d: self._squares(a, c) for d, c in dict(zip(diags, cs)).items()}   # rows differ by their diagonal factors
+        H0, H1, H2 = (H[d] for d in diags)
+        return float(np.sum((H0 @ H1) * H2))
+
+    @staticmethod
+    def _squares(a, c):
+        """``H = sum_i c_i psi_i psi_i^T`` (c > 0), ``psi_i`` the symmetric vectorisation of ``a_i a_i^T`` (the entries
+        on and above the diagonal, those above times sqrt 2), so that ``<psi_i, psi_j> = (a_i . a_j)^2``; in tiles of
+        i."""
+        p, q = np.triu_indices(a.shape[1])
+        scale = np.where(p == q, 1.0, sqrt(2))
+        H = np.zeros((len(p), len(p)))
+        per = max(1, _TILE // len(p))
+        for lo in range(0, len(c), per):
+            psi = a[lo:lo + per, p] * a[lo:lo + per, q] * (scale[None, :] * np.sqrt(c[lo:lo + per])[:, None])
+            H += psi.T @ psi
+        return H
