@@ -552,11 +552,9 @@ class GaussMixture:
     def _chain(self, path, shape, level):
         """``Omega A_1 Omega A_2 ... A_n Omega`` (X x X) over the rows of ``path``, each with two ends (an empty path:
         ``Omega``)."""
-        _, omega = self._xi(level)
-        M = np.diag(omega)
-        for r in path:
-            M = M @ self._matrix(2, shape.diag[r], level) * omega[None, :]
-        return M
+        if not path:
+            return np.diag(self._xi(level)[1])
+        return self._loop_form(tuple((shape.diag[r], ()) for r in path), level)
 
     def _loops(self, phi, loops, shape, level):
         """``prod_loops phi_i^T Omega M Omega phi_i`` per node i (a vector; 1.0 without loops), each loop the rows met
