@@ -158,7 +158,7 @@ def test_k5_structures_agree_with_stable_erf(alpha, monkeypatch):
         next(s for s in enumerate_shapes(5) if s.blocks == ((0, 1, 2), (2, 3)))])
 
 
-@pytest.mark.parametrize("alpha", ["3/2", "7/10"])
+@pytest.mark.parametrize("alpha", ["7/10"])  # 3/2 passes too (30 s); one alpha keeps the suite's time down
 def test_k6_structures_agree_with_stable_erf(alpha, monkeypatch):
     # k = 6's rows in several blocks: a hub with a side loop seen from the middle row, two loops from the middle row,
     # a row in three blocks, a chain of three pair blocks and a pair joined by four factors (both folded clouds);
