@@ -36,7 +36,7 @@ those of the off-diagonal factors through a block; the others are private to the
   uniform: Gauss–Legendre; at k = 3 every single block, over its D shared inputs, a private uniform
   input at the block through ``E_y Psi(A + B y)`` in closed form, the rows' nodes and rests kept).
   At k = 3 with normal or uniform inputs (stable weights) the blocks go through :mod:`.fourier_shared` (facet coordinates, the radial integral inside a diagonal row's block
-  factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).  From k = 4 on, with stable
+  factor; uniform: :mod:`.uniform_private`, which also gives the three-input rests).  From k = 2 on, with stable
   weights and normal inputs, the shapes go to :mod:`.gauss_mixture` (conditioning on the weights: faster and
   tighter; :attr:`FourierWeights.mixture_from_k`), the frequency rules' blocks staying as its check.
 
@@ -449,9 +449,10 @@ class FourierWeights(SharedInputs, WeightMethod):
     cost = 5.0
     #: from this k on, the shapes the Gaussian mixture covers (stable weights, normal inputs) go to it,
     #: conditioning on the weights (:mod:`.gauss_mixture`: 0.1-5 s a shape once its clouds are built, bounds
-    #: 1e-12 to 1e-10, where the frequency rules' blocks take 4-260 s for bounds up to 1e-9); the tests raise it
-    #: to check those blocks against the mixture
-    mixture_from_k = 4
+    #: 1e-12 to 1e-10, where the frequency rules' blocks take 4-260 s for bounds up to 1e-9; k = 2, 3 with tanh:
+    #: 2.5-4.9 s against 20-24 s, within 1.4e-12 of them); k = 1 stays with the rules (bound 6e-15); the tests
+    #: raise it to check those blocks against the mixture
+    mixture_from_k = 2
 
     @classmethod
     def max_k(cls, model):
