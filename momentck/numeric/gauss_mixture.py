@@ -317,6 +317,12 @@ def _loops(root, edges, ends, diag):
     return tuple(sorted(loops)) if not edges else None
 
 
+def _block_edges(shape, j, block_of):
+    """``(edges, ends)`` of block j: its off-diagonal factors, one edge each, and each row's number of ends."""
+    edges = [p for p, m in shape.pairs if block_of[p] == j for _ in range(m)]
+    return edges, {r: sum(r in e for e in edges) for r in shape.blocks[j]}
+
+
 def _through_row(shape):
     """``(middle row, views)`` when every block of the shape (two or three) holds one common row and each block seen
     from it is a set of loops (:func:`_loops`), else None."""
@@ -329,9 +335,7 @@ def _through_row(shape):
     block_of = shape.pair_blocks
     views = []
     for j in range(len(shape.blocks)):
-        edges = [p for p, m in shape.pairs if block_of[p] == j for _ in range(m)]
-        ends = {r: sum(r in e for e in edges) for r in shape.blocks[j]}
-        view = _loops(mid, edges, ends, shape.diag)
+        view = _loops(mid, *_block_edges(shape, j, block_of), shape.diag)
         if view is None:
             return None
         views.append(view)
@@ -354,9 +358,7 @@ def _folded_pair(shape):
             if len(hold) != 1 or views[hold[0]] is not None:
                 ok = False
                 break
-            edges = [p for p, m in shape.pairs if block_of[p] == i for _ in range(m)]
-            ends = {r: sum(r in e for e in edges) for r in other}
-            views[hold[0]] = _loops(hold[0], edges, ends, shape.diag)
+            views[hold[0]] = _loops(hold[0], *_block_edges(shape, i, block_of), shape.diag)
             ok = views[hold[0]] is not None
             if not ok:
                 break
