@@ -9,7 +9,10 @@ What an entry may hold
 Only integers, strings and lists: a shape is its canonical key (nested lists of
 integers), its blocks, factor counts, walk count and an example walk; a weight
 is a polynomial given by its generators' names and a list of terms
-``[exponents, numerator, denominator]`` with Python integers.  Nothing read
+``[exponents, numerator, denominator]`` with Python integers; a numeric weight
+and its error bound are two binary floats ``[mantissa, exponent]`` (the exact
+mpmath values), stored under a key that holds the :func:`code_fingerprint` of
+the installed package, so that numbers computed by other code are never read.  Nothing read
 from a file is ever evaluated (no ``sympify``, ``eval`` or ``srepr``): exact
 values are rebuilt in the polynomial ring the engine computes in, after the
 names of its generators have been compared with the stored ones.
@@ -35,9 +38,11 @@ import math
 import os
 import secrets
 import tempfile
+from functools import lru_cache
 
 __all__ = ["CACHE_VERSION", "cache_dir", "load", "store", "has", "encode_shapes", "decode_shapes",
-           "encode_weights", "encode_values", "weights_payload", "decode_weights", "decode_values"]
+           "encode_weights", "encode_values", "weights_payload", "decode_weights", "decode_values",
+           "code_fingerprint", "encode_numbers", "decode_numbers"]
 
 #: bump when the meaning or the format of cached shapes or weights changes
 CACHE_VERSION = 2
@@ -310,3 +315,68 @@ def has(kind, key):
     still find it malformed)."""
     path, _ = _path(kind, key)
     return path is not None and os.path.exists(path)
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint():
+    """SHA-256 (hex, 16 digits) of the package's Python sources: part of the key of cached numeric
+    weights, which depend on every quadrature rule and level, so that any change of the code is a
+    miss rather than a stale number."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, root).encode())
+            with open(path, "rb") as fh:
+                digest.update(hashlib.sha256(fh.read()).digest())
+    return digest.hexdigest()[:16]
+
+
+def _binary(x):
+    """A finite mpmath number as ``[mantissa, exponent]`` (exact), or None."""
+    import mpmath
+    x = mpmath.mpf(x)
+    if not mpmath.isfinite(x):
+        return None
+    sign, man, exp, _ = x._mpf_
+    return [-int(man) if sign else int(man), int(exp)]
+
+
+def encode_numbers(shapes, values):
+    """Payload of numeric weights: ``values`` lists ``(value, error)`` per shape (mpmath numbers);
+    None when some number is not finite (such results are not cached)."""
+    rows = [[_binary(v), _binary(e)] for v, e in values]
+    if any(None in r for r in rows):
+        return None
+    return {"shapes": [_lists(s.key) for s in shapes], "values": rows}
+
+
+def decode_numbers(payload, shapes):
+    """``[(value, error)]`` (mpmath numbers, exact) from :func:`encode_numbers` data, checked: the
+    shapes those given, in order, every number two integers, errors non-negative.  Otherwise
+    ``ValueError``."""
+    import mpmath
+    if payload["shapes"] != [_lists(s.key) for s in shapes]:
+        raise ValueError("cached numeric weights are for other shapes")
+    rows = payload["values"]
+    if type(rows) is not list or len(rows) != len(shapes):
+        raise ValueError("one weight per shape expected")
+    out = []
+    for row in rows:
+        if type(row) is not list or len(row) != 2:
+            raise ValueError("malformed numeric weight")
+        v, e = (mpmath.mpf(_binary_pair(r)) for r in row)
+        if e < 0:
+            raise ValueError("negative error bound")
+        out.append((v, e))
+    return out
+
+
+def _binary_pair(r):
+    """``(mantissa, exponent)`` from ``[mantissa, exponent]``, two integers; otherwise ``ValueError``."""
+    pair = _ints(r, minimum=None)
+    if len(pair) != 2:
+        raise ValueError("malformed binary float")
+    return pair

@@ -30,7 +30,7 @@ from .compression import free_poisson_moments
 from .errors import ConvergenceError, MomentckError, NotCovered, TooMuchWork
 from .model import Model
 from .shapes import collector_paused, enumerate_shapes
-from .numeric import select
+from .numeric import configuration_fingerprint, select
 from .distributed import check_scheduler
 from .parallel import CHUNKS_PER_WORKER, TaskSpreader
 from .shards import merge_shards, weigh_shard
@@ -480,6 +480,26 @@ def _numeric_weights(plan, shp, desc):
     return [(s, *r) for s, r in zip(shp, out)]
 
 
+def _cached_numeric_weights(plan, j):
+    """:func:`_numeric_weights` of the shapes of order j, through the on-disk cache: the key holds the
+    laws, the activation, the weight method, the digits, the package's code fingerprint and the numeric
+    modules' run-time configuration, so only numbers this very code and configuration computed for this
+    model are read back (exactly, as binary floats)."""
+    req = plan.request
+    shp = shapes(j, cache=req.cache)
+    model = req.model
+    key = [model.weights.spec, model.inputs.spec, model.activation.spec, plan.weigher.name, req.digits, j,
+           _cache.code_fingerprint(), configuration_fingerprint()]
+    if req.cache:
+        got = _cache.load("numeric", key, lambda payload: _cache.decode_numbers(payload, shp))
+        if got is not None:
+            return [(s, *r) for s, r in zip(shp, got)]
+    weighed = _numeric_weights(plan, shp, f"numeric weights, k={j}")
+    if req.cache:
+        _cache.store("numeric", key, _cache.encode_numbers(shp, [(w, e) for _, w, e in weighed]))
+    return weighed
+
+
 def _terms(plan, j, itemise=True):
     """The one loop over shapes: ``[(shape, w(S), error, contribution, contribution error)]`` of
     ``h_j = sum_S N_j(S) psi^-(r(S)-1) w(S)`` (errors None for exact weights; exact contributions
@@ -489,7 +509,7 @@ def _terms(plan, j, itemise=True):
     req = plan.request
     psi = plan.psi()
     if plan.numeric:
-        weighed = _numeric_weights(plan, shapes(j, cache=req.cache), f"numeric weights, k={j}")
+        weighed = _cached_numeric_weights(plan, j)
     else:
         weighed = [(s, w, None) for s, w in _weights(plan, j)]
         if not itemise:

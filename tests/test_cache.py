@@ -115,3 +115,69 @@ def test_entry_without_the_key_file_is_a_miss(cached, monkeypatch):
     assert list(engine.kernel_moments(_model(), 2)) == list(first)
     assert (tmp_path / "key").exists()
     assert _cache.load("weights", ["nothing"]) is None
+
+
+# -- numeric weights ------------------------------------------------------------------------------------------
+def _numeric_model():
+    return Model("stable(alpha=3/2)", "rademacher", "tanh")    # the Fourier method, ~0.2 s for k = 2
+
+
+def _numeric(monkeypatch, tmp_path):
+    monkeypatch.setenv("MOMENTCK_CACHE_DIR", str(tmp_path))
+    return engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
+
+
+def _no_numeric_recompute(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("numeric weights recomputed despite the cache")
+    monkeypatch.setattr(engine, "_numeric_weights", boom)
+
+
+def test_numeric_weights_are_read_back_exactly(monkeypatch, tmp_path):
+    first = _numeric(monkeypatch, tmp_path)
+    _no_numeric_recompute(monkeypatch)
+    again = engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
+    assert [str(x) for x in again] == [str(x) for x in first]
+    assert again.kernel_error == first.kernel_error and again.spectral_error == first.spectral_error
+    with pytest.raises(AssertionError, match="recomputed"):       # cache=False never reads it
+        engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1, cache=False)
+    with pytest.raises(AssertionError, match="recomputed"):       # nor do other digits
+        engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1, digits=12)
+
+
+def test_numeric_weights_under_another_configuration_are_a_miss(monkeypatch, tmp_path):
+    """A quadrature level replaced at run time (as the tests coarsen rules) keys its own entries."""
+    from momentck.numeric import fourier
+    _numeric(monkeypatch, tmp_path)
+    monkeypatch.setattr(fourier, "_ROUNDOFF", fourier._ROUNDOFF * 2)
+    _no_numeric_recompute(monkeypatch)
+    with pytest.raises(AssertionError, match="recomputed"):
+        engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
+
+
+def test_edited_numeric_weight_is_a_miss(monkeypatch, tmp_path):
+    first = _numeric(monkeypatch, tmp_path)
+    secret = bytes.fromhex((tmp_path / "key").read_text())
+    for fp in _entries(tmp_path, "numeric"):
+        def halve(payload):
+            for value, error in payload["values"]:
+                value[1] -= 1        # w / 2, exactly
+        _rewrite(fp, halve)          # the HMAC no longer matches
+    again = engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
+    assert [str(x) for x in again] == [str(x) for x in first]
+    for bad in ([["1.5", 3], [0, 0]], [[1, 0], [-1, 0]], [[1, 0]], "x"):   # malformed, even with a valid HMAC
+        for fp in _entries(tmp_path, "numeric"):
+            _rewrite(fp, lambda payload: payload.__setitem__("values", [bad] * len(payload["values"])), secret)
+        again = engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
+        assert [str(x) for x in again] == [str(x) for x in first]
+
+
+def test_configuration_fingerprint_is_the_same_in_every_process():
+    """Nested code objects' reprs hold addresses and hash seeds change set orders: neither may leak in."""
+    import os
+    import subprocess
+    import sys
+    code = "from momentck.numeric import configuration_fingerprint as f; print(f())"
+    out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(out) == 1 and len(out.pop().strip()) == 16

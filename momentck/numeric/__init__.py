@@ -32,6 +32,14 @@ fourier             stable or sparse weights, tanh, atan,    :mod:`.fourier` (fr
 ``momentck methods`` prints the coverage matrix computed here (:func:`coverage_table`).
 """
 
+import hashlib
+import importlib
+import pkgutil
+import sys
+import types
+
+import numpy as np
+
 from .base import WeightMethod
 from .gaussian_weights import GaussianWeights
 from .sinweights import SparseNormalSinWeights
@@ -45,7 +53,7 @@ from .stable_sin import StableSinWeights
 from .fourier import FourierWeights
 
 __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_max_k", "numeric_weights",
-           "coverage", "coverage_table", "methods_table", "refusal", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
+           "coverage", "coverage_table", "methods_table", "refusal", "configuration_fingerprint", "COVERAGE_WEIGHTS", "COVERAGE_INPUTS", "COVERAGE_ACTIVATIONS"]
 
 #: the registered weight methods
 METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights, SparseNormalWeights,
@@ -192,3 +200,47 @@ def coverage_table(cells=None, reasons=False):
         lines += [f"- {c['weights']} × {c['inputs']} × {c['activation']}: {c['reason']}"
                   for c in cells if c["method"] is None]
     return "\n".join(lines)
+
+
+# -- what a cached numeric weight depends on beyond the source files ------------------------------------------
+def _describe(obj, owner, depth=0):
+    """A stable text for a module global or class attribute: numbers, strings and tuples by value, arrays
+    by their bytes, functions by where they are defined and their code; mutable containers (memos,
+    registries) by type only, so that what grows at run time does not change the text."""
+    obj = getattr(obj, "__func__", obj)                 # classmethod / staticmethod
+    obj = getattr(obj, "__wrapped__", obj)              # :func:`.base.memoized`
+    if obj is None or isinstance(obj, (bool, int, float, complex, str)):
+        return repr(obj)
+    if isinstance(obj, tuple):
+        return "(" + ",".join(_describe(x, owner, depth) for x in obj) + ")"
+    if isinstance(obj, np.ndarray):
+        return f"array{obj.shape}{obj.dtype}:" + hashlib.sha256(np.ascontiguousarray(obj).tobytes()).hexdigest()
+    if isinstance(obj, types.FunctionType):
+        return f"{obj.__module__}.{obj.__qualname__}:" + hashlib.sha256(_code_text(obj.__code__)).hexdigest()[:16]
+    if isinstance(obj, type) and obj.__module__ == owner and depth == 0:
+        return obj.__qualname__ + "{" + ";".join(
+            f"{k}={_describe(v, owner, 1)}" for k, v in sorted(vars(obj).items()) if not k.startswith("__")) + "}"
+    return type(obj).__qualname__
+
+
+def _code_text(code):
+    """Bytecode and constants of a code object, nested code objects (comprehensions, lambdas) by their
+    own text: their reprs hold memory addresses, which differ from one process to the next."""
+    consts = [_code_text(c) if isinstance(c, types.CodeType) else repr(c).encode() for c in code.co_consts]
+    return code.co_code + b"|".join(consts) + repr(code.co_names).encode()
+
+
+def configuration_fingerprint():
+    """SHA-256 (hex, 16 digits) of the numeric modules' state as it is now: their constants (quadrature
+    levels and steps), functions and classes' attributes.  With :func:`momentck.cache.code_fingerprint`
+    it keys the cached numeric weights, so that a level or method replaced at run time (as the tests do,
+    to coarsen rules) stores and reads its numbers apart from the shipped configuration."""
+    for info in pkgutil.iter_modules(__path__):      # every module, whatever this process imported so far
+        importlib.import_module(f"{__name__}.{info.name}")
+    digest = hashlib.sha256()
+    for name in sorted(n for n in sys.modules if n == __name__ or n.startswith(__name__ + ".")):
+        module = sys.modules[name]
+        for attr, value in sorted(vars(module).items()):
+            if not attr.startswith("__") and not isinstance(value, types.ModuleType):
+                digest.update(f"{name}.{attr}={_describe(value, name)}\n".encode())
+    return digest.hexdigest()[:16]
