@@ -270,21 +270,30 @@ def _other(edge, row):
     return edge[1] if edge[0] == row else edge[0]
 
 
+def _walk(start, first, edges, stop):
+    """From ``start`` along ``first`` (None: its first edge in ``edges``) through rows with two ends until at a row of
+    the set ``stop``: ``(the rows met, the edges left, the row reached)``; ``edges`` is not changed."""
+    edges = list(edges)
+    if first is None:
+        first = next(e for e in edges if start in e)
+    edges.remove(first)
+    here, path = _other(first, start), []
+    while here not in stop:
+        path.append(here)
+        e = next(e for e in edges if here in e)
+        edges.remove(e)
+        here = _other(e, here)
+    return path, edges, here
+
+
 def _side_loop(hub, edge, edges, ends, diag):
     """The stations of the loop leaving ``hub`` along ``edge`` through rows with two ends and returning to ``hub``
     (its edges taken out of ``edges``), or None (the walk reaches another row with more ends; nothing taken)."""
-    left = list(edges)
-    left.remove(edge)
-    here, path = _other(edge, hub), []
-    while here != hub:
-        if ends[here] != 2:
-            return None
-        path.append((diag[here], ()))
-        e = next(e for e in left if here in e)
-        left.remove(e)
-        here = _other(e, here)
+    path, left, end = _walk(hub, edge, edges, {hub} | {r for r, m in ends.items() if m != 2})
+    if end != hub:
+        return None
     edges[:] = left
-    return tuple(path)
+    return tuple((diag[r], ()) for r in path)
 
 
 def _loops(root, edges, ends, diag):
@@ -446,6 +455,14 @@ class GaussMixture:
         keep = significant(wy, _DROP)
         return y[keep], yc[keep], wy[keep]
 
+    def _incidence_weights(self, step, ends):
+        """``(y, w^2, c w_y y^((m - 2)/2))``: the incidence rule at tanh–sinh step ``step`` for a row with ``m = ends``
+        ends at the block (``w^2 = y/(1 - y)``, inf where ``1 - y`` underflows)."""
+        y, yc, wy = self._incidence(step)
+        with np.errstate(divide="ignore"):
+            w2 = y / yc
+        return y, w2, self.c * wy * y ** ((ends - 2) / 2)
+
     @memoized
     def _cloud(self, level):
         """``(y, w^2, S, weights, Phi-hat (N, X))``: the nodes of a row with two ends, weights without the diagonal
@@ -508,7 +525,7 @@ class GaussMixture:
                 return float(omega @ (A * B) @ omega)
             return self._two_hubs(a, b, ends, shape, edges, level)
         if all(e == 2 for e in ends.values()):
-            order = self._walk(rows[0], None, edges, rows[0])[0]
+            order = _walk(rows[0], None, edges, {rows[0]})[0]
             M = np.eye(len(omega))
             for r in [rows[0]] + order:
                 M = M @ (omega[:, None] * self._matrix(2, shape.diag[r], level))
@@ -523,31 +540,13 @@ class GaussMixture:
         raise NotCovered("the Gaussian mixture: single blocks whose rows have two ends but for one, two, or three "
                          "with four each joined by two factors")
 
-    @staticmethod
-    def _walk(start, first, edges, hub):
-        """From ``start`` along the edge list: the rows met (each with two ends) until at ``hub`` (a row, or a set
-        of rows: at any of them), and the edges left."""
-        stop = hub if isinstance(hub, set) else {hub}
-        edges = list(edges)
-        if first is None:
-            first = next(e for e in edges if start in e)
-        edges.remove(first)
-        here = first[1] if first[0] == start else first[0]
-        path = []
-        while here not in stop:
-            path.append(here)
-            e = next(e for e in edges if here in e)
-            edges.remove(e)
-            here = e[1] if e[0] == here else e[0]
-        return path, edges
-
     def _hub(self, hub, ends, shape, edges, level):
         """A row whose ends return in loops through rows with two ends: ``sum_i c_i prod_loops
         phi_i^T Omega M Omega phi_i`` (:meth:`_loops`)."""
         c, phi = self._row(ends[hub], shape.diag[hub], level)
         loops = []
         while edges:
-            path, edges = self._walk(hub, None, edges, hub)
+            path, edges, _ = _walk(hub, None, edges, {hub})
             loops.append(path)
         return float(c @ self._loops(phi, loops, shape, level))
 
@@ -574,7 +573,7 @@ class GaussMixture:
         for start in (a, b):
             while any(start in e for e in edges):
                 at_b = sum(b in e for e in edges)
-                path, edges = GaussMixture._walk(start, None, edges, {a, b})
+                path, edges, _ = _walk(start, None, edges, {a, b})
                 legs[1 if start == b else 2 if sum(b in e for e in edges) < at_b else 0].append(path)
         return legs
 
@@ -589,10 +588,9 @@ class GaussMixture:
         is tabulated per w node against ``log V`` and read at the ``V_j`` values."""
         mid, views = _through_row(shape)
         three = len(views) == 3
-        y, yc, wy = self._incidence((_THREE if three else _MIDDLE)[level])
-        c = [self.c * wy * y ** (len(view) - 1) for view in views]
-        with np.errstate(divide="ignore"):
-            w2 = y / yc
+        step = (_THREE if three else _MIDDLE)[level]
+        c = [self._incidence_weights(step, 2 * len(view))[2] for view in views]    # a loop: two ends
+        _, w2, _ = self._incidence_weights(step, 2)
         S, wS = self._rest(level)
         G = [self._message(view, level, three) for view in views]
         d = shape.diag[mid]
@@ -640,12 +638,10 @@ class GaussMixture:
         Every integrand is smooth in ``log V``, so the weights of the ``(w', S)`` nodes are spread onto the messages'
         grid in ``log V`` by degree-7 Lagrange interpolation (:func:`_lagrange`): the folded cloud has nodes
         ``(w, V_g)``, those carrying together less than ``_DROP`` of its weight dropped."""
-        y, yc, wy = self._incidence(_LEVELS[level][0])
-        yb, ycb, wyb = self._incidence(_MIDDLE[level])
-        with np.errstate(divide="ignore"):
-            w2, w2b = y / yc, yb / ycb
+        y, w2, ca = self._incidence_weights(_LEVELS[level][0], m)
+        _, w2b, cb = self._incidence_weights(_MIDDLE[level], 2 * len(view))
         finite = np.isfinite(w2b)                          # w' = inf: f_inf = 0 at the pair block
-        cb = (self.c * wyb * yb ** (len(view) - 1))[finite]
+        cb = cb[finite]
         S, wS = self._rest(level)
         G = self._message(view, level)
         h = 1 / _MESSAGE[level]
@@ -661,7 +657,7 @@ class GaussMixture:
                 weight = weight * gauss_square(self.name, self.beta, V.reshape(weight.shape) + w2[i]) ** d
             contrib = weight.ravel()[:, None] * lag
             lam[i] = np.bincount((first[:, None] + np.arange(lag.shape[1])).ravel(), contrib.ravel(), len(ell))
-        C = (self.c * wy * y ** ((m - 2) / 2))[:, None] * lam
+        C = ca[:, None] * lam
         keep = significant(np.abs(C).ravel(), _DROP)
         rows, grid = np.divmod(np.flatnonzero(keep), len(ell))
         xi, _ = self._xi(level)
