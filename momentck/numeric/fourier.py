@@ -403,11 +403,15 @@ class _Forms:
         self.FT = np.ascontiguousarray((F if polar is None else polar[1]).T)   # (n, N): fast products
         if polar is not None:
             self.radial = polar[0] ** exponent.degree
-        self.psis, self.means, self.exps = {}, {}, {}
+        self.psis, self.means, self.exps, self.keys = {}, {}, {}, {}
 
     def _key(self, c):
-        nz = c[np.nonzero(c)[0][0]] if np.any(c) else 1.0
-        return tuple(c if nz > 0 else -c)
+        raw = c.tobytes()
+        key = self.keys.get(raw)
+        if key is None:
+            nz = c[np.nonzero(c)[0][0]] if np.any(c) else 1.0
+            key = self.keys[raw] = tuple(c if nz > 0 else -c)
+        return key
 
     def psi(self, c):
         key = self._key(c)
