@@ -345,32 +345,35 @@ def _binary(x):
 
 
 def encode_numbers(shapes, values):
-    """Payload of numeric weights: ``values`` lists ``(value, error)`` per shape (mpmath numbers);
-    None when some number is not finite (such results are not cached)."""
-    rows = [[_binary(v), _binary(e)] for v, e in values]
+    """Payload of numeric weights of ``shapes``, complete or not: ``values`` maps a shape's position to its
+    ``(value, error)`` (mpmath numbers); None when some number is not finite (such results are not cached)."""
+    rows = [[i, _binary(v), _binary(e)] for i, (v, e) in sorted(values.items())]
     if any(None in r for r in rows):
         return None
     return {"shapes": [_lists(s.key) for s in shapes], "values": rows}
 
 
 def decode_numbers(payload, shapes):
-    """``[(value, error)]`` (mpmath numbers, exact) from :func:`encode_numbers` data, checked: the
-    shapes those given, in order, every number two integers, errors non-negative.  Otherwise
-    ``ValueError``."""
+    """``{position: (value, error)}`` (mpmath numbers, exact) from :func:`encode_numbers` data, checked: the
+    shapes those given, in order, positions distinct and in range, every number two integers, errors
+    non-negative.  Otherwise ``ValueError``."""
     import mpmath
     if payload["shapes"] != [_lists(s.key) for s in shapes]:
         raise ValueError("cached numeric weights are for other shapes")
     rows = payload["values"]
-    if type(rows) is not list or len(rows) != len(shapes):
-        raise ValueError("one weight per shape expected")
-    out = []
+    if type(rows) is not list or len(rows) > len(shapes):
+        raise ValueError("at most one weight per shape expected")
+    out = {}
     for row in rows:
-        if type(row) is not list or len(row) != 2:
+        if type(row) is not list or len(row) != 3:
             raise ValueError("malformed numeric weight")
-        v, e = (mpmath.mpf(_binary_pair(r)) for r in row)
+        i = _int(row[0], 0)
+        if i >= len(shapes) or i in out:
+            raise ValueError("numeric weight of no shape, or of one shape twice")
+        v, e = (mpmath.mpf(_binary_pair(r)) for r in row[1:])
         if e < 0:
             raise ValueError("negative error bound")
-        out.append((v, e))
+        out[i] = (v, e)
     return out
 
 

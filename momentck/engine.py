@@ -460,14 +460,15 @@ def _numeric_chunk(token, weigher, chunk):
     return [_WEIGHER[token](s) for s in chunk]
 
 
-def _numeric_weights(plan, shp, desc):
-    """``[(shape, w(S), error)]`` from the plan's weight method; its arithmetic failures (e.g. a
-    determinant that vanishes at the working precision) become a one-line :class:`MomentckError`."""
+def _numeric_weights(plan, shp, desc, done=None):
+    """``[(shape, w(S), error)]`` from the plan's weight method (``done`` as for :meth:`TaskSpreader.map`); its
+    arithmetic failures (e.g. a determinant that vanishes at the working precision) become a one-line
+    :class:`MomentckError`."""
     req = plan.request
     seconds = len(shp) * getattr(plan.weigher, "cost", 0.0)
     try:
         out = plan.spread.map(partial(_numeric_chunk, plan.token, plan.weigher), shp, seconds=seconds,
-                              progress=_show_progress(req.progress), desc=desc, unit="shape")
+                              progress=_show_progress(req.progress), desc=desc, unit="shape", done=done)
     except MomentckError:
         raise
     except (ArithmeticError, ValueError) as exc:
@@ -484,20 +485,26 @@ def _cached_numeric_weights(plan, j):
     """:func:`_numeric_weights` of the shapes of order j, through the on-disk cache: the key holds the
     laws, the activation, the weight method, the digits, the package's code fingerprint and the numeric
     modules' run-time configuration, so only numbers this very code and configuration computed for this
-    model are read back (exactly, as binary floats)."""
+    model are read back (exactly, as binary floats).  The entry is rewritten as each chunk of shapes
+    finishes, so an interrupted order resumes with the shapes it lacks."""
     req = plan.request
     shp = shapes(j, cache=req.cache)
     model = req.model
     key = [model.weights.spec, model.inputs.spec, model.activation.spec, plan.weigher.name, req.digits, j,
            _cache.code_fingerprint(), configuration_fingerprint()]
+    known = {}
     if req.cache:
-        got = _cache.load("numeric", key, lambda payload: _cache.decode_numbers(payload, shp))
-        if got is not None:
-            return [(s, *r) for s, r in zip(shp, got)]
-    weighed = _numeric_weights(plan, shp, f"numeric weights, k={j}")
-    if req.cache:
-        _cache.store("numeric", key, _cache.encode_numbers(shp, [(w, e) for _, w, e in weighed]))
-    return weighed
+        known = _cache.load("numeric", key, lambda payload: _cache.decode_numbers(payload, shp)) or {}
+    todo = [i for i in range(len(shp)) if i not in known]
+
+    def keep(positions, results):
+        known.update((todo[p], r) for p, r in zip(positions, results))
+        if req.cache:
+            _cache.store("numeric", key, _cache.encode_numbers(shp, known))
+
+    if todo:
+        _numeric_weights(plan, [shp[i] for i in todo], f"numeric weights, k={j}", done=keep)
+    return [(s, *known[i]) for i, s in enumerate(shp)]
 
 
 def _terms(plan, j, itemise=True):

@@ -276,20 +276,24 @@ class TaskSpreader:
             self._client = distributed.open_client(self._stack, self.scheduler, self.workers)
         return max(1, len(distributed.workers_info(self._client)))
 
-    def map(self, func, items, *, seconds, progress=False, desc="tasks", unit="task"):
+    def map(self, func, items, *, seconds, progress=False, desc="tasks", unit="task", done=None):
         """``func(chunk)`` over chunks of ``items``, flattened back into the order of ``items``.
 
         ``func`` takes a list of items and returns one result per item; it must be
         picklable (a module-level function or a ``functools.partial`` of one) when
-        the map is spread (:meth:`width`).
+        the map is spread (:meth:`width`).  ``done(positions, results)``, when given,
+        is called here as each chunk finishes (``positions`` index ``items``), so that
+        the caller can save partial work.
         """
         items = list(items)
         n = self.width(seconds, len(items))
         if not n:
             out = []
             with _bar(progress and len(items) > 20, len(items), 0, desc, unit) as bar:
-                for item in items:
+                for i, item in enumerate(items):
                     out.extend(func([item]))
+                    if done is not None:
+                        done([i], out[-1:])
                     if bar is not None:
                         bar.update(1)
             return out
@@ -302,6 +306,8 @@ class TaskSpreader:
                 if len(results) != len(parts[i]):
                     raise RuntimeError(f"a chunk of {len(parts[i])} gave {len(results)} results")
                 out[i::chunks] = results
+                if done is not None:
+                    done(list(range(i, len(items), chunks)), results)
                 if bar is not None:
                     bar.update(len(results))
         return out

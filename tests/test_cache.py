@@ -160,16 +160,47 @@ def test_edited_numeric_weight_is_a_miss(monkeypatch, tmp_path):
     secret = bytes.fromhex((tmp_path / "key").read_text())
     for fp in _entries(tmp_path, "numeric"):
         def halve(payload):
-            for value, error in payload["values"]:
+            for _, value, error in payload["values"]:
                 value[1] -= 1        # w / 2, exactly
         _rewrite(fp, halve)          # the HMAC no longer matches
     again = engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
     assert [str(x) for x in again] == [str(x) for x in first]
-    for bad in ([["1.5", 3], [0, 0]], [[1, 0], [-1, 0]], [[1, 0]], "x"):   # malformed, even with a valid HMAC
-        for fp in _entries(tmp_path, "numeric"):
-            _rewrite(fp, lambda payload: payload.__setitem__("values", [bad] * len(payload["values"])), secret)
+    for bad in ([0, ["1.5", 3], [0, 0]], [0, [1, 0], [-1, 0]], [0, [1, 0]], [9, [1, 0], [0, 0]], "x"):
+        for fp in _entries(tmp_path, "numeric"):     # malformed, even with a valid HMAC
+            _rewrite(fp, lambda payload: payload.__setitem__("values", [bad] + payload["values"][1:]), secret)
         again = engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
         assert [str(x) for x in again] == [str(x) for x in first]
+    for fp in _entries(tmp_path, "numeric"):         # one shape twice
+        _rewrite(fp, lambda payload: payload["values"].append(payload["values"][0]), secret)
+    again = engine.limiting_moments(_numeric_model(), 2, progress=False, workers=1)
+    assert [str(x) for x in again] == [str(x) for x in first]
+
+
+def test_an_interrupted_order_resumes_with_the_shapes_it_lacks(monkeypatch, tmp_path):
+    """The entry is rewritten as shapes finish: after an interruption only the missing shapes are weighed,
+    and the moments equal an undisturbed uncached run's."""
+    monkeypatch.setenv("MOMENTCK_CACHE_DIR", str(tmp_path))
+    undisturbed = engine.limiting_moments(_numeric_model(), 3, progress=False, workers=1, cache=False)
+    weighed, chunk = [], engine._numeric_chunk
+
+    def interrupted(token, weigher, shapes):
+        if len(weighed) == 5:                       # orders 1 and 2 (three shapes), two of order 3
+            raise RuntimeError("interrupted")
+        weighed.extend(shapes)
+        return chunk(token, weigher, shapes)
+
+    monkeypatch.setattr(engine, "_numeric_chunk", interrupted)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        engine.limiting_moments(_numeric_model(), 3, progress=False, workers=1)
+    assert len(weighed) == 5
+    weighed.clear()
+    monkeypatch.setattr(engine, "_numeric_chunk", lambda token, weigher, shapes: weighed.extend(shapes)
+                        or chunk(token, weigher, shapes))
+    again = engine.limiting_moments(_numeric_model(), 3, progress=False, workers=1)
+    n3 = len(engine.shapes(3, cache=False))
+    assert len(weighed) == n3 - 2 and set(weighed).isdisjoint(engine.shapes(2, cache=False))
+    assert [str(x) for x in again] == [str(x) for x in undisturbed]
+    assert again.kernel_error == undisturbed.kernel_error
 
 
 def test_configuration_fingerprint_is_the_same_in_every_process():
