@@ -377,6 +377,23 @@ def _folded_pair(shape):
     return None
 
 
+def _symmetric_reads(tables, V):
+    """``[T[l, m, k] = table(V[l, m])[k] for each table]``, V symmetric (n x n): each distinct table (equal blocks
+    share their message's table) read once, on and above the diagonal only (the reads are most of a three-block
+    star's time)."""
+    n = len(V)
+    upper = np.triu_indices(n)
+    read = {}
+    for table in tables:
+        if id(table) not in read:
+            values = table(V[upper])
+            T = np.empty((n, n, values.shape[1]))
+            T[upper] = values
+            T[upper[1], upper[0]] = values
+            read[id(table)] = T
+    return [read[id(table)] for table in tables]
+
+
 def _lagrange(t, n, p=7):
     """``(first, weights)``: the degree-p Lagrange interpolation at points ``t`` (in units of a uniform grid of n
     nodes 0..n-1) through the nodes ``first .. first + p`` (weights ``(len(t), p + 1)``)."""
@@ -604,8 +621,7 @@ class GaussMixture:
                 total += ws * float(c[0] @ M @ c[1])
                 continue
             V = s + np.add.outer(w2, w2)                 # [l, m]
-            n = len(w2)
-            T1, T2, T3 = (g(V.ravel()).reshape(n, n, n) for g in G)   # T[l, m, k] = G(w_k; s + w_l^2 + w_m^2)
+            T1, T2, T3 = _symmetric_reads(G, V)           # T[l, m, k] = G(w_k; s + w_l^2 + w_m^2)
             M = T1.transpose(2, 0, 1) * T2.transpose(0, 2, 1) * T3     # [k, l, m]
             if d:
                 M = M * gauss_square(self.name, self.beta, s + w2[:, None, None] + V[None]) ** d
