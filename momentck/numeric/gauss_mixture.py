@@ -71,6 +71,7 @@ the weights through the arcsine law (:mod:`.stable_erf`):
 True
 """
 
+from functools import lru_cache
 from math import gamma, log, pi, sqrt
 
 import numpy as np
@@ -255,15 +256,35 @@ def gauss_square(name, beta, s):
             return np.where(np.isinf(s), 1.0, 2 / pi * np.arcsin(2 * b2 * s / (1 + 2 * b2 * s)))
     if name == "sin":
         return -np.expm1(-2 * b2 * s) / 2
-    m = SineMeasure(name, beta)
-    t = np.arange(-60.0, log(m.top), 1 / 8)
-    om = np.exp(t)
-    w = m.sigma(om) * om / 8
+    h, w = _square_rule(name, beta)
     flat = s.ravel()
     out = np.empty(flat.shape)
     for lo in range(0, len(flat), _CHUNK):
-        out[lo:lo + _CHUNK] = -np.expm1(-np.outer(flat[lo:lo + _CHUNK], om * om / 2)) @ w
+        out[lo:lo + _CHUNK] = -np.expm1(-np.outer(flat[lo:lo + _CHUNK], h)) @ w
     return out.reshape(s.shape)
+
+
+@lru_cache(maxsize=8)
+def _square_rule(name, beta):
+    """``(omega^2/2, weights)``: :func:`gauss_square`'s trapezoid rule in ``log omega`` (tanh, atan)."""
+    m = SineMeasure(name, beta)
+    om = np.exp(np.arange(-60.0, log(m.top), 1 / 8))
+    return om * om / 2, m.sigma(om) * om / 8
+
+
+def gauss_square_sums(name, beta, s, a, b):
+    """``D(s + a_l + b_k)`` (a matrix, l x k) for a scalar ``s >= 0`` and arrays ``a, b >= 0`` (inf allowed): as
+    :func:`gauss_square`, but for tanh and atan without a rule per entry, through
+    ``1 - e^(-x-y-z) = (1 - e^-x) + e^-x (1 - e^-y) + e^(-x-y) (1 - e^-z)`` (positive terms: no cancellation) per
+    node of the rule, the last term a matrix product (a middle row's diagonal factors: most of a two-block shape's
+    time, ``len(a) len(b)`` rules per rest node)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if name not in ("tanh", "atan"):
+        return gauss_square(name, beta, s + a[:, None] + b[None, :])
+    h, w = _square_rule(name, beta)
+    ws = w * np.exp(-s * h)
+    ya, yb = np.outer(a, h), np.outer(b, h)
+    return (w @ -np.expm1(-s * h) + -np.expm1(-ya) @ ws)[:, None] + (np.exp(-ya) * ws) @ -np.expm1(-yb).T
 
 
 def _other(edge, row):
@@ -617,14 +638,14 @@ class GaussMixture:
                 T1, T2 = G[0](s + w2), G[1](s + w2)      # T[l, k] = G(w_k; s + w_l^2)
                 M = T1.T * T2                            # [k, l]: G_1(w_k; s + w_l^2) G_2(w_l; s + w_k^2)
                 if d:
-                    M = M * gauss_square(self.name, self.beta, s + np.add.outer(w2, w2)) ** d
+                    M = M * gauss_square_sums(self.name, self.beta, s, w2, w2) ** d
                 total += ws * float(c[0] @ M @ c[1])
                 continue
             V = s + np.add.outer(w2, w2)                 # [l, m]
             T1, T2, T3 = _symmetric_reads(G, V)           # T[l, m, k] = G(w_k; s + w_l^2 + w_m^2)
             M = T1.transpose(2, 0, 1) * T2.transpose(0, 2, 1) * T3     # [k, l, m]
             if d:
-                M = M * gauss_square(self.name, self.beta, s + w2[:, None, None] + V[None]) ** d
+                M = M * gauss_square(self.name, self.beta, w2[:, None, None] + V[None]) ** d   # S + w_k^2 + w_l^2 + w_m^2
             total += ws * float(np.einsum("klm,k,l,m->", M, *c, optimize=True))
         return total
 
@@ -670,7 +691,7 @@ class GaussMixture:
                 continue
             weight = cb[:, None] * wS[None, :] * G(S + w2[i])[:, finite].T
             if d:
-                weight = weight * gauss_square(self.name, self.beta, V.reshape(weight.shape) + w2[i]) ** d
+                weight = weight * gauss_square_sums(self.name, self.beta, w2[i], w2b[finite], S) ** d
             contrib = weight.ravel()[:, None] * lag
             lam[i] = np.bincount((first[:, None] + np.arange(lag.shape[1])).ravel(), contrib.ravel(), len(ell))
         C = ca[:, None] * lam
