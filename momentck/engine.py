@@ -16,6 +16,7 @@ The call path reads like MATH.md:
 
 import math
 import sys
+import time
 from fractions import Fraction
 import uuid
 from contextlib import ExitStack, contextmanager
@@ -481,12 +482,16 @@ def _numeric_weights(plan, shp, desc, done=None):
     return [(s, *r) for s, r in zip(shp, out)]
 
 
+#: seconds between rewrites of an order's cache entry while its numeric weights are computed
+_SAVE_SECONDS = 10.0
+
+
 def _cached_numeric_weights(plan, j):
     """:func:`_numeric_weights` of the shapes of order j, through the on-disk cache: the key holds the
     laws, the activation, the weight method, the digits, the package's code fingerprint and the numeric
     modules' run-time configuration, so only numbers this very code and configuration computed for this
-    model are read back (exactly, as binary floats).  The entry is rewritten as each chunk of shapes
-    finishes, so an interrupted order resumes with the shapes it lacks."""
+    model are read back (exactly, as binary floats).  The entry is rewritten as chunks of shapes finish
+    (at most every :data:`_SAVE_SECONDS`), so an interrupted order resumes with the shapes it lacks."""
     req = plan.request
     shp = shapes(j, cache=req.cache)
     model = req.model
@@ -497,13 +502,18 @@ def _cached_numeric_weights(plan, j):
         known = _cache.load("numeric", key, lambda payload: _cache.decode_numbers(payload, shp)) or {}
     todo = [i for i in range(len(shp)) if i not in known]
 
+    saved = [time.monotonic()]
+
     def keep(positions, results):
         known.update((todo[p], r) for p, r in zip(positions, results))
-        if req.cache:
+        if req.cache and time.monotonic() - saved[0] > _SAVE_SECONDS:   # cheap methods: not an fsync a shape
             _cache.store("numeric", key, _cache.encode_numbers(shp, known))
+            saved[0] = time.monotonic()
 
     if todo:
         _numeric_weights(plan, [shp[i] for i in todo], f"numeric weights, k={j}", done=keep)
+        if req.cache:
+            _cache.store("numeric", key, _cache.encode_numbers(shp, known))
     return [(s, *known[i]) for i, s in enumerate(shp)]
 
 

@@ -180,6 +180,7 @@ def test_an_interrupted_order_resumes_with_the_shapes_it_lacks(monkeypatch, tmp_
     """The entry is rewritten as shapes finish: after an interruption only the missing shapes are weighed,
     and the moments equal an undisturbed uncached run's."""
     monkeypatch.setenv("MOMENTCK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(engine, "_SAVE_SECONDS", -1.0)     # rewrite after every shape (default: every 10 s)
     undisturbed = engine.limiting_moments(_numeric_model(), 3, progress=False, workers=1, cache=False)
     weighed, chunk = [], engine._numeric_chunk
 
