@@ -501,7 +501,6 @@ def _cached_numeric_weights(plan, j):
     if req.cache:
         known = _cache.load("numeric", key, lambda payload: _cache.decode_numbers(payload, shp)) or {}
     todo = [i for i in range(len(shp)) if i not in known]
-
     saved = [time.monotonic()]
 
     def keep(positions, results):
