@@ -80,6 +80,7 @@ from scipy import interpolate, special
 
 from .._blas import blas_threads
 from ..errors import NotCovered
+from ..shapes import enumerate_shapes
 from .base import memoized
 from .positive_stable import log_rule, significant
 from .quadrature import jacobi_tanh_sinh
@@ -415,6 +416,20 @@ def _symmetric_reads(tables, V):
     return [read[id(table)] for table in tables]
 
 
+def _log_table(ell, logG):
+    """``v -> exp(spline(log v))`` (rows of ``logG`` at ``ell``, degree 7), clipped to the grid, 0 at ``v = inf``."""
+    spline = interpolate.make_interp_spline(ell, logG, k=7)
+    lo, hi = np.exp(ell[0]), np.exp(ell[-1])
+
+    def table(v):
+        with np.errstate(divide="ignore"):
+            out = np.exp(spline(np.log(np.clip(v, lo, hi))))
+        out[np.isinf(v)] = 0.0
+        return out
+
+    return table
+
+
 def _lagrange(t, n, p=7):
     """``(first, weights)``: the degree-p Lagrange interpolation at points ``t`` (in units of a uniform grid of n
     nodes 0..n-1) through the nodes ``first .. first + p`` (weights ``(len(t), p + 1)``)."""
@@ -465,6 +480,7 @@ class GaussMixture:
         if not self.covers(shape):
             raise NotCovered("the Gaussian mixture: shapes with one block (or none), two or three blocks through one row "
                              "(each a set of loops from it), or a pair block whose rows are in one more block at most")
+        self._expected = self._expected_views(shape.k)
         with blas_threads(1):
             coarse, fine = (self._contract(shape, level) for level in (0, 1))
         return fine, abs(fine - coarse) + _RELATIVE * shape.k * abs(fine)
@@ -725,13 +741,39 @@ class GaussMixture:
             M = M @ (omega[:, None] * self._station(station, level))
         return omega[:, None] * M * omega[None, :]
 
-    @memoized
     def _message(self, view, level, three=False):
         """``V -> G(w_k, V)`` for every incidence node k (values ``(len(V), N_w)``) of a block seen from the middle
-        row as ``view`` (its loops): ``G = prod_loops Phi^T B_loop Phi`` (:meth:`_loop_form`), ``log G`` against
+        row as ``view`` (its loops), :meth:`_messages`; built together with those of the other views the order being
+        weighed needs and not yet built (:meth:`_expected_views`): they share the smoothed activations, most of a
+        message's cost."""
+        tables = self.__dict__.setdefault("_tables", {})
+        if (view, level, three) not in tables:
+            views = {view} | {v for v in getattr(self, "_expected", {}).get(three, ())
+                              if (v, level, three) not in tables}
+            tables.update(((v, level, three), t) for v, t in self._messages(sorted(views), level, three).items())
+        return tables[view, level, three]
+
+    @memoized
+    def _expected_views(self, k):
+        """``{three: views}``: the views of blocks whose messages the multi-block shapes of order k read (False: two
+        blocks through a row and folded pairs, True: three blocks through a row)."""
+        out = {False: set(), True: set()}
+        for shape in enumerate_shapes(k):
+            if len(shape.blocks) < 2 or not self.covers(shape):
+                continue
+            through = _through_row(shape)
+            if through is not None:
+                out[len(through[1]) == 3].update(through[1])
+            else:
+                (_, va), (_, vb), _ = _folded_pair(shape)
+                out[False].update(v for v in (va, vb) if v is not None)
+        return out
+
+    def _messages(self, views, level, three):
+        """``{view: table}``: per view, ``G = prod_loops Phi^T B_loop Phi`` (:meth:`_loop_form`), ``log G`` against
         ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on ``[log min S, log max finite V]``
         (G > 0; beyond ``V = 1e32 (1 + w^2)`` the asymptote ``G ~ V^-L``, L loops), 0 at ``V = inf``
-        (``f_inf = 0``)."""
+        (``f_inf = 0``); ``Phi`` computed once per incidence node for all the views."""
         y, yc, _ = self._incidence((_THREE if three else _MIDDLE)[level])
         with np.errstate(divide="ignore"):
             w = np.sqrt(y / yc)
@@ -739,9 +781,9 @@ class GaussMixture:
         top = S.max() + (2 if three else 1) * np.max(np.where(np.isfinite(w), w, 0.0)) ** 2
         ell = np.arange(np.log(S.min()), np.log(top) + 1 / _MESSAGE[level], 1 / _MESSAGE[level])
         xi, omega = self._xi(level)
-        forms = [self._loop_form(loop, level) for loop in view]
+        forms = {view: [self._loop_form(loop, level) for loop in view] for view in views}
         V = np.exp(ell)
-        logG = np.empty((len(ell), len(w)))
+        logG = {view: np.empty((len(ell), len(w))) for view in views}
         with np.errstate(invalid="ignore", over="ignore"):
             for k in range(len(w)):
                 # beyond V = 1e32 (1 + w^2), G V^L is constant to 1e-16 (f_V(u) = f(inf) erf(u/sqrt(2V)) +
@@ -751,18 +793,11 @@ class GaussMixture:
                 n = min(n, len(ell)) if np.isfinite(w[k]) else 1
                 u = np.broadcast_to(w[k] * xi, (n, len(xi)))
                 phi = smoothed(self.name, self.beta, u, np.broadcast_to(V[:n, None], u.shape)) / np.sqrt(y[k])
-                logG[:n, k] = sum(np.log(np.sum((phi @ B) * phi, axis=1)) for B in forms)
-                slope = 0.0 if np.isinf(w[k]) else -float(len(forms))
-                logG[n:, k] = logG[n - 1, k] + slope * (ell[n:] - ell[n - 1])
-        spline = interpolate.make_interp_spline(ell, logG, k=7)
-
-        def table(v):
-            with np.errstate(divide="ignore"):
-                out = np.exp(spline(np.log(np.clip(v, V[0], V[-1]))))
-            out[np.isinf(v)] = 0.0
-            return out
-
-        return table
+                for view in views:
+                    logG[view][:n, k] = sum(np.log(np.sum((phi @ B) * phi, axis=1)) for B in forms[view])
+                    slope = 0.0 if np.isinf(w[k]) else -float(len(forms[view]))
+                    logG[view][n:, k] = logG[view][n - 1, k] + slope * (ell[n:] - ell[n - 1])
+        return {view: _log_table(ell, logG[view]) for view in views}
 
     def _two_hubs(self, a, b, ends, shape, edges, level):
         """Two rows a, b joined by paths of rows with two ends (a direct factor: an empty path), each perhaps with loops
