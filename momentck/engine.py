@@ -461,15 +461,15 @@ def _numeric_chunk(token, weigher, chunk):
     return [_WEIGHER[token](s) for s in chunk]
 
 
-def _numeric_weights(plan, shp, desc, done=None):
-    """``[(shape, w(S), error)]`` from the plan's weight method (``done`` as for :meth:`TaskSpreader.map`); its
-    arithmetic failures (e.g. a determinant that vanishes at the working precision) become a one-line
-    :class:`MomentckError`."""
+def _numeric_weights(plan, shp, desc, done):
+    """Weigh the shapes ``shp`` by the plan's weight method, handing each finished chunk's ``(w(S), error)`` to
+    ``done(positions, results)`` (:meth:`TaskSpreader.map`); its arithmetic failures (e.g. a determinant that
+    vanishes at the working precision) become a one-line :class:`MomentckError`."""
     req = plan.request
     seconds = len(shp) * getattr(plan.weigher, "cost", 0.0)
     try:
-        out = plan.spread.map(partial(_numeric_chunk, plan.token, plan.weigher), shp, seconds=seconds,
-                              progress=_show_progress(req.progress), desc=desc, unit="shape", done=done)
+        plan.spread.map(partial(_numeric_chunk, plan.token, plan.weigher), shp, seconds=seconds,
+                        progress=_show_progress(req.progress), desc=desc, unit="shape", done=done)
     except MomentckError:
         raise
     except (ArithmeticError, ValueError) as exc:
@@ -479,7 +479,6 @@ def _numeric_weights(plan, shp, desc, done=None):
             "activation scale are beyond this method") from exc
     finally:
         _WEIGHER.clear()
-    return [(s, *r) for s, r in zip(shp, out)]
 
 
 #: seconds between rewrites of an order's cache entry while its numeric weights are computed

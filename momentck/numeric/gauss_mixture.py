@@ -774,9 +774,8 @@ class GaussMixture:
         ``log V``, a degree-7 spline through ``_MESSAGE[level]`` points a unit on ``[log min S, log max finite V]``
         (G > 0; beyond ``V = 1e32 (1 + w^2)`` the asymptote ``G ~ V^-L``, L loops), 0 at ``V = inf``
         (``f_inf = 0``); ``Phi`` computed once per incidence node for all the views."""
-        y, yc, _ = self._incidence((_THREE if three else _MIDDLE)[level])
-        with np.errstate(divide="ignore"):
-            w = np.sqrt(y / yc)
+        y, w2, _ = self._incidence_weights((_THREE if three else _MIDDLE)[level], 2)
+        w = np.sqrt(w2)
         S, _ = self._rest(level)
         top = S.max() + (2 if three else 1) * np.max(np.where(np.isfinite(w), w, 0.0)) ** 2
         ell = np.arange(np.log(S.min()), np.log(top) + 1 / _MESSAGE[level], 1 / _MESSAGE[level])
