@@ -295,19 +295,21 @@ def test_uniform_radial_block_matches_quadrature():
 
 
 def test_uniform_pair_block_matches_divided_differences_in_mpmath():
-    # B_2(z, w) = int_0^1 s^(1+a) E|s z + U_1 + w U_2|^a ds (two private uniform inputs): the u-quadrature of the
-    # tabulated Btilde against the second divided difference of K(c) = int_0^1 s^(1+a) H(s z + c) ds,
+    # B_2(z, w) = int_0^1 s^(1+a) E|s z + U_1 + w U_2|^a ds (two private uniform inputs), both forms: the closed form
+    # (hypergeometric tables of E(a, z), and below w = 0.05 Gauss or the quadrature form in u) and the u-quadrature of
+    # the tabulated Btilde, against the second divided difference of K(c) = int_0^1 s^(1+a) H(s z + c) ds,
     # H(y) = |y|^(a+2)/((a+1)(a+2)), at 30 digits (mpmath quadrature split at the zero of s z + c); next to the
-    # kinks z = 1 -+ w, at w = 1, small w and large z; and B_2(z, 0) = B(z)
+    # kinks z = 1 -+ w, at w = 1, small w (each branch) and large z; and B_2(z, 0) = B(z)
     import mpmath
     from momentck.numeric.uniform_private import PairBlock, RadialBlock
     cases = [(0.3, 0.5), (1.0, 0.2), (0.8, 0.2), (0.7999, 0.2), (0.8002, 0.2), (1.2001, 0.2), (2.5, 1.0),
              (0.5, 1.0), (1.0, 1.0), (3.0, 0.999), (0.01, 0.3), (1.0, 1e-3), (0.999, 1e-4), (7.0, 0.4), (1e3, 0.6),
-             (0.0, 0.7), (0.001, 0.999)]
+             (0.0, 0.7), (0.001, 0.999), (1.9, 0.051), (0.97, 0.02), (1.5, 0.02), (40.0, 0.03), (3e4, 0.3)]
     for alpha in (0.7, 1.5):
         block = PairBlock(alpha)
         z = np.array([0.0, 0.3, 0.999, 1.0, 1.7, 2.5, 40.0, 1e3])   # Btilde's two terms cancel to ~ eps z as z grows
-        assert np.all(np.abs(block(z, 0 * z) / RadialBlock(alpha)(z) - 1) < 4e-16 * (4 + z))
+        for form in (block, block.by_quadrature):
+            assert np.all(np.abs(form(z, 0 * z) / RadialBlock(alpha)(z) - 1) < 4e-16 * (4 + z))
         with mpmath.workdps(30):
             def K(z, c):
                 pts = [0, -c / z, 1] if z > 0 and 0 < -c / z < 1 else [0, 1]
@@ -315,8 +317,21 @@ def test_uniform_pair_block_matches_divided_differences_in_mpmath():
             for zz, ww in cases:
                 z, w = mpmath.mpf(zz), mpmath.mpf(ww)
                 ref = (K(z, 1 + w) - K(z, 1 - w) - K(z, -1 + w) + K(z, -1 - w)) / (4 * w * (alpha + 1) * (alpha + 2))
-                got = block(np.array([zz]), np.array([ww]))[0]
-                assert abs(got - float(ref)) < 1e-13 * float(ref), (alpha, zz, ww)
+                for form in (block, block.by_quadrature) if zz <= 1e3 else (block,):
+                    got = form(np.array([zz]), np.array([ww]))[0]
+                    assert abs(got - float(ref)) < 1e-13 * float(ref), (alpha, zz, ww, form)
+
+
+def test_uniform_pair_block_closed_form_agrees_with_its_quadrature_form():
+    # the two forms of B_2 on 6000 random (z, w), w down to 1e-8 and z next to the kink 1 (each branch of the closed
+    # form); z <= 100, where the quadrature form's two terms do not cancel
+    from momentck.numeric.uniform_private import PairBlock
+    rng = np.random.default_rng(1)
+    z = np.concatenate([3 * rng.random(3000), 10 ** rng.uniform(-3, 2, 2000), 1 + rng.normal(0, 1e-3, 1000)])
+    w = np.concatenate([rng.random(4000), 10 ** rng.uniform(-8, 0, 2000)])
+    for alpha in (0.7, 1.5):
+        block = PairBlock(alpha)
+        assert np.max(np.abs(block(z, w) / block.by_quadrature(z, w) - 1)) < 3e-14, alpha
 
 
 @pytest.mark.parametrize("alpha", ["3/2"])  # 7/10 passes too (MATH.md §4); one alpha keeps the suite's time down
