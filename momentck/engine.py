@@ -469,7 +469,8 @@ def _numeric_weights(plan, shp, desc, done):
     seconds = len(shp) * getattr(plan.weigher, "cost", 0.0)
     try:
         plan.spread.map(partial(_numeric_chunk, plan.token, plan.weigher), shp, seconds=seconds,
-                        progress=_show_progress(req.progress), desc=desc, unit="shape", done=done)
+                        progress=_show_progress(req.progress), desc=desc, unit="shape", done=done,
+                        together=plan.weigher.affinity)
     except MomentckError:
         raise
     except (ArithmeticError, ValueError) as exc:

@@ -276,14 +276,16 @@ class TaskSpreader:
             self._client = distributed.open_client(self._stack, self.scheduler, self.workers)
         return max(1, len(distributed.workers_info(self._client)))
 
-    def map(self, func, items, *, seconds, progress=False, desc="tasks", unit="task", done=None):
+    def map(self, func, items, *, seconds, progress=False, desc="tasks", unit="task", done=None, together=None):
         """``func(chunk)`` over chunks of ``items``, flattened back into the order of ``items``.
 
         ``func`` takes a list of items and returns one result per item; it must be
         picklable (a module-level function or a ``functools.partial`` of one) when
         the map is spread (:meth:`width`).  ``done(positions, results)``, when given,
         is called here as each chunk finishes (``positions`` index ``items``), so that
-        the caller can save partial work.
+        the caller can save partial work.  ``together(item)``, when given, is a key or
+        None: items of one key go to one chunk (:func:`_chunks`), so that what they share
+        is computed by one worker.
         """
         items = list(items)
         n = self.width(seconds, len(items))
@@ -297,17 +299,18 @@ class TaskSpreader:
                     if bar is not None:
                         bar.update(1)
             return out
-        chunks = min(len(items), CHUNKS_PER_WORKER * n)
-        parts = [items[i::chunks] for i in range(chunks)]
+        positions = _chunks([together(x) if together else None for x in items], CHUNKS_PER_WORKER * n)
+        parts = [[items[p] for p in part] for part in positions]
         out = [None] * len(items)
         finished = self._results(func, parts, n)
         with _bar(progress, len(items), 0, f"{desc} ({n} workers)", unit) as bar:
             for i, results in finished:
                 if len(results) != len(parts[i]):
                     raise RuntimeError(f"a chunk of {len(parts[i])} gave {len(results)} results")
-                out[i::chunks] = results
+                for p, r in zip(positions[i], results):
+                    out[p] = r
                 if done is not None:
-                    done(list(range(i, len(items), chunks)), results)
+                    done(positions[i], results)
                 if bar is not None:
                     bar.update(len(results))
         return out
@@ -351,6 +354,32 @@ class TaskSpreader:
                 return ((i, func(p)) for i, p in enumerate(parts))
             self._pool = self._stack.enter_context(pool)
         return _finished({self._pool.submit(func, p): i for i, p in enumerate(parts)})
+
+
+def _chunks(keys, chunks):
+    """Positions ``0 .. len(keys) - 1`` dealt into at most ``chunks`` chunks: without keys (all None) round robin;
+    with keys, the positions of one key stay in one chunk, the larger groups dealt first, each to the chunk
+    holding fewest positions so far, and the chunks handed out largest first (the workers take them in that
+    order, so shared work starts at once).
+
+    >>> _chunks([None] * 5, 2)
+    [[0, 2, 4], [1, 3]]
+    >>> _chunks(["a", None, "a", "b", None], 3)
+    [[0, 2], [3, 4], [1]]
+    """
+    n = min(len(keys), chunks)
+    if all(k is None for k in keys):
+        return [list(range(i, len(keys), n)) for i in range(n)]
+    groups = {}
+    for p, k in enumerate(keys):
+        groups.setdefault(("one", p) if k is None else ("key", k), []).append(p)
+    keyed = sorted((g for name, g in groups.items() if name[0] == "key"), key=len, reverse=True)
+    free = [g for name, g in groups.items() if name[0] == "one"]
+    parts = [[] for _ in range(n)]
+    for g in keyed + free:
+        min(parts, key=len).extend(g)
+    parts = [sorted(p) for p in parts if p]
+    return sorted(parts, key=lambda p: -len(p))
 
 
 def _finished(pending):

@@ -740,3 +740,31 @@ def test_sparse_uniform_blocks_of_four_shared_inputs_are_refused():
     shape = next(s for s in enumerate_shapes(4) if s.pairs == (((0, 1), 4),))
     with pytest.raises(MomentckError, match="at most three shared inputs"):
         FourierWeights(Model("sparse(c=2, entries=normal)", "uniform", "tanh"))(shape)
+
+
+def test_rademacher_shapes_sharing_their_longest_rows_share_a_key(monkeypatch):
+    # affinity: the key is the set of a shape's longest rows (as memoised), so the k = 4 shapes whose four-slot rows
+    # are equal (the two orderings of the pair block with a row (d, d, o, o); the pair block of four factors and the
+    # three-row star; the two orderings of two blocks through a row of four ends; the rows (d, o, o) of the pair block
+    # and of the triangle) share one; other inputs: None.
+    # Spread over two processes with those keys, m_1..m_3 equal the serial ones to the last bit.
+    from momentck import parallel
+    from momentck.numeric.fourier import _rows
+    fw = FourierWeights(Model("stable(alpha=3/2)", "rademacher", "tanh"))
+    keys = {}
+    for s in enumerate_shapes(4):
+        kinds = tuple(sorted(k for k, _ in _rows(s)))
+        keys.setdefault(fw.affinity(s), set()).add((len(s.blocks), kinds))
+    def shape(blocks, *kinds):
+        return blocks, tuple(sorted(kinds))
+    four, two, dd, d = ("o",) * 4, ("o", "o"), ("d", "d", "o", "o"), ("d", "o", "o")
+    assert keys.pop(None) == {shape(0, ("d",) * 4)}
+    assert sorted(keys.values(), key=sorted) == sorted([
+        {shape(1, dd, two)}, {shape(1, four, four), shape(1, four, two, two)}, {shape(2, four, two, two)},
+        {shape(1, d, d), shape(1, d, two, two)}, {shape(1, two, two, two, two)}], key=sorted)
+    assert FourierWeights(Model("stable(alpha=3/2)", "uniform", "tanh")).affinity(enumerate_shapes(4)[1]) is None
+    model = Model("stable(alpha=3/2)", "rademacher", "tanh")
+    serial = limiting_moments(model, 3, cache=False, progress=False)
+    monkeypatch.setattr(parallel, "TASK_MIN_SECONDS", 0.0)
+    spread = limiting_moments(model, 3, cache=False, progress=False, workers=2)
+    assert list(spread.spectral) == list(serial.spectral) and spread.spectral_error == serial.spectral_error

@@ -157,3 +157,37 @@ def test_cli_default_on_processes_equals_serial(monkeypatch, capsys):
     default = json.loads(capsys.readouterr().out)
     monkeypatch.setattr(parallel, "POOL_MIN_WORK", 1 << 62)
     assert default["per_replicate"] == simulate(Model(*SPARSE), 150, 3, reps=4, seed=3).per_replicate.tolist()
+
+
+def test_items_of_one_key_go_to_one_chunk():
+    # _chunks: every position once, at most `chunks` chunks, one key's positions in one chunk, largest chunks first;
+    # no keys: the round robin of before
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        n, chunks = int(rng.integers(1, 30)), int(rng.integers(1, 10))
+        keys = [None if x < 0 else int(x) for x in rng.integers(-3, 4, n)]
+        parts = parallel._chunks(keys, chunks)
+        assert sorted(p for part in parts for p in part) == list(range(n))
+        assert len(parts) <= chunks and all(parts)
+        assert [len(p) for p in parts] == sorted((len(p) for p in parts), reverse=True)
+        for k in set(keys) - {None}:
+            assert sum(any(keys[p] == k for p in part) for part in parts) == 1, (keys, parts)
+    assert parallel._chunks([None] * 7, 3) == [[0, 3, 6], [1, 4], [2, 5]]
+
+
+def _pid_of(chunk):
+    import os
+    return [(x, os.getpid()) for x in chunk]
+
+
+def test_spread_map_keeps_keyed_items_in_one_worker_and_the_order(monkeypatch):
+    # two local processes: results come back in the items' order, and the items of one key on one process
+    monkeypatch.setattr(parallel, "TASK_MIN_SECONDS", 0.0)
+    items = list(range(12))
+    seen = []
+    with parallel.TaskSpreader(workers=2) as spread:
+        out = spread.map(_pid_of, items, seconds=1.0, together=lambda x: x % 3 if x < 9 else None,
+                         done=lambda positions, results: seen.extend(positions))
+    assert [x for x, _ in out] == items and sorted(seen) == items
+    for k in range(3):
+        assert len({pid for x, pid in out if x < 9 and x % 3 == k}) == 1

@@ -185,5 +185,11 @@ class WeightMethod:
 
     __call__ = weight
 
+    def affinity(self, shape):
+        """A key naming the costly intermediate result ``shape`` needs and shares with other shapes (a
+        memoised row, a table), or None: the engine weighs the shapes of one key in one worker, so that it is
+        computed once.  The default, None, leaves the shapes free."""
+        return None
+
     def _weight(self, shape, rows, through):
         raise NotImplementedError

@@ -359,6 +359,21 @@ def _rows(shape):
     return rows
 
 
+def _local_rows(rows, values):
+    """``[(kinds, blocks, own values)]``: each row with its shared factors renumbered in order of appearance, so
+    that equal rows of different shapes have equal keys (and share :meth:`FourierWeights._row`'s memo)."""
+    values = dict(values)
+    out = []
+    for kinds, blocks in rows:
+        local = {}
+        for shared, _ in blocks:
+            for _, t in shared:
+                local.setdefault(t, len(local))
+        blocks = tuple((tuple((i, local[t]) for i, t in shared), private) for shared, private in blocks)
+        out.append((kinds, blocks, tuple((local[t], values[t]) for t in local)))
+    return out
+
+
 def _steps(n, smooth):
     """``(simplex steps, radial steps)`` of the two levels for n active slots."""
     if n == 4:
@@ -656,19 +671,19 @@ class FourierWeights(SharedInputs, WeightMethod):
         bound: the row's allowance, :meth:`_term`), and the product propagates them as
         ``sum_a allowance_a prod_(b != a) |R_b|``."""
         rows, values, extra = key
-        found = []
-        values = dict(values)
-        for kinds, blocks in rows:
-            local = {}  # the row's shared factors renumbered, so that equal rows share their memo
-            for shared, _ in blocks:
-                for _, t in shared:
-                    local.setdefault(t, len(local))
-            blocks = tuple((tuple((i, local[t]) for i, t in shared), private) for shared, private in blocks)
-            own = tuple((local[t], values[t]) for t in local)
-            found.append(self._row(kinds, blocks, own, extra, level))
+        found = [self._row(kinds, blocks, own, extra, level) for kinds, blocks, own in _local_rows(rows, values)]
         R = np.array([v for v, _ in found])
         rounding = sum(s * np.prod(np.abs(np.delete(R, a))) for a, (_, s) in enumerate(found))
         return float(np.prod(R)), float(rounding)
+
+    def affinity(self, shape):
+        """With rademacher inputs a shape is a product of memoised rows (:meth:`_row`), the longest of which
+        (four slots at k = 4: 5 to 11 s each) are shared by several shapes: the key is the set of its longest rows."""
+        if not self.rademacher or not shape.blocks or self._mixture_takes(shape):
+            return None
+        rows = _local_rows(_rows(shape), tuple((t, 1.0) for t in range(shape.k)))
+        longest = max(len(kinds) for kinds, _, _ in rows)
+        return tuple(sorted({r for r in rows if len(r[0]) == longest}))
 
     def _level(self, shape, rows, level):
         """``(value, roundoff)`` of a shape at one quadrature level."""
