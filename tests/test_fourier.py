@@ -746,7 +746,8 @@ def test_rademacher_shapes_sharing_their_longest_rows_share_a_key(monkeypatch):
     # affinity: the key is the set of a shape's longest rows (as memoised), so the k = 4 shapes whose four-slot rows
     # are equal (the two orderings of the pair block with a row (d, d, o, o); the pair block of four factors and the
     # three-row star; the two orderings of two blocks through a row of four ends; the rows (d, o, o) of the pair block
-    # and of the triangle) share one; other inputs: None.
+    # and of the triangle) share one; uniform inputs: None; normal inputs (the Gaussian mixture): the shapes of several
+    # blocks, which read the messages of their order.
     # Spread over two processes with those keys, m_1..m_3 equal the serial ones to the last bit.
     from momentck import parallel
     from momentck.numeric.fourier import _rows
@@ -763,6 +764,8 @@ def test_rademacher_shapes_sharing_their_longest_rows_share_a_key(monkeypatch):
         {shape(1, dd, two)}, {shape(1, four, four), shape(1, four, two, two)}, {shape(2, four, two, two)},
         {shape(1, d, d), shape(1, d, two, two)}, {shape(1, two, two, two, two)}], key=sorted)
     assert FourierWeights(Model("stable(alpha=3/2)", "uniform", "tanh")).affinity(enumerate_shapes(4)[1]) is None
+    normal = FourierWeights(Model("stable(alpha=3/2)", "normal", "tanh"))     # the mixture: its messages, on one worker
+    assert {(len(s.blocks) > 1, normal.affinity(s)) for s in enumerate_shapes(4)} == {(True, "messages"), (False, None)}
     model = Model("stable(alpha=3/2)", "rademacher", "tanh")
     serial = limiting_moments(model, 3, cache=False, progress=False)
     monkeypatch.setattr(parallel, "TASK_MIN_SECONDS", 0.0)

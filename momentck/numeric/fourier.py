@@ -678,8 +678,11 @@ class FourierWeights(SharedInputs, WeightMethod):
 
     def affinity(self, shape):
         """With rademacher inputs a shape is a product of memoised rows (:meth:`_row`), the longest of which
-        (four slots at k = 4: 5 to 11 s each) are shared by several shapes: the key is the set of its longest rows."""
-        if not self.rademacher or not shape.blocks or self._mixture_takes(shape):
+        (four slots at k = 4: 5 to 11 s each) are shared by several shapes: the key is the set of its longest rows.
+        Shapes of the Gaussian mixture: its key (:meth:`.GaussMixture.affinity`)."""
+        if self._mixture_takes(shape):
+            return self._mixture().affinity(shape)
+        if not self.rademacher or not shape.blocks:
             return None
         rows = _local_rows(_rows(shape), tuple((t, 1.0) for t in range(shape.k)))
         longest = max(len(kinds) for kinds, _, _ in rows)

@@ -475,6 +475,12 @@ class GaussMixture:
         most (:func:`_folded_pair`): every shape of k <= 6 with several blocks."""
         return len(shape.blocks) <= 1 or _through_row(shape) is not None or _folded_pair(shape) is not None
 
+    def affinity(self, shape):
+        """``"messages"`` for the shapes of several blocks (every one reads the messages of its order, built together
+        at the first, :meth:`_message`), else None: one worker builds the messages, the others weigh the single
+        blocks (:meth:`.WeightMethod.affinity`)."""
+        return "messages" if len(shape.blocks) >= 2 and self.covers(shape) else None
+
     def weight(self, shape):
         """``(value, error)`` as floats: the finer level and the change between the two plus ``_RELATIVE`` of it."""
         if not self.covers(shape):
