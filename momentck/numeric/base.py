@@ -15,7 +15,9 @@ subclass of :class:`WeightMethod` declaring
 * ``_weight(shape, rows, through)``, called only for shapes whose incidence
   counts pass :meth:`~WeightMethod.vanishes` (the parity condition shared by all
   methods: an odd number of off-diagonal factors through an incidence gives an odd
-  integrand in its weight, hence 0).
+  integrand in its weight, hence 0);
+* optionally :meth:`~WeightMethod.affinity`, naming the costly intermediate result a
+  shape shares with others, so that the engine weighs those shapes on one worker.
 
 The registry (:mod:`momentck.numeric`) holds the methods.
 """
