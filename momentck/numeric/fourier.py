@@ -211,38 +211,47 @@ def _erf_diff(p, q):
 def _box_gauss(s, a):
     """``F_1(s; a) = E_U e^{-(s + a U)^2/2}``, U uniform on ``[-1, 1]``, ``a >= 0``:
     ``sqrt(pi/2) (erf((s+a)/sqrt 2) - erf((s-a)/sqrt 2)) / (2a)``, and where ``a < 10^-2`` (the difference
-    cancels) ``g + a^2 g''/6 + a^4 g''''/120``, ``g = e^{-s^2/2}`` (truncation ~ a^6/5040)."""
+    cancels) ``g + a^2 g''/6 + a^4 g''''/120``, ``g = e^{-s^2/2}`` (truncation ~ a^6/5040); each branch evaluated
+    on its own elements only."""
     s, a = np.broadcast_arrays(np.asarray(s, float), np.asarray(a, float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exact = sqrt(pi / 2) * _erf_diff((s - a) / sqrt(2), (s + a) / sqrt(2)) / (2 * a)
-    s2, a2 = s * s, a * a
-    thin = np.exp(-s2 / 2) * (1 + a2 * (s2 - 1) / 6 + a2 * a2 * (s2 * s2 - 6 * s2 + 3) / 120)
-    return np.where(a < 1e-2, thin, exact)
+    out = np.empty(s.shape)
+    thin = a < 1e-2
+    st, at = s[thin], a[thin]
+    s2, a2 = st * st, at * at
+    out[thin] = np.exp(-s2 / 2) * (1 + a2 * (s2 - 1) / 6 + a2 * a2 * (s2 * s2 - 6 * s2 + 3) / 120)
+    se, ae = s[~thin], a[~thin]
+    out[~thin] = sqrt(pi / 2) * _erf_diff((se - ae) / sqrt(2), (se + ae) / sqrt(2)) / (2 * ae)
+    return out
 
 
 def _box2_gauss(s, a, b):
     """``F_2(s; a, b) = E e^{-(s + a U_1 + b U_2)^2/2}``, ``a >= b >= 0``: the second divided difference of
     ``G`` (:func:`_G`), and where ``b < 10^-2`` the Taylor form ``F_1 + b^2 F_1''/6 + b^4 F_1''''/120`` in b
-    (``F_1^(m)(s; a)``: divided differences of the Gaussian's derivatives; both small: the moments)."""
+    (``F_1^(m)(s; a)``: divided differences of the Gaussian's derivatives; both small: the moments); each branch
+    evaluated on its own elements only."""
+    s, a, b = np.broadcast_arrays(*(np.asarray(v, float) for v in (s, a, b)))
+    out = np.empty(s.shape)
+    both = a < 1e-2
+    thin = ~both & (b < 1e-2)
+    exact = ~both & ~thin
+    S, A, B = s[exact], a[exact], b[exact]
     with np.errstate(divide="ignore", invalid="ignore"):
-        exact = (_G(s + a + b) - _G(s + a - b) - _G(s - a + b) + _G(s - a - b)) / (4 * a * b)
+        out[exact] = (_G(S + A + B) - _G(S + A - B) - _G(S - A + B) + _G(S - A - B)) / (4 * A * B)
+    S, A, B = s[both], a[both], b[both]
+    s2, a2, b2 = S * S, A * A, B * B
+    g = np.exp(-s2 / 2)
+    g2, g4 = (s2 - 1) * g, (s2 * s2 - 6 * s2 + 3) * g
+    out[both] = g + (a2 + b2) * g2 / 6 + (a2 * a2 + b2 * b2) * g4 / 120 + a2 * b2 * g4 / 36
+    S, A, B = s[thin], a[thin], b[thin]    # a >= 10^-2: F_1'' and F_1'''' as divided differences of g', g'''
 
-        def d(m, y):   # the (m-1)-th derivative of e^{-y^2/2}, m = 2, 4 (g', g''')
-            e = np.exp(-y * y / 2)
-            return -y * e if m == 2 else -(y ** 3 - 3 * y) * e
+    def d(m, y):   # the (m-1)-th derivative of e^{-y^2/2}, m = 2, 4 (g', g''')
+        e = np.exp(-y * y / 2)
+        return -y * e if m == 2 else -(y ** 3 - 3 * y) * e
 
-        def f1(m):      # F_1^(m)(s; a) = (g^(m-1)(s + a) - g^(m-1)(s - a)) / 2a
-            return (d(m, s + a) - d(m, s - a)) / (2 * a)
-
-        s2, a2, b2 = s * s, a * a, b * b
-        g = np.exp(-s2 / 2)
-        g2, g4, g6 = (s2 - 1) * g, (s2 * s2 - 6 * s2 + 3) * g, (s2 ** 3 - 15 * s2 * s2 + 45 * s2 - 15) * g
-        both = g + (a2 + b2) * g2 / 6 + (a2 * a2 + b2 * b2) * g4 / 120 + a2 * b2 * g4 / 36
-        # one small: F_1'' and F_1'''' themselves thin where a is small (a Taylor form in a)
-        f2 = np.where(a < 1e-2, g2 + a2 * g4 / 6, f1(2))
-        f4 = np.where(a < 1e-2, g4 + a2 * g6 / 6, f1(4))
-        thin = _box_gauss(s, a) + b2 * f2 / 6 + b2 * b2 * f4 / 120
-    return np.where(a < 1e-2, both, np.where(b < 1e-2, thin, exact))
+    f2, f4 = ((d(m, S + A) - d(m, S - A)) / (2 * A) for m in (2, 4))
+    b2 = B * B
+    out[thin] = _box_gauss(S, A) + b2 * f2 / 6 + b2 * b2 * f4 / 120
+    return out
 
 
 def _G3(y):
