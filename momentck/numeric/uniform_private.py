@@ -243,18 +243,23 @@ def uniform_abs_moment(a, p):
 
 
 # -- the radial block of a private uniform input ---------------------------------------------------
-def _j_exact(alpha, x, p=None):
-    """``J(x) = int_0^1 s^p sign(1 + s x) |1 + s x|^q ds`` (``q = 1 + alpha``, ``p = q`` unless given) in mpmath: the
-    2F1 form for ``x >= -1``, and for ``x < -1`` (``z = -x``)
-    ``z^(-p-1) (B(p+1, q+1) - (z-1)^(q+1) 2F1(-p, q+1; q+2; 1-z)/(q+1))``."""
-    q = 1 + alpha
-    p = q if p is None else p
+def _power_integral(x, p, q, signed=True):
+    """``int_0^1 s^p sign(1 + s x) |1 + s x|^q ds`` (``signed=False``: without the sign) in mpmath: the 2F1 form
+    ``2F1(-q, p+1; p+2; -x)/(p+1)`` for ``x >= -1``, and for ``x < -1`` (``z = -x``, split at ``s = 1/z``)
+    ``z^(-p-1) (B(p+1, q+1) -+ (z-1)^(q+1) 2F1(-p, q+1; q+2; 1-z)/(q+1))`` (minus with the sign)."""
     x = mpmath.mpf(x)
     if x >= -1:
         return mpmath.hyp2f1(-q, p + 1, p + 2, -x) / (p + 1)
     z = -x
-    return z ** (-p - 1) * (mpmath.beta(p + 1, q + 1)
-                            - (z - 1) ** (q + 1) * mpmath.hyp2f1(-p, q + 1, q + 2, 1 - z) / (q + 1))
+    beyond = (z - 1) ** (q + 1) * mpmath.hyp2f1(-p, q + 1, q + 2, 1 - z) / (q + 1)
+    return z ** (-p - 1) * (mpmath.beta(p + 1, q + 1) - beyond if signed else mpmath.beta(p + 1, q + 1) + beyond)
+
+
+def _j_exact(alpha, x, p=None):
+    """``J(x) = int_0^1 s^p sign(1 + s x) |1 + s x|^q ds`` (``q = 1 + alpha``, ``p = q`` unless given):
+    :func:`_power_integral`."""
+    q = 1 + alpha
+    return _power_integral(x, q if p is None else p, q)
 
 
 def _block_exact(alpha, z, p=None):
@@ -346,7 +351,7 @@ class PairBlock:
     ``E(a, z) = int_0^1 s^p (|a + s z|^beta + |a - s z|^beta) ds`` (p = q), homogeneous of degree beta:
     ``a^beta e(z / a)`` for ``z <= 2a`` and ``z^beta (2/(p + beta + 1) + D(a / z))`` beyond, e and D tabulated once per
     alpha (:func:`_e_tables`; both far, the constant cancels before the difference).  The difference over 2w loses
-    ``eps / w``: below ``w = 10^-2`` the mean over u of ``Btilde(z, w u) = int_0^1 s^p E|s z + w u + U_1|^alpha ds`` instead,
+    ``~1e-15 / w`` relative: below ``w = 0.05`` (``_W0``) the mean over u of ``Btilde(z, w u) = int_0^1 s^p E|s z + w u + U_1|^alpha ds`` instead,
     Gauss–Legendre in u where Btilde is analytic over the disc (the kink ``w u = 1 - z`` far), the quadrature form
     (:meth:`by_quadrature`) next to it."""
 
@@ -374,7 +379,7 @@ class PairBlock:
         return (self._P(1 + c, z) + self._P(1 - c, -z)) / (2 * self.q)
 
     def _E(self, a, z):
-        """``E(a, z)``, ``a >= 0``, ``z >= 0``, and whether it is in the far form (``z >= 2a``)."""
+        """``E(a, z)``, ``a >= 0``, ``z >= 0``: the near form where ``z < 2a``, the far one elsewhere."""
         far = z >= 2 * a
         out = np.empty(z.shape)
         aa = a[~far]
@@ -438,34 +443,26 @@ class PairBlock:
         return big ** self.alpha * self(A / big, small / big)
 
 
-def _abs_integral(x, p, beta):
-    """``int_0^1 s^p |1 + s x|^beta ds`` in mpmath: ``2F1(-beta, p+1; p+2; -x)/(p+1)`` for ``x >= -1``, and for
-    ``x < -1`` (``z = -x``, split at ``s = 1/z``) ``z^(-p-1) (B(p+1, beta+1) + (z-1)^(beta+1) 2F1(-p, beta+1; beta+2; 1-z)/(beta+1))``."""
-    x = mpmath.mpf(x)
-    if x >= -1:
-        return mpmath.hyp2f1(-beta, p + 1, p + 2, -x) / (p + 1)
-    z = -x
-    return z ** (-p - 1) * (mpmath.beta(p + 1, beta + 1)
-                            + (z - 1) ** (beta + 1) * mpmath.hyp2f1(-p, beta + 1, beta + 2, 1 - z) / (beta + 1))
-
-
 @lru_cache(maxsize=8)
 def _e_tables(alpha):
     """Interpolants of ``e(x) = I(x) + I(-x)`` on ``[0, 2]`` (graded towards the kink 1 from both sides) and of
-    ``D(u) = u^beta e(1/u) - 2/(p + beta + 1)`` on ``[0, 1/2]`` (graded towards 0, ``D ~ u^2``), ``I`` :func:`_abs_integral`
-    with ``p = 1 + alpha``, ``beta = 2 + alpha`` (D at 50 digits: its two terms cancel to ``u^2``)."""
+    ``D(u) = u^beta e(1/u) - 2/(p + beta + 1)`` on ``[0, 1/2]`` (graded towards 0, ``D ~ u^2``), ``I`` the unsigned
+    :func:`_power_integral` with ``p = 1 + alpha``, ``beta = 2 + alpha`` (D at 50 digits: its two terms cancel to
+    ``u^2``)."""
+    def integral(x):          # I(x) = int_0^1 s^p |1 + s x|^beta ds
+        return _power_integral(x, p, beta, signed=False)
+
     p, beta = mpmath.mpf(1 + alpha), mpmath.mpf(2 + alpha)
     top = 2 / (p + beta + 1)
     with mpmath.workdps(50):
         def e(x):
-            return [float(_abs_integral(v, p, beta) + _abs_integral(-mpmath.mpf(v), p, beta)) for v in x]
+            return [float(integral(v) + integral(-mpmath.mpf(v))) for v in x]
 
         def D(u):
             out = []
             for v in u:
                 v = mpmath.mpf(v)
-                out.append(float(v ** beta * (_abs_integral(1 / v, p, beta) + _abs_integral(-1 / v, p, beta)) - top)
-                           if v > 0 else 0.0)
+                out.append(float(v ** beta * (integral(1 / v) + integral(-1 / v)) - top) if v > 0 else 0.0)
             return out
         near_edges, far_edges = _table_edges()
         return GradedChebyshev.of(e, near_edges), GradedChebyshev.of(D, far_edges)
