@@ -24,6 +24,8 @@ stable-sin          stable weights, normal inputs, sin       :mod:`.stable_sin`
 stable-erf          stable weights, normal inputs, erf       :mod:`.stable_erf`
 stable-sin-inputs   stable weights, rademacher or uniform    :mod:`.stable_inputs`
                     inputs, sin
+sparse-normal-sin-  sparse normal entries, rademacher or     :mod:`.sparse_inputs`
+inputs              uniform inputs, sin
 fourier             stable or sparse weights, tanh, atan,    :mod:`.fourier` (from k = 4
                     erf, sin                                 with normal inputs:
                                                              :mod:`.gauss_mixture`)
@@ -49,6 +51,7 @@ from .sparse_tables import SparseTableWeights
 from .sparse_signs import SparseSignWeights
 from .stable_erf import StableErfWeights
 from .stable_inputs import StableSinInputs
+from .sparse_inputs import SparseNormalSinInputs
 from .stable_sin import StableSinWeights
 from .fourier import FourierWeights
 
@@ -57,7 +60,8 @@ __all__ = ["METHODS", "WeightMethod", "select", "numeric_available", "numeric_ma
 
 #: the registered weight methods
 METHODS = [GaussianWeights, SparseSignWeights, SparseTableWeights, SparseNormalSinWeights, SparseNormalWeights,
-           SparseNormalSignWeights, StableSinWeights, StableErfWeights, StableSinInputs, FourierWeights]
+           SparseNormalSignWeights, StableSinWeights, StableErfWeights, StableSinInputs, SparseNormalSinInputs,
+           FourierWeights]
 
 #: the cells of the coverage matrix (issue 9): weights x inputs x activations
 COVERAGE_WEIGHTS = ("gaussian", "sparse(c=2, entries=rademacher)", "sparse(c=2, entries=normal)",

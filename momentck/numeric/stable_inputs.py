@@ -1,20 +1,10 @@
 """Weights of alpha-stable models with f = sin and non-normal inputs, conditioning on the inputs (MATH.md §4).
 
 Instead of conditioning on the weights (:mod:`momentck.numeric.stable_sin`), condition on
-every input copy ``x^(t)`` (one per factor t).  Then the rows are independent.  Writing
-each ``sin(beta h)`` as ``sum_eps eps e^{i eps beta h} / (2i)``, row a carries
-``e^{i beta sum_j W_aj (c_a . x_j)}`` for an integer vector ``c_a`` over the factors at a
-(a diagonal factor gives ``c_t`` in {2: 1, -2: 1, 0: -2}, an off-diagonal one
-``c_t = eps`` with weight ``eps``), and the weights integrate in closed form:
-
-* the unvisited columns (``E e^{iuw} = e^{-|u|^alpha}``, law of large numbers over
-  them): ``exp(-beta^alpha M(c_a))``, ``M(c) = E |c . x|^alpha`` over fresh inputs;
-* an incidence of row a with column e: the whole integrand vanishes when its weight is
-  0 (an off-diagonal factor through e then has independent symmetric ends), so
-  ``e^{i beta w u}`` may be replaced by ``e^{i beta w u} - 1``, and
-  ``int nu(dw) (e^{i beta w u} - 1) = -beta^alpha |u|^alpha``, ``u = c_a . x_e``.
-
-Hence, with ``2 sum_a deg = 2k`` sines in all,
+every input copy and sum over the sines' options (:mod:`.sin_inputs`).  For stable weights
+``Psi(u) = |u|^alpha`` (``int nu(dw) (1 - cos wu) = |u|^alpha`` for this nu), so the
+unvisited columns give ``exp(-beta^alpha M(c_a))``, ``M(c) = E |c . x|^alpha`` over fresh
+inputs, an incidence ``-beta^alpha |c_a . x_e|^alpha``, and
 
     w(S) = (-4)^-k sum_c prod_a wt(c_a) exp(-beta^alpha M(c_a))
            x prod_e (-beta^alpha)^|e| E prod_{a in e} |c_a . x_e|^alpha,
@@ -43,8 +33,9 @@ import sympy
 
 from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Stable, Uniform
-from .base import WeightMethod, any_of, law_is, memoized, named
+from .base import any_of, law_is, memoized, named
 from .cube_forms import cube_form_moment
+from .sin_inputs import SinInputs
 
 __all__ = ["StableSinInputs", "FormMoments", "FORM_MOMENTS"]
 
@@ -173,24 +164,7 @@ def _form_moments(law):
 
 
 # -- the method ----------------------------------------------------------------------------------------
-def _row_options(slots):
-    """``{c: weight}`` for a row's sines; ``slots`` lists ``(factor, diagonal?)``.  Vectors are
-    kept up to a global sign (first nonzero entry positive, weight doubled)."""
-    per_slot = [((2, 1), (-2, 1), (0, -2)) if diag else ((1, 1), (-1, -1)) for _, diag in slots]
-    out = {}
-    for choice in product(*per_slot):
-        c = tuple((t, ci) for (t, _), (ci, _) in zip(slots, choice))
-        first = next((ci for _, ci in c if ci), 0)
-        if first < 0:
-            continue
-        wt = 1
-        for _, w in choice:
-            wt *= w
-        out[c] = out.get(c, 0) + (2 * wt if first else wt)
-    return out
-
-
-class StableSinInputs(WeightMethod):
+class StableSinInputs(SinInputs):
     """Weights of stable(alpha) weights, sin(beta x) and rademacher or uniform inputs (shared inputs)."""
 
     name = "stable-sin-inputs"
@@ -216,37 +190,10 @@ class StableSinInputs(WeightMethod):
     @memoized
     def _row(self, c, weight):
         value, _ = self.forms((c,))  # one form: a closed form or a finite sum, exact
-        return weight * mpmath.exp(-self.ba * value)
+        return weight * mpmath.exp(-self.ba * value), mpmath.mpf(0)
 
     @memoized
     def _block(self, cs):
         value, err = self.forms(cs)
         scale = self.ba ** len(cs)
         return (-1) ** len(cs) * scale * value, scale * err
-
-    def _weight(self, shape, rows, through):
-        slots = [[] for _ in range(shape.rows)]
-        t = 0
-        for a, n in enumerate(shape.diag):
-            for _ in range(n):
-                slots[a].append((t, True))
-                t += 1
-        for (a, b), m in shape.pairs:
-            for _ in range(m):
-                slots[a].append((t, False))
-                slots[b].append((t, False))
-                t += 1
-        options = [list(_row_options(s).items()) for s in slots]
-        total, size, err = mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
-        for choice in product(*options):
-            term, e = mpmath.fprod(self._row(c, w) for c, w in choice), mpmath.mpf(0)
-            for block in shape.blocks:
-                if not term and not e:
-                    break
-                v, ev = self._block(tuple(choice[a][0] for a in block))
-                term, e = term * v, abs(term) * ev + e * (abs(v) + ev)
-            total += term
-            size += abs(term)
-            err += e
-        scale = mpmath.mpf(4) ** shape.k
-        return total * (-1) ** shape.k / scale, (err + size * mpmath.mpf(10) ** (-self.dps + 5)) / scale

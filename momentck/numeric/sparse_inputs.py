@@ -1,0 +1,294 @@
+"""Weights of sparse normal entries with f = sin and non-normal inputs, conditioning on the inputs (MATH.md §4).
+
+The sine option sum of :mod:`.sin_inputs` with the row law of ``sparse(c, entries=normal)``:
+its Lévy measure is ``c N(0, 1)``, so ``Psi(u) = c (1 - e^{-u^2/2})``.  Every expectation over
+the inputs is then one of Gaussian functions of linear forms: with ``q(x) = beta^2 (c . x)^2``,
+
+* a row's unvisited columns give ``exp(-c (1 - G(c)))``,
+  ``G(c_1, ..., c_r) = E exp(-beta^2 sum_i (c_i . x)^2 / 2)`` over fresh inputs;
+* a block's incidences give ``(-c)^|e| E prod_{a in e} (1 - e^{-beta^2 (c_a . x_e)^2/2})
+  = (-c)^|e| sum_{S subset e} (-1)^|S| G(c_S)``.
+
+So the input law enters only through ``G(C) = E exp(-|C x|^2/2)``, C an ``r x D`` matrix
+(``beta`` times the forms, one row each), :class:`GaussMoments`:
+
+* normal inputs: ``det(I + C C^T)^(-1/2)`` (exact; a test oracle for :mod:`.sinweights`, not registered);
+* rademacher: finite sums over sign vectors (exact, any k; walks up to 6 declared);
+* uniform on ``[-sqrt 3, sqrt 3]`` (float64, two levels): by the r-dimensional Gaussian
+  representation ``exp(-|y|^2/2) = E_g cos(g . y)``, ``G(C) = E_g prod_t sinc(sqrt 3 (C^T g)_t)``
+  (g standard normal in ``R^r``; an entire integrand whose Fourier transform lives on the
+  zonotope ``sqrt 3 C [-1, 1]^D`` blurred by a Gaussian, so the trapezoid rule with step
+  ``2 pi / (B_i + 9)`` per axis, ``B_i = sqrt 3 sum_t |C_it|``, and ``|g_i| <= 9`` errs by
+  ~``e^{-40}``).  In a block every input is shared by at most two rows, so each factor
+  ``sinc(sqrt 3 (C^T g)_t)`` involves one or two of the g's and the rule is a contraction of
+  vectors and matrices along the rows' graph (a cycle of r rows: ``N^3`` operations, N ~ 40–90
+  nodes per axis).  Otherwise (an input in three forms or more) a tensor Gauss–Legendre rule
+  over the cube, whose integrand is entire (``20 + 3 sqrt(3 lambda)`` nodes per input, lambda
+  the largest eigenvalue of ``C^T C``): a test's independent check of the contraction.
+  The inputs split into groups that no form joins (``G`` is their product), and inputs in no
+  form drop out.  Walks up to 6 (m_1..m_6 in ~25 s, the option sum's ``4^k`` terms most of it).
+"""
+
+from itertools import combinations, product
+from math import ceil, pi, sqrt
+
+import mpmath
+import numpy as np
+import sympy
+
+from ..errors import NotCovered
+from ..laws import Normal, Rademacher, Uniform
+from .base import any_of, entries_are, law_is, memoized, named
+from .sin_inputs import SinInputs
+
+__all__ = ["SparseNormalSinInputs", "GaussMoments", "GAUSS_MOMENTS"]
+
+
+# -- G(C) = E exp(-|C x|^2 / 2) for one input law -------------------------------------------------------
+def _canonical(forms):
+    """The forms (tuples of ``(coordinate, coefficient)``) as an integer matrix with the input
+    symmetries every law here has divided out: inputs in no form dropped, each row's sign fixed
+    (first nonzero positive), each column's sign fixed (first nonzero positive), columns sorted,
+    rows sorted.  Not a canonical form (equal results may keep different keys), only a
+    value-preserving one: every step is a symmetry of ``G``."""
+    coords = sorted({t for form in forms for t, c in form if c})
+    rows = [[dict(form).get(t, 0) for t in coords] for form in forms]
+    for _ in range(2):
+        rows = [r if next(v for v in r if v) > 0 else [-v for v in r] for r in rows if any(r)]
+        cols = [list(col) for col in zip(*rows)]
+        cols = sorted(c if next(v for v in c if v) > 0 else [-v for v in c] for c in cols)
+        rows = sorted(list(r) for r in zip(*cols))
+    return tuple(tuple(r) for r in rows)
+
+
+def _groups(C):
+    """The column sets of the connected parts of C (columns joined when a row uses both)."""
+    D = len(C[0])
+    parent = list(range(D))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for row in C:
+        used = [t for t, v in enumerate(row) if v]
+        for t in used[1:]:
+            parent[find(t)] = find(used[0])
+    parts = {}
+    for t in range(D):
+        parts.setdefault(find(t), []).append(t)
+    return list(parts.values())
+
+
+class GaussMoments:
+    """``(value, error)`` of ``G = E exp(-beta^2 sum_i (c_i . x)^2 / 2)`` over i.i.d. inputs of one law,
+    and of a block's ``E prod_i (1 - e^{-beta^2 (c_i . x)^2 / 2})`` (by inclusion–exclusion)."""
+
+    #: the largest walk the law's expectations cover
+    max_k = None
+
+    def __init__(self, beta):
+        self.beta = beta
+
+    def single(self, form):
+        """``G`` of one form."""
+        return self.gauss((form,))
+
+    def gauss(self, forms):
+        """``G`` of several forms, the inputs split into independent groups."""
+        C = _canonical(forms)
+        if not C:
+            return mpmath.mpf(1), mpmath.mpf(0)
+        value, err = mpmath.mpf(1), mpmath.mpf(0)
+        for cols in _groups(C):
+            sub = tuple(r for r in (tuple(row[t] for t in cols) for row in C) if any(r))
+            v, e = self._group(_canonical([tuple(enumerate(r)) for r in sub]))
+            value, err = value * v, abs(value) * e + err * (abs(v) + e)
+        return value, err
+
+    def block(self, forms):
+        """``E prod_i (1 - e^{-beta^2 (c_i . x)^2 / 2})``: 0 when a form is 0."""
+        if any(not any(c for _, c in form) for form in forms):
+            return mpmath.mpf(0), mpmath.mpf(0)
+        total, err = mpmath.mpf(0), mpmath.mpf(0)
+        for size in range(len(forms) + 1):
+            for subset in combinations(forms, size):
+                v, e = self.gauss(subset)
+                total += (-1) ** size * v
+                err += e
+        return total, err
+
+    def _group(self, C):
+        memo = self.__dict__.setdefault("_memo", {})
+        if C not in memo:
+            memo[C] = self._moment(C)
+        return memo[C]
+
+    def _moment(self, C):
+        """``G`` of one connected integer matrix C (rows: forms, columns: inputs)."""
+        raise NotImplementedError
+
+
+class NormalGauss(GaussMoments):
+    """Normal inputs: ``det(I + beta^2 C C^T)^(-1/2)`` (exact)."""
+
+    def _moment(self, C):
+        M = mpmath.matrix(C)
+        return mpmath.det(mpmath.eye(len(C)) + self.beta ** 2 * M * M.T) ** -0.5, mpmath.mpf(0)
+
+
+class RademacherGauss(GaussMoments):
+    """Rademacher inputs: the mean over sign vectors (half of them: ``G`` is even), exact."""
+
+    max_k = 6
+
+    def _moment(self, C):
+        D = len(C[0])
+        total = mpmath.mpf(0)
+        for signs in product((1, -1), repeat=D - 1):
+            x = (1,) + signs
+            total += mpmath.exp(-self.beta ** 2 * mpmath.fsum(sum(c * s for c, s in zip(row, x)) ** 2
+                                                             for row in C) / 2)
+        return total / 2 ** (D - 1), mpmath.mpf(0)
+
+
+_H = sqrt(3)
+#: the largest rule (nodes) one G may take
+_MAX_NODES = 4e7
+
+
+class UniformGauss(GaussMoments):
+    """Uniform inputs on ``[-sqrt 3, sqrt 3]``: the g-space trapezoid rule contracted along the rows'
+    graph, or the cube's Gauss–Legendre rule (module docstring), each at two levels; the error is their
+    difference plus ``1e-15`` times the sum of the absolute terms."""
+
+    max_k = 6
+
+    def _moment(self, C):
+        C = float(self.beta) * np.array(C, dtype=float)
+        pairwise = all(np.count_nonzero(C[:, t]) <= 2 for t in range(C.shape[1]))
+        rule = self._g_rule if pairwise else self._x_rule
+        if not pairwise and self._x_count(C, 1) ** C.shape[1] > _MAX_NODES:
+            raise NotCovered(f"sparse-normal-sin-inputs: a Gaussian integral over {C.shape[1]} uniform inputs "
+                             f"joined by three or more forms each needs more than {_MAX_NODES:.0e} nodes")
+        (v1, s1), (v2, s2) = rule(C, 0), rule(C, 1)
+        return mpmath.mpf(v2), mpmath.mpf(abs(v2 - v1) + 1e-15 * max(s1, s2))
+
+    @staticmethod
+    def _g_axis(B, scale):
+        """Trapezoid nodes and weights (with the normal density) for one g axis of bandwidth B."""
+        margin = 9.0 + 2.0 * (1 - scale) / 0.2
+        h = 2 * pi / (B + margin) * scale
+        g = np.arange(-ceil(margin / h), ceil(margin / h) + 1) * h
+        return g, h * np.exp(-g * g / 2) / sqrt(2 * pi)
+
+    def _g_rule(self, C, level):
+        """``(value, sum |terms|)`` of ``E_g prod_t sinc(sqrt 3 (C^T g)_t)``, level 0 or 1 (finer), when
+        every input is in at most two forms: each input is then a factor of one or two of the g's, and
+        the rule is a contraction of vectors and matrices over the g axes (for a cycle of r forms
+        ``N^3`` operations instead of ``N^r``)."""
+        r, D = C.shape
+        axes = [self._g_axis(b, 1.0 - 0.2 * level) for b in _H * np.abs(C).sum(axis=1)]
+        vectors = [w.copy() for _, w in axes]
+        matrices = {}
+        for t in range(D):
+            rows = np.flatnonzero(C[:, t])
+            if len(rows) == 1:
+                a, = rows
+                vectors[a] *= _sinc(_H * C[a, t] * axes[a][0])
+            else:
+                a, b = rows
+                m = _sinc(_H * (C[a, t] * axes[a][0][:, None] + C[b, t] * axes[b][0][None, :]))
+                matrices[(a, b)] = matrices[(a, b)] * m if (a, b) in matrices else m
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        subscripts = [letters[a] for a in range(r)] + [letters[a] + letters[b] for a, b in matrices]
+        operands = vectors + list(matrices.values())
+        expr = ",".join(subscripts) + "->"
+        value = np.einsum(expr, *operands, optimize="greedy")
+        size = np.einsum(expr, *[np.abs(o) for o in operands], optimize="greedy")
+        return float(value), float(size)
+
+    @staticmethod
+    def _x_count(C, level):
+        lam = np.linalg.eigvalsh(C.T @ C)[-1]
+        return int(20 + 3 * sqrt(3 * lam)) + 12 * level
+
+    def _x_rule(self, C, level):
+        """``(value, sum |terms|)`` of the cube's tensor Gauss–Legendre rule."""
+        x, w = np.polynomial.legendre.leggauss(self._x_count(C, level))
+        axes = [(_H * x, w / 2)] * C.shape[1]
+        return _tensor_sum(axes, C, lambda Y: np.exp(-0.5 * (Y * Y).sum(axis=0)))
+
+
+def _sinc(y):
+    """``sin(y) / y``."""
+    y = np.asarray(y, dtype=float)
+    out = np.ones_like(y)
+    nz = y != 0
+    out[nz] = np.sin(y[nz]) / y[nz]
+    return out
+
+
+def _tensor_sum(axes, A, f):
+    """``(sum, sum |.|)`` of ``prod_i w_i f(A x)`` over the tensor grid of ``axes`` (``(nodes, weights)``
+    pairs, one per column of A); ``f`` maps a ``(rows of A, N)`` array to N values.  The grid's other axes
+    are laid out once and the first one looped over, so each point costs one multiply-add per row of A."""
+    (x0, w0), rest = axes[0], axes[1:]
+    if rest:
+        grids = np.meshgrid(*[n for n, _ in rest], indexing="ij")
+        Y = A[:, 1:] @ np.stack([g.ravel() for g in grids])
+        W = np.prod(np.meshgrid(*[w for _, w in rest], indexing="ij"), axis=0).ravel()
+    else:
+        Y, W = np.zeros((A.shape[0], 1)), np.ones(1)
+    total = size = 0.0
+    for x, w in zip(x0, w0):
+        terms = (w * W) * f(Y + x * A[:, :1])
+        total += terms.sum()
+        size += np.abs(terms).sum()
+    return total, size
+
+
+#: the input laws with Gaussian moments, by law class
+GAUSS_MOMENTS = {Rademacher: RademacherGauss, Uniform: UniformGauss, Normal: NormalGauss}
+
+
+def _gauss_moments(law):
+    """The :class:`GaussMoments` class of an input law, or None."""
+    return next((g for cls, g in GAUSS_MOMENTS.items() if isinstance(law, cls)), None)
+
+
+# -- the method ----------------------------------------------------------------------------------------
+class SparseNormalSinInputs(SinInputs):
+    """Weights of sparse normal entries, sin(beta x) and rademacher or uniform inputs (shared inputs)."""
+
+    name = "sparse-normal-sin-inputs"
+    weights = entries_are(Normal, "sparse normal")
+    inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
+    activation = named("sin")
+    accuracy = ("working precision (rademacher: finite sums); uniform: ~1e-14, Gaussian integrals over "
+                "the cube by a contracted trapezoid rule")
+    cost = 0.004
+
+    @classmethod
+    def max_k(cls, model):
+        """Walks up to 6 (the option sum grows like 4^k: m_1..m_7 with uniform inputs take ~4 min)."""
+        moments = None if model is None else _gauss_moments(model.inputs)
+        return (moments or RademacherGauss).max_k
+
+    def _setup(self):
+        self.c = mpmath.mpf(sympy.N(self.model.weights.c, self.dps))
+        beta = mpmath.mpf(sympy.N(self.model.activation.scale, self.dps))
+        self.moments = _gauss_moments(self.model.inputs)(beta)
+
+    @memoized
+    def _row(self, c, weight):
+        value, err = self.moments.single(c)
+        row = weight * mpmath.exp(-self.c * (1 - value))
+        return row, abs(row) * mpmath.expm1(self.c * err)
+
+    @memoized
+    def _block(self, cs):
+        value, err = self.moments.block(cs)
+        scale = (-self.c) ** len(cs)
+        return scale * value, abs(scale) * err
