@@ -133,6 +133,14 @@ def test_selection():
     assert select(Model("sparse(c=2, entries=normal)", "uniform", "tanh"), 3)[0] is FourierWeights
 
 
+def test_refuses_scales_beyond_its_rules():
+    from momentck.errors import MomentckError
+    from momentck.engine import limiting_moments
+    with pytest.raises(MomentckError, match="trapezoid nodes per axis for uniform inputs"):
+        limiting_moments(Model("sparse(c=2, entries=normal)", "uniform", "sin(scale=1000)"), 2, cache=False,
+                         progress=False, workers=1)
+
+
 @pytest.mark.parametrize("inputs,k,n,reps,seed", [("uniform", 4, 2000, 8, 41), ("rademacher", 4, 1000, 6, 42)])
 def test_moments_match_simulation(inputs, k, n, reps, seed):
     model = Model("sparse(c=2, entries=normal)", inputs, "sin")

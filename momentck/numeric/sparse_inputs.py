@@ -156,6 +156,8 @@ class RademacherGauss(GaussMoments):
 _H = sqrt(3)
 #: the largest rule (nodes) one G may take
 _MAX_NODES = 4e7
+#: the most trapezoid nodes one g axis may take (an N x N matrix per shared input)
+_MAX_AXIS = 3000
 
 
 class UniformGauss(GaussMoments):
@@ -190,6 +192,10 @@ class UniformGauss(GaussMoments):
         ``N^3`` operations instead of ``N^r``)."""
         r, D = C.shape
         axes = [self._g_axis(b, 1.0 - 0.2 * level) for b in _H * np.abs(C).sum(axis=1)]
+        if max(len(g) for g, _ in axes) > _MAX_AXIS:
+            raise NotCovered(f"sparse-normal-sin-inputs: sin(beta x) with beta = {float(self.beta):.4g} needs more than "
+                             f"{_MAX_AXIS} trapezoid nodes per axis for uniform inputs (about 2.9 (sqrt 3 beta "
+                             f"sum |c| + 9), sum |c| <= 2k); use a smaller scale")
         vectors = [w.copy() for _, w in axes]
         matrices = {}
         for t in range(D):
@@ -268,7 +274,7 @@ class SparseNormalSinInputs(SinInputs):
     activation = named("sin")
     accuracy = ("working precision (rademacher: finite sums); uniform: ~1e-14, Gaussian integrals over "
                 "the cube by a contracted trapezoid rule")
-    cost = 0.004
+    cost = 0.015
 
     @classmethod
     def max_k(cls, model):
