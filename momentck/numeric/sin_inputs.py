@@ -30,7 +30,8 @@ from itertools import product
 
 import mpmath
 
-from .base import WeightMethod
+from ..laws import Rademacher, Uniform
+from .base import WeightMethod, any_of, law_is, named
 
 __all__ = ["SinInputs", "row_options"]
 
@@ -61,7 +62,26 @@ def row_options(slots):
 
 
 class SinInputs(WeightMethod):
-    """The sine option sum over the rows' vectors ``c_a`` (subclasses: the row factor and the block expectation)."""
+    """The sine option sum over the rows' vectors ``c_a`` (subclasses: the row factor and the block expectation).
+
+    A subclass names, per input law, the class of its expectations over the inputs (:attr:`MOMENTS`, each
+    with its largest walk ``max_k``); :meth:`moments_of` picks the model's."""
+
+    inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
+    activation = named("sin")
+    #: the input laws' expectation classes, by law class (rademacher's limit is the one shown for no model)
+    MOMENTS = {}
+
+    @classmethod
+    def moments_of(cls, law):
+        """The expectation class of an input law, or None."""
+        return next((m for kind, m in cls.MOMENTS.items() if isinstance(law, kind)), None)
+
+    @classmethod
+    def max_k(cls, model):
+        """The input law's limit (for models not covered, rademacher inputs')."""
+        moments = None if model is None else cls.moments_of(model.inputs)
+        return (moments or cls.MOMENTS[Rademacher]).max_k
 
     def _row(self, c, weight):
         """``(value, error)`` of ``weight exp(-E Psi(beta c . x))`` (mpmath)."""

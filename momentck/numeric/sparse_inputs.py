@@ -38,7 +38,7 @@ import sympy
 
 from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Uniform
-from .base import any_of, entries_are, law_is, memoized, named
+from .base import entries_are, memoized
 from .sin_inputs import SinInputs
 
 __all__ = ["SparseNormalSinInputs", "GaussMoments", "GAUSS_MOMENTS"]
@@ -193,8 +193,8 @@ class UniformGauss(GaussMoments):
         r, D = C.shape
         axes = [self._g_axis(b, 1.0 - 0.2 * level) for b in _H * np.abs(C).sum(axis=1)]
         if max(len(g) for g, _ in axes) > _MAX_AXIS:
-            raise NotCovered(f"sparse-normal-sin-inputs: sin(beta x) with beta = {float(self.beta):.4g} needs more than "
-                             f"{_MAX_AXIS} trapezoid nodes per axis for uniform inputs (about 2.9 (sqrt 3 beta "
+            raise NotCovered(f"sparse-normal-sin-inputs: sin(beta x) with beta = {float(self.beta):.4g} needs more "
+                             f"than {_MAX_AXIS} trapezoid nodes per axis for uniform inputs (about 2.9 (sqrt 3 beta "
                              f"sum |c| + 9), sum |c| <= 2k); use a smaller scale")
         vectors = [w.copy() for _, w in axes]
         matrices = {}
@@ -259,33 +259,21 @@ def _tensor_sum(axes, A, f):
 GAUSS_MOMENTS = {Rademacher: RademacherGauss, Uniform: UniformGauss, Normal: NormalGauss}
 
 
-def _gauss_moments(law):
-    """The :class:`GaussMoments` class of an input law, or None."""
-    return next((g for cls, g in GAUSS_MOMENTS.items() if isinstance(law, cls)), None)
-
-
 # -- the method ----------------------------------------------------------------------------------------
 class SparseNormalSinInputs(SinInputs):
     """Weights of sparse normal entries, sin(beta x) and rademacher or uniform inputs (shared inputs)."""
 
     name = "sparse-normal-sin-inputs"
     weights = entries_are(Normal, "sparse normal")
-    inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
-    activation = named("sin")
+    MOMENTS = GAUSS_MOMENTS
     accuracy = ("working precision (rademacher: finite sums); uniform: ~1e-14, Gaussian integrals over "
                 "the cube by a contracted trapezoid rule")
     cost = 0.015
 
-    @classmethod
-    def max_k(cls, model):
-        """Walks up to 6 (the option sum grows like 4^k: m_1..m_7 with uniform inputs take ~4 min)."""
-        moments = None if model is None else _gauss_moments(model.inputs)
-        return (moments or RademacherGauss).max_k
-
     def _setup(self):
         self.c = mpmath.mpf(sympy.N(self.model.weights.c, self.dps))
         beta = mpmath.mpf(sympy.N(self.model.activation.scale, self.dps))
-        self.moments = _gauss_moments(self.model.inputs)(beta)
+        self.moments = self.moments_of(self.model.inputs)(beta)
 
     @memoized
     def _row(self, c, weight):

@@ -33,7 +33,7 @@ import sympy
 
 from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Stable, Uniform
-from .base import any_of, law_is, memoized, named
+from .base import law_is, memoized
 from .cube_forms import cube_form_moment
 from .sin_inputs import SinInputs
 
@@ -158,34 +158,21 @@ class NormalForms(FormMoments):
 FORM_MOMENTS = {Rademacher: RademacherForms, Uniform: UniformForms, Normal: NormalForms}
 
 
-def _form_moments(law):
-    """The :class:`FormMoments` class of an input law, or None."""
-    return next((forms for cls, forms in FORM_MOMENTS.items() if isinstance(law, cls)), None)
-
-
 # -- the method ----------------------------------------------------------------------------------------
 class StableSinInputs(SinInputs):
     """Weights of stable(alpha) weights, sin(beta x) and rademacher or uniform inputs (shared inputs)."""
 
     name = "stable-sin-inputs"
     weights = law_is(Stable, "stable")
-    inputs = any_of(law_is(Rademacher, "rademacher"), law_is(Uniform, "uniform"))
-    activation = named("sin")
+    MOMENTS = FORM_MOMENTS
     accuracy = "working precision (rademacher: finite sums, k ≤ 6); uniform (k ≤ 4): ~1e-13, cube quadrature"
     cost = 0.005
-
-    @classmethod
-    def max_k(cls, model):
-        """Rademacher inputs: walks up to 6 (the sums grow like 4^k); uniform: up to 4 (at most four
-        inputs per block); the largest of these for models not covered."""
-        forms = None if model is None else _form_moments(model.inputs)
-        return (forms or RademacherForms).max_k
 
     def _setup(self):
         self.alpha = mpmath.mpf(sympy.N(self.model.weights.alpha, self.dps))
         beta = mpmath.mpf(sympy.N(self.model.activation.scale, self.dps))
         self.ba = beta ** self.alpha
-        self.forms = _form_moments(self.model.inputs)(self.alpha)
+        self.forms = self.moments_of(self.model.inputs)(self.alpha)
 
     @memoized
     def _row(self, c, weight):
