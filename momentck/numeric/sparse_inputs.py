@@ -22,9 +22,7 @@ So the input law enters only through ``G(C) = E exp(-|C x|^2/2)``, C an ``r x D`
   ~``e^{-40}``).  In a block every input is shared by at most two rows, so each factor
   ``sinc(sqrt 3 (C^T g)_t)`` involves one or two of the g's and the rule is a contraction of
   vectors and matrices along the rows' graph (a cycle of r rows: ``N^3`` operations, N ~ 40–90
-  nodes per axis).  Otherwise (an input in three forms or more) a tensor Gauss–Legendre rule
-  over the cube, whose integrand is entire (``20 + 3 sqrt(3 lambda)`` nodes per input, lambda
-  the largest eigenvalue of ``C^T C``): a test's independent check of the contraction.
+  nodes per axis; a test checks it against a long-double Gauss–Legendre rule over the cube).
   The inputs split into groups that no form joins (``G`` is their product), and inputs in no
   form drop out.  Walks up to 6 (m_1..m_6 in ~25 s, the option sum's ``4^k`` terms most of it).
 """
@@ -155,26 +153,23 @@ class RademacherGauss(GaussMoments):
 
 _H = sqrt(3)
 #: the largest rule (nodes) one G may take
-_MAX_NODES = 4e7
 #: the most trapezoid nodes one g axis may take (an N x N matrix per shared input)
 _MAX_AXIS = 3000
 
 
 class UniformGauss(GaussMoments):
     """Uniform inputs on ``[-sqrt 3, sqrt 3]``: the g-space trapezoid rule contracted along the rows'
-    graph, or the cube's Gauss–Legendre rule (module docstring), each at two levels; the error is their
-    difference plus ``1e-15`` times the sum of the absolute terms."""
+    graph (module docstring) at two levels; the error is their difference plus ``1e-15`` times the sum of
+    the absolute terms."""
 
     max_k = 6
 
     def _moment(self, C):
         C = float(self.beta) * np.array(C, dtype=float)
-        pairwise = all(np.count_nonzero(C[:, t]) <= 2 for t in range(C.shape[1]))
-        rule = self._g_rule if pairwise else self._x_rule
-        if not pairwise and self._x_count(C, 1) ** C.shape[1] > _MAX_NODES:
-            raise NotCovered(f"sparse-normal-sin-inputs: a Gaussian integral over {C.shape[1]} uniform inputs "
-                             f"joined by three or more forms each needs more than {_MAX_NODES:.0e} nodes")
-        (v1, s1), (v2, s2) = rule(C, 0), rule(C, 1)
+        if any(np.count_nonzero(C[:, t]) > 2 for t in range(C.shape[1])):
+            raise NotCovered("sparse-normal-sin-inputs: an input in three or more forms (a block's inputs are "
+                             "shared by at most two rows)")
+        (v1, s1), (v2, s2) = self._g_rule(C, 0), self._g_rule(C, 1)
         return mpmath.mpf(v2), mpmath.mpf(abs(v2 - v1) + 1e-15 * max(s1, s2))
 
     @staticmethod
@@ -215,17 +210,6 @@ class UniformGauss(GaussMoments):
         size = np.einsum(expr, *[np.abs(o) for o in operands], optimize="greedy")
         return float(value), float(size)
 
-    @staticmethod
-    def _x_count(C, level):
-        lam = np.linalg.eigvalsh(C.T @ C)[-1]
-        return int(20 + 3 * sqrt(3 * lam)) + 12 * level
-
-    def _x_rule(self, C, level):
-        """``(value, sum |terms|)`` of the cube's tensor Gauss–Legendre rule."""
-        x, w = np.polynomial.legendre.leggauss(self._x_count(C, level))
-        axes = [(_H * x, w / 2)] * C.shape[1]
-        return _tensor_sum(axes, C, lambda Y: np.exp(-0.5 * (Y * Y).sum(axis=0)))
-
 
 def _sinc(y):
     """``sin(y) / y``."""
@@ -234,25 +218,6 @@ def _sinc(y):
     nz = y != 0
     out[nz] = np.sin(y[nz]) / y[nz]
     return out
-
-
-def _tensor_sum(axes, A, f):
-    """``(sum, sum |.|)`` of ``prod_i w_i f(A x)`` over the tensor grid of ``axes`` (``(nodes, weights)``
-    pairs, one per column of A); ``f`` maps a ``(rows of A, N)`` array to N values.  The grid's other axes
-    are laid out once and the first one looped over, so each point costs one multiply-add per row of A."""
-    (x0, w0), rest = axes[0], axes[1:]
-    if rest:
-        grids = np.meshgrid(*[n for n, _ in rest], indexing="ij")
-        Y = A[:, 1:] @ np.stack([g.ravel() for g in grids])
-        W = np.prod(np.meshgrid(*[w for _, w in rest], indexing="ij"), axis=0).ravel()
-    else:
-        Y, W = np.zeros((A.shape[0], 1)), np.ones(1)
-    total = size = 0.0
-    for x, w in zip(x0, w0):
-        terms = (w * W) * f(Y + x * A[:, :1])
-        total += terms.sum()
-        size += np.abs(terms).sum()
-    return total, size
 
 
 #: the input laws with Gaussian moments, by law class
