@@ -152,7 +152,6 @@ class RademacherGauss(GaussMoments):
 
 
 _H = sqrt(3)
-#: the largest rule (nodes) one G may take
 #: the most trapezoid nodes one g axis may take (an N x N matrix per shared input)
 _MAX_AXIS = 3000
 
