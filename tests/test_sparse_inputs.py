@@ -13,7 +13,7 @@ from momentck.numeric import select
 from momentck.numeric.base import law_is
 from momentck.numeric.fourier import FourierWeights
 from momentck.numeric.sinweights import SparseNormalSinWeights
-from momentck.numeric.sparse_inputs import SparseNormalSinInputs, UniformGauss, _canonical
+from momentck.numeric.sparse_inputs import SparseNormalSinInputs, UniformGauss, _matrix
 from momentck.shapes import enumerate_shapes
 
 SHAPES_4 = [s for k in (1, 2, 3, 4) for s in enumerate_shapes(k)]
@@ -120,7 +120,7 @@ def test_canonical_keys_keep_the_value():
     moments = UniformGauss(mpmath.mpf(1))
     forms = (((0, 1), (1, -2), (3, 1)), ((1, 1), (2, 1)))
     flipped = (((3, -1), (1, 2), (0, -1)), ((2, -1), (5, 0), (1, -1)))  # signs, order, a zero coefficient
-    assert _canonical(forms) == _canonical(flipped)
+    assert _matrix(forms) == _matrix(flipped)
     assert abs(moments.gauss(forms)[0] - _x_space([[1, -2, 0, 1], [0, 1, 1, 0]])) < 1e-16
 
 

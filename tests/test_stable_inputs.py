@@ -137,3 +137,38 @@ def test_selection_and_walk_limits():
 def test_moments_match_simulation(alpha, inputs, k, n, reps, seed):
     model = Model(f"stable(alpha={alpha})", inputs, "sin")
     assert_numeric_matches_simulation(model, k, n=n, reps=reps, seed=seed, max_error=1e-12)
+
+
+def test_block_tree_sum_equals_the_plain_option_sum():
+    # the option sum is taken block by block along the block tree (sum-product); the plain sum over every
+    # combination of the rows' options, written out here, must give the same weights
+    from itertools import product
+
+    from momentck.numeric.sin_inputs import row_options
+
+    def plain(method, shape):
+        slots, t = [[] for _ in range(shape.rows)], 0
+        for a, n in enumerate(shape.diag):
+            for _ in range(n):
+                slots[a].append((t, True))
+                t += 1
+        for (a, b), m in shape.pairs:
+            for _ in range(m):
+                slots[a].append((t, False))
+                slots[b].append((t, False))
+                t += 1
+        total = mpmath.mpf(0)
+        for choice in product(*(list(row_options(s).items()) for s in slots)):
+            term = mpmath.fprod(method._row(c, w)[0] for c, w in choice)
+            for block in shape.blocks:
+                term *= method._block(tuple(choice[a][0] for a in block))[0]
+            total += term
+        return total * (-1) ** shape.k / mpmath.mpf(4) ** shape.k
+
+    method = StableSinInputs(Model("stable(alpha=7/10)", "rademacher", "sin(scale=3/2)"), 20)
+    shapes = [s for k in range(1, 6) for s in enumerate_shapes(k)]
+    assert len(shapes) == 52 and sum(len(s.blocks) >= 2 for s in shapes) == 10
+    with mpmath.workdps(30):
+        for s in shapes:
+            value, err = method(s)
+            assert abs(value - plain(method, s)) < mpmath.mpf(10) ** -25 and err < mpmath.mpf(10) ** -15, s.text()

@@ -26,14 +26,71 @@ expectation (:meth:`SinInputs._block`): :mod:`.stable_inputs` (``Psi(u) = |u|^al
 :mod:`.sparse_inputs` (``Psi(u) = c (1 - e^{-u^2/2})``, sparse normal entries).
 """
 
+import math
+from collections import Counter
 from itertools import product
 
 import mpmath
+import numpy as np
 
 from ..laws import Rademacher, Uniform
 from .base import WeightMethod, any_of, law_is, named
 
-__all__ = ["SinInputs", "row_options"]
+__all__ = ["SinInputs", "row_options", "sign_values", "normal_form", "relabel"]
+
+
+def relabel(forms):
+    """The forms with their coordinates renumbered 0, 1, ... in order of appearance: a cheap key under
+    which equal structures met at different factor numbers meet again (before :func:`normal_form`).
+
+    Examples
+    --------
+    >>> relabel([((4, 1), (7, -1)), ((7, 2),)])
+    (((0, 1), (1, -1)), ((1, 2),))
+    """
+    ids = {}
+    return tuple(tuple((ids.setdefault(t, len(ids)), c) for t, c in form) for form in forms)
+
+
+def normal_form(forms, tags=None):
+    """Integer forms (tuples of ``(coordinate, coefficient)``), each with a tag (default 0), as a tuple of
+    ``(tag, coefficients)`` rows over the coordinates some form uses, with the symmetries of i.i.d.
+    symmetric inputs divided out: each row's sign fixed (first nonzero positive), each column's sign fixed
+    (first nonzero positive), columns sorted, rows sorted.  Not a canonical form (equal results may keep
+    different keys), only a value-preserving one: every step is a symmetry of ``E F(c_1 . x, ..., c_r . x)``
+    for F even in each argument.  Zero forms are dropped.
+
+    Examples
+    --------
+    >>> normal_form([((3, -1), (5, 2)), ((5, 1),)]) == normal_form([((0, 2), (1, 1)), ((0, -1),)])
+    True
+    """
+    tags = [0] * len(forms) if tags is None else list(tags)
+    coords = sorted({t for form in forms for t, c in form if c})
+    rows = [(tag, [dict(form).get(t, 0) for t in coords]) for form, tag in zip(forms, tags)]
+    rows = [(tag, r) for tag, r in rows if any(r)]
+    for _ in range(2):
+        rows = [(tag, r if next(v for v in r if v) > 0 else [-v for v in r]) for tag, r in rows]
+        cols = [list(col) for col in zip(*(r for _, r in rows))]
+        cols = sorted(c if next(v for v in c if v) > 0 else [-v for v in c] for c in cols)
+        rows = sorted(zip((tag for tag, _ in rows), (list(r) for r in zip(*cols))))
+    return tuple((tag, tuple(r)) for tag, r in rows)
+
+
+def sign_values(forms):
+    """How often each tuple of values ``(c_1 . x, ..., c_r . x)`` of integer forms (tuples of
+    ``(coordinate, coefficient)``) occurs over the sign vectors x of their coordinates with the first
+    coordinate +1 (half of all: the global flip negates every value), and that count of vectors.
+
+    Examples
+    --------
+    >>> sign_values([((0, 1), (1, 1)), ((0, 1), (1, -1))])
+    (Counter({(2, 0): 1, (0, 2): 1}), 2)
+    """
+    coords = sorted({t for form in forms for t, _ in form})
+    X = np.array([(1,) + s for s in product((1, -1), repeat=len(coords) - 1)], dtype=np.int64)
+    C = np.array([[dict(form).get(t, 0) for t in coords] for form in forms], dtype=np.int64)
+    return Counter(map(tuple, (X @ C.T).tolist())), len(X)
 
 
 def row_options(slots):
@@ -104,19 +161,39 @@ class SinInputs(WeightMethod):
                 slots[b].append((t, False))
                 t += 1
         options = [list(row_options(s).items()) for s in slots]
-        total, size, err = mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
-        for choice in product(*options):
-            term, e = mpmath.mpf(1), mpmath.mpf(0)
-            for c, w in choice:
-                v, ev = self._row(c, w)
-                term, e = term * v, abs(term) * ev + e * (abs(v) + ev)
-            for block in shape.blocks:
-                if not term and not e:
-                    break
-                v, ev = self._block(tuple(choice[a][0] for a in block))
-                term, e = term * v, abs(term) * ev + e * (abs(v) + ev)
-            total += term
-            size += abs(term)
-            err += e
+        messages = self._row_sum(shape.blocks, options, 0, None)
+        total = mpmath.fsum(m[0] for m in messages)
+        size, err = (math.fsum(m[i] for m in messages) * (1 + 1e-12) for i in (1, 2))  # float rounding
         scale = mpmath.mpf(4) ** shape.k
         return total * (-1) ** shape.k / scale, (err + size * mpmath.mpf(10) ** (-self.dps + 5)) / scale
+
+    def _row_sum(self, blocks, options, a, parent):
+        """Per option of row a: ``(value, sum |terms|, error)`` (the last two floats) of its row factor times
+        the sums over the subtrees of the block tree that hang below it (every block of a but ``parent``).  The rows and
+        blocks form a tree, so the option sum is taken block by block (sum-product): its cost is the sum
+        over blocks of the product of their rows' option counts, not the product over all rows."""
+        out = []
+        below = [(j, block) for j, block in enumerate(blocks) if a in block and j != parent]
+        subtrees = {(j, b): self._row_sum(blocks, options, b, j) for j, block in below for b in block if b != a}
+        for i, (c, w) in enumerate(options[a]):
+            v, e = self._row(c, w)
+            msg = (v, float(abs(v)), float(e))
+            for j, block in below:
+                others = [b for b in block if b != a]
+                value, size, error = mpmath.mpf(0), 0.0, 0.0
+                for pick in product(*(range(len(options[b])) for b in others)):
+                    chosen = {**dict(zip(others, pick)), a: i}
+                    bv, be = self._block(tuple(options[b][chosen[b]][0] for b in block))
+                    term = (bv, float(abs(bv)), float(be))
+                    for b, o in zip(others, pick):
+                        term = _times(term, subtrees[(j, b)][o])
+                    value, size, error = value + term[0], size + term[1], error + term[2]
+                msg = _times(msg, (value, size, error))
+            out.append(msg)
+        return out
+
+
+def _times(x, y):
+    """The product of two sums given as ``(value, sum |terms|, error)``: the error of a product of terms
+    is at most ``|x| e_y + |y| e_x + e_x e_y``, summed over the terms of both."""
+    return x[0] * y[0], x[1] * y[1], x[1] * y[2] + y[1] * x[2] + x[2] * y[2]

@@ -27,7 +27,8 @@ So the input law enters only through ``G(C) = E exp(-|C x|^2/2)``, C an ``r x D`
   form drop out.  Walks up to 6 (m_1..m_6 in ~25 s, the option sum's ``4^k`` terms most of it).
 """
 
-from itertools import combinations, product
+from collections import Counter
+from itertools import combinations
 from math import ceil, pi, sqrt
 
 import mpmath
@@ -37,26 +38,15 @@ import sympy
 from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Uniform
 from .base import entries_are, memoized
-from .sin_inputs import SinInputs
+from .sin_inputs import SinInputs, normal_form, relabel, sign_values
 
 __all__ = ["SparseNormalSinInputs", "GaussMoments", "GAUSS_MOMENTS"]
 
 
 # -- G(C) = E exp(-|C x|^2 / 2) for one input law -------------------------------------------------------
-def _canonical(forms):
-    """The forms (tuples of ``(coordinate, coefficient)``) as an integer matrix with the input
-    symmetries every law here has divided out: inputs in no form dropped, each row's sign fixed
-    (first nonzero positive), each column's sign fixed (first nonzero positive), columns sorted,
-    rows sorted.  Not a canonical form (equal results may keep different keys), only a
-    value-preserving one: every step is a symmetry of ``G``."""
-    coords = sorted({t for form in forms for t, c in form if c})
-    rows = [[dict(form).get(t, 0) for t in coords] for form in forms]
-    for _ in range(2):
-        rows = [r if next(v for v in r if v) > 0 else [-v for v in r] for r in rows if any(r)]
-        cols = [list(col) for col in zip(*rows)]
-        cols = sorted(c if next(v for v in c if v) > 0 else [-v for v in c] for c in cols)
-        rows = sorted(list(r) for r in zip(*cols))
-    return tuple(tuple(r) for r in rows)
+def _matrix(forms):
+    """The forms as an integer matrix in :func:`.sin_inputs.normal_form` (rows: forms, columns: inputs)."""
+    return tuple(row for _, row in normal_form(forms))
 
 
 def _groups(C):
@@ -94,14 +84,22 @@ class GaussMoments:
         return self.gauss((form,))
 
     def gauss(self, forms):
-        """``G`` of several forms, the inputs split into independent groups."""
-        C = _canonical(forms)
+        """``G`` of several forms, the inputs split into independent groups (memoised on the forms as given
+        and, per group, on a value-preserving normal form of its matrix)."""
+        seen = self.__dict__.setdefault("_seen", {})
+        key = tuple(sorted(forms))
+        if key not in seen:
+            seen[key] = self._gauss(forms)
+        return seen[key]
+
+    def _gauss(self, forms):
+        C = _matrix(forms)
         if not C:
             return mpmath.mpf(1), mpmath.mpf(0)
         value, err = mpmath.mpf(1), mpmath.mpf(0)
         for cols in _groups(C):
             sub = tuple(r for r in (tuple(row[t] for t in cols) for row in C) if any(r))
-            v, e = self._group(_canonical([tuple(enumerate(r)) for r in sub]))
+            v, e = self._group(_matrix([tuple(enumerate(r)) for r in sub]))
             value, err = value * v, abs(value) * e + err * (abs(v) + e)
         return value, err
 
@@ -109,6 +107,16 @@ class GaussMoments:
         """``E prod_i (1 - e^{-beta^2 (c_i . x)^2 / 2})``: 0 when a form is 0."""
         if any(not any(c for _, c in form) for form in forms):
             return mpmath.mpf(0), mpmath.mpf(0)
+        seen, memo = self.__dict__.setdefault("_seen_blocks", {}), self.__dict__.setdefault("_blocks", {})
+        quick = relabel(forms)
+        if quick not in seen:
+            key = _matrix(forms)
+            if key not in memo:
+                memo[key] = self._block([tuple(enumerate(row)) for row in key])
+            seen[quick] = memo[key]
+        return seen[quick]
+
+    def _block(self, forms):
         total, err = mpmath.mpf(0), mpmath.mpf(0)
         for size in range(len(forms) + 1):
             for subset in combinations(forms, size):
@@ -142,13 +150,12 @@ class RademacherGauss(GaussMoments):
     max_k = 6
 
     def _moment(self, C):
-        D = len(C[0])
-        total = mpmath.mpf(0)
-        for signs in product((1, -1), repeat=D - 1):
-            x = (1,) + signs
-            total += mpmath.exp(-self.beta ** 2 * mpmath.fsum(sum(c * s for c, s in zip(row, x)) ** 2
-                                                             for row in C) / 2)
-        return total / 2 ** (D - 1), mpmath.mpf(0)
+        counts, size = sign_values([tuple(enumerate(row)) for row in C])
+        squares = Counter()
+        for values, count in counts.items():
+            squares[sum(v * v for v in values)] += count
+        total = mpmath.fsum(count * mpmath.exp(-self.beta ** 2 * q / 2) for q, count in squares.items())
+        return total / size, mpmath.mpf(0)
 
 
 _H = sqrt(3)

@@ -35,7 +35,7 @@ from ..errors import NotCovered
 from ..laws import Normal, Rademacher, Stable, Uniform
 from .base import law_is, memoized
 from .cube_forms import cube_form_moment
-from .sin_inputs import SinInputs
+from .sin_inputs import SinInputs, normal_form, relabel, sign_values
 
 __all__ = ["StableSinInputs", "FormMoments", "FORM_MOMENTS"]
 
@@ -65,10 +65,21 @@ class FormMoments:
         self.alpha = alpha
 
     def __call__(self, forms):
+        seen = self.__dict__.setdefault("_seen", {})
+        key = relabel(forms)
+        if key not in seen:
+            seen[key] = self._normalised(forms)
+        return seen[key]
+
+    def _normalised(self, forms):
         groups = _canonical(forms)
         if groups is None:
             return mpmath.mpf(0), mpmath.mpf(0)
-        return self._moment(groups)
+        key = normal_form([form for form, _ in groups], [n for _, n in groups])
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = self._moment(tuple((tuple((t, c) for t, c in enumerate(row) if c), n) for n, row in key))
+        return memo[key]
 
     def _moment(self, groups):
         raise NotImplementedError
@@ -80,15 +91,17 @@ class RademacherForms(FormMoments):
     max_k = 6
 
     def _moment(self, groups):
-        coords = sorted({t for form, _ in groups for t, _ in form})
+        counts, size = sign_values([form for form, _ in groups])
+        powers = self.__dict__.setdefault("_powers", {})
         total = mpmath.mpf(0)
-        for signs in product((1, -1), repeat=len(coords) - 1):
-            x = dict(zip(coords, (1,) + signs))
-            term = mpmath.mpf(1)
-            for form, n in groups:
-                term *= mpmath.mpf(abs(sum(c * x[t] for t, c in form))) ** (self.alpha * n)
+        for values, count in counts.items():
+            term = mpmath.mpf(count)
+            for v, (_, n) in zip(values, groups):
+                if (abs(v), n) not in powers:
+                    powers[(abs(v), n)] = mpmath.mpf(abs(v)) ** (self.alpha * n)
+                term *= powers[(abs(v), n)]
             total += term
-        return total / 2 ** (len(coords) - 1), mpmath.mpf(0)
+        return total / size, mpmath.mpf(0)
 
 
 class UniformForms(FormMoments):
