@@ -144,21 +144,11 @@ def test_block_tree_sum_equals_the_plain_option_sum():
     # combination of the rows' options, written out here, must give the same weights
     from itertools import product
 
-    from momentck.numeric.sin_inputs import row_options
+    from momentck.numeric.sin_inputs import row_options, row_slots
 
     def plain(method, shape):
-        slots, t = [[] for _ in range(shape.rows)], 0
-        for a, n in enumerate(shape.diag):
-            for _ in range(n):
-                slots[a].append((t, True))
-                t += 1
-        for (a, b), m in shape.pairs:
-            for _ in range(m):
-                slots[a].append((t, False))
-                slots[b].append((t, False))
-                t += 1
         total = mpmath.mpf(0)
-        for choice in product(*(list(row_options(s).items()) for s in slots)):
+        for choice in product(*(list(row_options(s).items()) for s in row_slots(shape))):
             term = mpmath.fprod(method._row(c, w)[0] for c, w in choice)
             for block in shape.blocks:
                 term *= method._block(tuple(choice[a][0] for a in block))[0]

@@ -36,7 +36,7 @@ import numpy as np
 from ..laws import Rademacher, Uniform
 from .base import WeightMethod, any_of, law_is, named
 
-__all__ = ["SinInputs", "row_options", "sign_values", "normal_form", "relabel"]
+__all__ = ["SinInputs", "row_slots", "row_options", "sign_values", "normal_form", "relabel"]
 
 
 def relabel(forms):
@@ -91,6 +91,33 @@ def sign_values(forms):
     X = np.array([(1,) + s for s in product((1, -1), repeat=len(coords) - 1)], dtype=np.int64)
     C = np.array([[dict(form).get(t, 0) for t in coords] for form in forms], dtype=np.int64)
     return Counter(map(tuple, (X @ C.T).tolist())), len(X)
+
+
+def row_slots(shape):
+    """Per row, its slots ``(factor, diagonal?)``: the factors are numbered diagonal ones first (row by row),
+    then the pairs' (each slot shared by the pair's two rows).
+
+    Examples
+    --------
+    >>> from momentck.shapes import enumerate_shapes
+    >>> shape = next(s for s in enumerate_shapes(3) if s.rows == 2)
+    >>> shape.diag, shape.pairs
+    ((0, 1), (((0, 1), 2),))
+    >>> row_slots(shape)
+    [[(1, False), (2, False)], [(0, True), (1, False), (2, False)]]
+    """
+    slots = [[] for _ in range(shape.rows)]
+    t = 0
+    for a, n in enumerate(shape.diag):
+        for _ in range(n):
+            slots[a].append((t, True))
+            t += 1
+    for (a, b), m in shape.pairs:
+        for _ in range(m):
+            slots[a].append((t, False))
+            slots[b].append((t, False))
+            t += 1
+    return slots
 
 
 def row_options(slots):
@@ -149,18 +176,7 @@ class SinInputs(WeightMethod):
         raise NotImplementedError
 
     def _weight(self, shape, rows, through):
-        slots = [[] for _ in range(shape.rows)]
-        t = 0
-        for a, n in enumerate(shape.diag):
-            for _ in range(n):
-                slots[a].append((t, True))
-                t += 1
-        for (a, b), m in shape.pairs:
-            for _ in range(m):
-                slots[a].append((t, False))
-                slots[b].append((t, False))
-                t += 1
-        options = [list(row_options(s).items()) for s in slots]
+        options = [list(row_options(s).items()) for s in row_slots(shape)]
         messages = self._row_sum(shape.blocks, options, 0, None)
         total = mpmath.fsum(m[0] for m in messages)
         size, err = (math.fsum(m[i] for m in messages) * (1 + 1e-12) for i in (1, 2))  # float rounding
