@@ -66,21 +66,18 @@ class FormMoments:
         self.alpha = alpha
 
     def __call__(self, forms):
-        seen = self.__dict__.setdefault("_seen", {})
-        key = relabel(forms)
-        if key not in seen:
-            seen[key] = self._normalised(forms)
-        return seen[key]
+        return self._relabelled(relabel(forms))
 
-    def _normalised(self, forms):
+    @memoized
+    def _relabelled(self, forms):
         groups = _canonical(forms)
         if groups is None:
             return mpmath.mpf(0), mpmath.mpf(0)
-        key = normal_form([form for form, _ in groups], [n for _, n in groups])
-        memo = self.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            memo[key] = self._moment(tuple((tuple((t, c) for t, c in enumerate(row) if c), n) for n, row in key))
-        return memo[key]
+        return self._normal(normal_form([form for form, _ in groups], [n for _, n in groups]))
+
+    @memoized
+    def _normal(self, key):
+        return self._moment(tuple((tuple((t, c) for t, c in enumerate(row) if c), n) for n, row in key))
 
     def _moment(self, groups):
         raise NotImplementedError
