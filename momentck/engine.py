@@ -299,7 +299,8 @@ def _plan(req):
                       " (a Taylor truncation, truncation=7 / --truncation 7, gives the moments "
                       "of a polynomial instead)")
             raise NotCovered(f"no method applies: {reason}, so exact symbolic weights do not exist"
-                             f"{advice}; and {numeric_why}")
+                             f"{advice}; and {numeric_why} (Monte Carlo estimates of any order: "
+                             f"momentck simulate, or momentck.simulate)")
     if method == "numeric":
         if weigher is None:
             raise NotCovered(numeric_why)

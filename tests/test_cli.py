@@ -360,6 +360,7 @@ def test_no_truncation_advice_for_stable_weights(capsys):
     err = one_line_error(capsys, ["moments", "--weights", "stable(alpha=1)", "--activation", "tanh", "--k", "5"],
                          "no method applies")
     assert "truncation" not in err
+    assert "momentck simulate" in err                        # the way to an estimate is named
     err = one_line_error(capsys, ["moments", "--weights", "sparse(c=2, entries=normal)", "--inputs", "uniform"],
                          "no method applies")
     assert "--truncation 7" in err                           # finite Lévy moments: truncation can run

@@ -65,16 +65,31 @@ def normal_form(forms, tags=None):
     >>> normal_form([((3, -1), (5, 2)), ((5, 1),)]) == normal_form([((0, 2), (1, 1)), ((0, -1),)])
     True
     """
-    tags = [0] * len(forms) if tags is None else list(tags)
     coords = sorted({t for form in forms for t, c in form if c})
-    rows = [(tag, [dict(form).get(t, 0) for t in coords]) for form, tag in zip(forms, tags)]
-    rows = [(tag, r) for tag, r in rows if any(r)]
+    position = {t: i for i, t in enumerate(coords)}
+    tags_kept, rows = [], []
+    for form, tag in zip(forms, (0,) * len(forms) if tags is None else tags):
+        row = [0] * len(coords)
+        for t, c in form:
+            if t in position:
+                row[position[t]] = c
+        if any(row):
+            tags_kept.append(tag)
+            rows.append(tuple(row))
     for _ in range(2):
-        rows = [(tag, r if next(v for v in r if v) > 0 else [-v for v in r]) for tag, r in rows]
-        cols = [list(col) for col in zip(*(r for _, r in rows))]
-        cols = sorted(c if next(v for v in c if v) > 0 else [-v for v in c] for c in cols)
-        rows = sorted(zip((tag for tag, _ in rows), (list(r) for r in zip(*cols))))
-    return tuple((tag, tuple(r)) for tag, r in rows)
+        rows = [_sign_fixed(r) for r in rows]
+        cols = sorted(_sign_fixed(c) for c in zip(*rows))
+        pairs = sorted(zip(tags_kept, zip(*cols)))
+        tags_kept, rows = [tag for tag, _ in pairs], [r for _, r in pairs]
+    return tuple(zip(tags_kept, rows))
+
+
+def _sign_fixed(v):
+    """The tuple ``v`` or ``-v``, whichever has its first nonzero entry positive."""
+    for x in v:
+        if x:
+            return v if x > 0 else tuple([-y for y in v])
+    return v
 
 
 def sign_values(forms):
