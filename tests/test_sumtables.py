@@ -71,3 +71,40 @@ def test_tables_on_rademacher_inputs_equal_the_exact_sign_sums(act):
 def test_sparse_rademacher_uniform_inputs_tanh_agrees_with_simulation():
     model = Model("sparse(c=2, entries=rademacher)", "uniform", "tanh", phi=1, psi="1/2")
     assert_numeric_matches_simulation(model, 4, n=1000, reps=8, seed=11, max_error=1e-10)
+
+
+class _TablesOnly(SparseTableWeights):
+    """The float64 tables even where closed forms exist."""
+    _closed = property(lambda self: False)
+
+
+def test_uniform_sin_closed_forms_agree_with_the_tables_shape_by_shape():
+    # sin with uniform inputs (sqrt 3 beta <= pi) takes the characteristic-function closed forms in mpmath and
+    # the extended contraction; the float64 tables are the independent route: every shape of k <= 4
+    model = Model("sparse(c=2, entries=rademacher)", "uniform", "sin")
+    closed, tables = SparseTableWeights(model), _TablesOnly(model)
+    assert closed._extended and not tables._closed
+    for k in (1, 2, 3, 4):
+        for s in enumerate_shapes(k):
+            (a, ea), (b, eb) = closed(s), tables(s)
+            assert ea < 1e-17 * max(abs(a), 1e-300) + 1e-30
+            assert abs(a - b) <= ea + eb, s.text()
+    # beyond sqrt 3 beta = pi, phi(beta) < 0 (factors of either sign): the tables
+    assert not SparseTableWeights(Model("sparse(c=2, entries=rademacher)", "uniform", "sin(scale=2)"))._closed
+
+
+def test_uniform_sin_at_a_small_scale_against_the_taylor_polynomial():
+    # 1 - phi(2 beta)^s and 1 - phi(2 beta) cancel like beta^2: guard digits and powm1 keep them; the float64
+    # tables gave m_4 with a relative bound of 0.35 at beta = 1/100.  Independent check: the symbolic engine with
+    # sin's Taylor polynomial to degree 7 (truncation O(beta^8) relative)
+    import sympy
+    from momentck import limiting_moments
+    b = sympy.Rational(1, 100)
+    poly = "poly(" + ", ".join(str((-1) ** j * b ** (2 * j + 1) / sympy.factorial(2 * j + 1)) for j in range(4)) + ")"
+    exact = limiting_moments(Model("sparse(c=2, entries=rademacher)", "uniform", poly), 4, cache=False, workers=1)
+    numeric = limiting_moments(Model("sparse(c=2, entries=rademacher)", "uniform", "sin(scale=1/100)"), 4,
+                               cache=False, workers=1)
+    for x, err, p in zip(numeric, numeric.spectral_error, exact):
+        p = sympy.N(p, 40)
+        assert abs(err / p) < 1e-17
+        assert abs((x - p) / p) < 1e-14

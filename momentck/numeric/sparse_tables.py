@@ -9,7 +9,10 @@ pre-activations are jointly Gaussian, and for sin and erf the closed forms of MA
 (``sin(beta x)``: ``F = exp(-beta^2 (s_a + s_b)/2) sinh(beta^2)``, diagonal
 ``(1 - exp(-2 beta^2 s))/2``; ``erf(beta x)``:
 ``F = (2/pi) arcsin(2 beta^2 / sqrt((1 + 2 beta^2 s_a)(1 + 2 beta^2 s_b)))``, diagonal
-``(2/pi) arcsin(2 beta^2 s / (1 + 2 beta^2 s))``) replace the tables.  Rows are
+``(2/pi) arcsin(2 beta^2 s / (1 + 2 beta^2 s))``) replace the tables; so do sin's with uniform inputs,
+``diag(s) = (1 - phi(2 beta)^s)/2``, ``off(s, t) = (1 - phi(2 beta))/2 phi(beta)^(s+t-2)``,
+``phi(xi) = sin(sqrt 3 xi)/(sqrt 3 xi)`` the inputs' characteristic function, where ``phi(beta) >= 0``
+(``sqrt 3 beta <= pi``: then every factor is non-negative).  Rows are
 coupled through F, so the weight is a sum over all rows' degrees, contracted along
 the shape and truncated where the Poisson tail is below the requested precision.
 Every factor is non-negative, so the sum does not cancel: for the closed forms at
@@ -24,7 +27,7 @@ import numpy as np
 import sympy
 
 from ..errors import NotCovered
-from ..laws import Normal, Rademacher
+from ..laws import Normal, Rademacher, Uniform
 from .contraction import EXTENDED, contract, extended_digits, rounding_bound, to_mpf
 from .base import BOUNDED, WeightMethod, activation_bound, any_of, entries_are, law_is, memoized, \
     poisson_probabilities
@@ -40,7 +43,8 @@ class SparseTableWeights(WeightMethod):
     weights = entries_are(Rademacher, "sparse rademacher")
     inputs = any_of(*(law_is(law, law.name) for law in TABLE_INPUTS))
     activation = BOUNDED
-    accuracy = "working precision for sin, erf with normal inputs; float64 tables (~1e-14) otherwise"
+    accuracy = ("working precision for sin, erf with normal inputs and sin with uniform inputs (scale <= pi/sqrt 3); "
+                "float64 tables (~1e-14) otherwise")
     cost = 0.15
 
     def _setup(self):
@@ -53,15 +57,25 @@ class SparseTableWeights(WeightMethod):
             self.cost = 0.003       # seconds per shape up to k = 10 (2 shared cores), for spreading
 
     @property
+    def _closed(self):
+        """Whether the factors have non-negative closed forms: sin and erf with normal inputs, sin with uniform
+        inputs and ``sqrt 3 beta <= pi``."""
+        f, inputs = self.model.activation, self.model.inputs
+        if isinstance(inputs, Uniform):
+            return f.name == "sin" and bool(sympy.sqrt(3) * f.scale <= sympy.pi)
+        return f.name in ("sin", "erf") and isinstance(inputs, Normal)
+
+    @property
     def _extended(self):
         """Whether weights are contracted in extended precision (closed forms, 13..16 digits)."""
-        f = self.model.activation
-        return (f.name in ("sin", "erf") and isinstance(self.model.inputs, Normal)
-                and 12 < self.digits <= extended_digits() - 2)
+        return self._closed and 12 < self.digits <= extended_digits() - 2
 
     def _closed_forms(self):
-        """``(diag, off)`` of sin and erf with normal inputs, in mpmath (module notes)."""
+        """``(diag, off)`` of sin and erf with normal inputs and of sin with uniform ones, in mpmath (module
+        notes)."""
         f = self.model.activation
+        if isinstance(self.model.inputs, Uniform):
+            return self._uniform_sin()
         b2 = mpmath.mpf(sympy.N(f.scale, self.dps)) ** 2
         if f.name == "sin":
             diag = lambda s: (1 - mpmath.exp(-2 * b2 * s)) / 2  # noqa: E731
@@ -70,6 +84,20 @@ class SparseTableWeights(WeightMethod):
             diag = lambda s: 2 / mpmath.pi * mpmath.asin(2 * b2 * s / (1 + 2 * b2 * s))  # noqa: E731
             off = lambda s, t: 2 / mpmath.pi * mpmath.asin(  # noqa: E731
                 2 * b2 / mpmath.sqrt((1 + 2 * b2 * s) * (1 + 2 * b2 * t)))
+        return diag, off
+
+    @memoized
+    def _uniform_sin(self):
+        """Sin with uniform inputs: ``phi(beta)``, ``phi(2 beta)`` and ``1 - phi(2 beta)`` with guard digits for
+        small beta (``1 - phi(x) ~ x^2/6``), ``1 - phi(2 beta)^s`` by ``powm1``."""
+        beta = sympy.N(self.model.activation.scale, self.dps)
+        with mpmath.extradps(10 + 2 * max(0, int(-mpmath.log10(beta)))):
+            x = mpmath.sqrt(3) * mpmath.mpf(beta)
+            p1, p2 = mpmath.sinc(x), mpmath.sinc(2 * x)
+            q2 = (2 * x - mpmath.sin(2 * x)) / (2 * x)
+        p1, p2, q2 = +p1, +p2, +q2
+        diag = lambda s: -mpmath.powm1(p2, s) / 2  # noqa: E731
+        off = lambda s, t: q2 / 2 * p1 ** (s + t - 2)  # noqa: E731
         return diag, off
 
     @memoized
@@ -96,13 +124,12 @@ class SparseTableWeights(WeightMethod):
     def _factor_forms(self, smax):
         """``(diag, off, error)``: the factors as functions of the rows' variances.
 
-        Closed forms in mpmath for sin and erf with normal inputs (``error`` 0; rounded to
+        Closed forms in mpmath where :attr:`_closed` (``error`` 0; rounded to
         float64, with ``error`` 1e-16, when at most 12 digits are asked: the contraction is
         then far faster); float64 tables otherwise, ``error`` the largest error estimate of
         an entry.
         """
-        f = self.model.activation
-        if f.name in ("sin", "erf") and isinstance(self.model.inputs, Normal):
+        if self._closed:
             diag, off = self._closed_forms()
             if self.digits > 12:
                 return diag, off, 0
