@@ -40,3 +40,20 @@ def assert_kernel_matches_local_limit(model, k, samples, seed, copies=64):
     loc = local_limit_moments(model, k, samples=samples, seed=seed, copies=copies)
     z = (loc.kernel - hx) / loc.stderr
     assert np.all(np.abs(z) < Z), (z, hx, loc.kernel)
+
+
+def assert_small_sin_matches_taylor(weights, inputs, scale, k, max_bound, max_error):
+    """m_1..m_k of ``sin(scale x)`` (numeric) against the symbolic engine's moments of sin's Taylor polynomial of
+    degree 7 at the same scale (sparse weights: finite Lévy moments), an independent route whose own truncation is
+    O(scale^8) relative: each numeric relative bound below ``max_bound``, each relative difference below
+    ``max_error``."""
+    import sympy
+    b = sympy.Rational(scale)
+    poly = "poly(" + ", ".join(str((-1) ** j * b ** (2 * j + 1) / sympy.factorial(2 * j + 1)) for j in range(4)) + ")"
+    from momentck import Model
+    exact = limiting_moments(Model(weights, inputs, poly), k, cache=False, workers=1)
+    numeric = limiting_moments(Model(weights, inputs, f"sin(scale={b})"), k, cache=False, workers=1)
+    for x, err, p in zip(numeric, numeric.spectral_error, exact):
+        p = sympy.N(p, 40)
+        assert abs(err / p) < max_bound
+        assert abs((x - p) / p) < max_error

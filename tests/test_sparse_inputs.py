@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from checks import assert_numeric_matches_simulation
+from checks import assert_numeric_matches_simulation, assert_small_sin_matches_taylor
 from momentck import Model
 from momentck.laws import Normal
 from momentck.numeric import select
@@ -118,20 +118,9 @@ def test_uniform_gaussian_moments_closed_forms():
 
 def test_small_scales_keep_their_relative_accuracy():
     # sin(beta h) ~ beta h, so the option sum cancels from O(1) terms to O(beta^(2k)); the method adds guard digits
-    # for beta < 1.  Independent check: the symbolic engine with sin's Taylor polynomial to degree 7, whose own
-    # truncation is O(beta^8) relative (the degree-9 polynomial moves m_1..m_4 by <= 3e-15 at beta = 1/100).
-    # Without the guard digits m_4 was 3.3e-13 off.
-    import sympy
-    from momentck import limiting_moments
-    b = sympy.Rational(1, 100)
-    poly = "poly(" + ", ".join(str((-1) ** j * b ** (2 * j + 1) / sympy.factorial(2 * j + 1)) for j in range(4)) + ")"
-    exact = limiting_moments(Model("sparse(c=2, entries=normal)", "rademacher", poly), 4, cache=False, workers=1)
-    numeric = limiting_moments(Model("sparse(c=2, entries=normal)", "rademacher", "sin(scale=1/100)"), 4,
-                               cache=False, workers=1)
-    for x, err, p in zip(numeric, numeric.spectral_error, exact):
-        p = sympy.N(p, 40)
-        assert abs(err / p) < 1e-18
-        assert abs((x - p) / p) < 1e-14
+    # for beta < 1.  Against the symbolic Taylor polynomial of degree 7 (the degree-9 polynomial moves m_1..m_4 by
+    # <= 3e-15 at beta = 1/100); without the guard digits m_4 was 3.3e-13 off, its bound 2.7e-8 relative
+    assert_small_sin_matches_taylor("sparse(c=2, entries=normal)", "rademacher", "1/100", 4, 1e-18, 1e-14)
 
 
 def test_canonical_keys_keep_the_value():

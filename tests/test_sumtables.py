@@ -4,7 +4,7 @@ the exact sign sums, and the models they serve against simulation."""
 import numpy as np
 import pytest
 
-from checks import assert_numeric_matches_simulation
+from checks import assert_numeric_matches_simulation, assert_small_sin_matches_taylor
 from momentck import Model
 from momentck.activations import activation
 from momentck.numeric.sparse_signs import SparseSignWeights
@@ -95,16 +95,5 @@ def test_uniform_sin_closed_forms_agree_with_the_tables_shape_by_shape():
 
 def test_uniform_sin_at_a_small_scale_against_the_taylor_polynomial():
     # 1 - phi(2 beta)^s and 1 - phi(2 beta) cancel like beta^2: guard digits and powm1 keep them; the float64
-    # tables gave m_4 with a relative bound of 0.35 at beta = 1/100.  Independent check: the symbolic engine with
-    # sin's Taylor polynomial to degree 7 (truncation O(beta^8) relative)
-    import sympy
-    from momentck import limiting_moments
-    b = sympy.Rational(1, 100)
-    poly = "poly(" + ", ".join(str((-1) ** j * b ** (2 * j + 1) / sympy.factorial(2 * j + 1)) for j in range(4)) + ")"
-    exact = limiting_moments(Model("sparse(c=2, entries=rademacher)", "uniform", poly), 4, cache=False, workers=1)
-    numeric = limiting_moments(Model("sparse(c=2, entries=rademacher)", "uniform", "sin(scale=1/100)"), 4,
-                               cache=False, workers=1)
-    for x, err, p in zip(numeric, numeric.spectral_error, exact):
-        p = sympy.N(p, 40)
-        assert abs(err / p) < 1e-17
-        assert abs((x - p) / p) < 1e-14
+    # tables gave m_4 5e-13 off, its bound 0.35 relative, at beta = 1/100
+    assert_small_sin_matches_taylor("sparse(c=2, entries=rademacher)", "uniform", "1/100", 4, 1e-17, 1e-14)
