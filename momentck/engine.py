@@ -594,8 +594,15 @@ def _result(req, spectral):
             m_err = [b - a for a, b in zip(m, free_poisson_moments([x + e for x, e in zip(h, err)], gamma))]
         fl = lambda xs: None if xs is None else [sympy.Float(x, digits) for x in xs]  # noqa: E731
         return MomentResult(model, req.k, fl(h), fl(m), plan.method, None, plan.notes, digits=digits,
-                            kernel_error=[float(e) for e in err],
-                            spectral_error=None if m_err is None else [float(e) for e in m_err])
+                            kernel_error=[_float_bound(e) for e in err],
+                            spectral_error=None if m_err is None else [_float_bound(e) for e in m_err])
+
+
+def _float_bound(e):
+    """An error bound as a float no smaller than it: rounded up where the conversion rounded down (a bound below
+    float64's range, e.g. at ``sin(scale=1e-100)``, becomes the smallest subnormal, not 0)."""
+    f = float(e)
+    return math.nextafter(f, math.inf) if f < e else f
 
 
 def kernel_moments(model, k, method="auto", truncation=None, force=False, progress=None, cache=True,

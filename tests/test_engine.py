@@ -293,3 +293,18 @@ def test_sparse_normal_entries_normal_inputs_h1_h2_by_gaussian_conditioning():
         kab ** 2, {Sa: Smom, Sb: Smom, w: Wmom, w2: Wmom})
     assert sympy.expand(h[0] - h1) == 0
     assert sympy.expand(h[1] - h2) == 0
+
+
+def test_error_bounds_round_up_to_floats():
+    # an error bound converted to float must stay a bound: rounded up, and never to 0 below float64's range
+    import mpmath
+    from momentck.engine import _float_bound
+    third = mpmath.mpf(1) / 3
+    assert _float_bound(third) >= third and _float_bound(mpmath.mpf("1e-400")) == 5e-324
+    assert _float_bound(mpmath.mpf(0)) == 0.0 and _float_bound(mpmath.mpf("0.5")) == 0.5
+    # sin(beta x) at beta = 1e-100 is beta x to O(beta^2) relative; the linear model's K = W W^T with sparse(2, normal)
+    # entries (E A^2 = 1, E A^4 = 3), phi = psi = 1: h_1 = c = 2, h_2 = E K_aa^2 + E sum_b K_ab^2 = (3c + c^2) + c^2
+    # = 14, m_2 = h_2 + h_1^2 = 18, so m_2 = 18 beta^4 = 1.8e-399, below float64's range, with a positive bound
+    res = engine.limiting_moments(Model("sparse(c=2, entries=normal)", "rademacher", "sin(scale=1e-100)"), 2, cache=False)
+    assert abs(res.spectral[1] / sympy.Float("1e-400", 30) - 18) < 1e-10
+    assert all(e > 0 for e in res.spectral_error)
