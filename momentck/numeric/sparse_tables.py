@@ -22,6 +22,8 @@ per-pair matrices memoised across shapes; at more digits in mpmath numbers
 (object arrays), at 12 or fewer in float64.
 """
 
+from functools import cached_property
+
 import mpmath
 import numpy as np
 import sympy
@@ -56,10 +58,10 @@ class SparseTableWeights(WeightMethod):
         if self._extended:
             self.cost = 0.003       # seconds per shape up to k = 10 (2 shared cores), for spreading
 
-    @property
+    @cached_property
     def _closed(self):
         """Whether the factors have non-negative closed forms: sin and erf with normal inputs, sin with uniform
-        inputs and ``sqrt 3 beta <= pi``."""
+        inputs and ``sqrt 3 beta <= pi`` (decided once: :attr:`_extended` asks at every shape)."""
         f, inputs = self.model.activation, self.model.inputs
         if isinstance(inputs, Uniform):
             return f.name == "sin" and bool(sympy.sqrt(3) * f.scale <= sympy.pi)
